@@ -1,0 +1,359 @@
+//! An application (申請) for a client certificate, and the one state machine that governs it.
+//!
+//! ```text
+//!  filed ──approve──▶ approved ──発行──▶ issuing ──CSR accepted──▶ issued ──complete──▶ completed
+//! ```
+//! Each transition is a method that either moves the application on or says why not; nothing else
+//! changes its state.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::refusal::Refusal;
+
+/// Which site serves the application: the issuance site or, for a renewal/reissue, the renewal site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A first certificate: 証明書発行サイト.
+    #[default]
+    New,
+    /// A renewal or reissue (更新・再発行), e.g. after a certificate was made on another PC: 証明書更新サイト.
+    Renewal,
+}
+
+impl Kind {
+    /// The site's name as the guide writes it.
+    pub fn site_name(self) -> &'static str {
+        match self {
+            Self::New => "証明書発行サイト",
+            Self::Renewal => "証明書更新サイト",
+        }
+    }
+}
+
+/// An attribute of a certificate subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Attribute {
+    /// countryName
+    C,
+    /// stateOrProvinceName
+    ST,
+    /// localityName
+    L,
+    /// organizationName
+    O,
+    /// organizationalUnitName
+    OU,
+    /// commonName
+    CN,
+}
+
+impl Attribute {
+    /// The attribute named by its short name (`CN`, `O`, …).
+    pub fn from_short_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "C" => Self::C,
+            "ST" => Self::ST,
+            "L" => Self::L,
+            "O" => Self::O,
+            "OU" => Self::OU,
+            "CN" => Self::CN,
+            _ => return None,
+        })
+    }
+
+    /// The short name, as in `CN=…`.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::C => "C",
+            Self::ST => "ST",
+            Self::L => "L",
+            Self::O => "O",
+            Self::OU => "OU",
+            Self::CN => "CN",
+        }
+    }
+
+    pub(crate) fn dn_type(self) -> rcgen::DnType {
+        match self {
+            Self::C => rcgen::DnType::CountryName,
+            Self::ST => rcgen::DnType::StateOrProvinceName,
+            Self::L => rcgen::DnType::LocalityName,
+            Self::O => rcgen::DnType::OrganizationName,
+            Self::OU => rcgen::DnType::OrganizationalUnitName,
+            Self::CN => rcgen::DnType::CommonName,
+        }
+    }
+}
+
+/// A certificate subject: attributes in order, outermost (usually `C`) first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject(pub Vec<(Attribute, String)>);
+
+impl Subject {
+    /// The subject as an rcgen distinguished name, every value a UTF8String.
+    pub(crate) fn to_distinguished_name(&self) -> rcgen::DistinguishedName {
+        let mut dn = rcgen::DistinguishedName::new();
+        for (attribute, value) in &self.0 {
+            let value = match attribute {
+                // countryName is a PrintableString by its ASN.1 definition.
+                Attribute::C => rcgen::DnValue::PrintableString(
+                    value.clone().try_into().unwrap_or_else(|_| {
+                        rcgen::string::PrintableString::try_from("XX").expect("XX is printable")
+                    }),
+                ),
+                _ => rcgen::DnValue::Utf8String(value.clone()),
+            };
+            dn.push(attribute.dn_type(), value);
+        }
+        dn
+    }
+}
+
+impl fmt::Display for Subject {
+    /// RFC 4514 order: innermost (`CN`) first.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (attribute, value)) in self.0.iter().rev().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{}={}", attribute.short_name(), value)?;
+        }
+        Ok(())
+    }
+}
+
+/// What an applicant files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationForm {
+    /// The applicant's name.
+    pub applicant: String,
+    /// Where the mails go.
+    pub email: String,
+    /// The subject the certificate will carry.
+    pub subject: Subject,
+    /// New, or renewal/reissue.
+    #[serde(default)]
+    pub kind: Kind,
+}
+
+/// Where an application stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum State {
+    /// Filed, not approved: no mails yet, logins fail with AUTH-FAILED.
+    Filed,
+    /// Approved, mails sent: a login opens step 2.
+    Approved,
+    /// 発行 was pressed: step 3. A login after a cancel resumes here (CANCEL-RESUME).
+    Issuing,
+    /// A certificate was issued; the install never reported complete (STEP3-ONE-WAY).
+    Issued {
+        /// The issued certificate's serial.
+        serial: String,
+    },
+    /// The install completed; the site is closed for this application (SITE-ONE-TIME).
+    Completed {
+        /// The issued certificate's serial.
+        serial: String,
+    },
+}
+
+impl State {
+    /// The state's name, as in the protocol document.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Filed => "filed",
+            Self::Approved => "approved",
+            Self::Issuing => "issuing",
+            Self::Issued { .. } => "issued",
+            Self::Completed { .. } => "completed",
+        }
+    }
+}
+
+/// The step a successful login opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Step 2: CSP and key length, and the 発行 button.
+    Two,
+    /// Step 3, resumed after a cancel.
+    Three,
+}
+
+/// An application and its state.
+#[derive(Debug, Clone)]
+pub struct Application {
+    /// Its id, the last segment of its URL.
+    pub id: String,
+    /// What was filed.
+    pub form: ApplicationForm,
+    /// Where it stands.
+    pub state: State,
+    password: String,
+    session: Option<String>,
+}
+
+impl Application {
+    /// A newly filed application with its password (sent by mail on approval).
+    pub fn file(id: String, form: ApplicationForm, password: String) -> Self {
+        Self {
+            id,
+            form,
+            state: State::Filed,
+            password,
+            session: None,
+        }
+    }
+
+    /// The password, for the MAIL-PASSWORD mail only.
+    pub(crate) fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// filed → approved.
+    pub fn approve(&mut self) -> Result<(), Refusal> {
+        match self.state {
+            State::Filed => {
+                self.state = State::Approved;
+                Ok(())
+            }
+            ref other => Err(Refusal::OutOfOrder(other.name())),
+        }
+    }
+
+    /// A login with `password`; on success the application holds `session` as its one session.
+    ///
+    /// The order of checks follows the site: a closed application answers the same whatever the
+    /// password, so that the answer tells the user what happened to the application.
+    pub fn login(&mut self, password: &str, session: String) -> Result<Step, Refusal> {
+        let step = match self.state {
+            State::Filed => return Err(Refusal::AuthFailed),
+            State::Completed { .. } => return Err(Refusal::NoValidRequest),
+            State::Issued { .. } => return Err(Refusal::InstallAbandoned),
+            State::Approved => Step::Two,
+            State::Issuing => Step::Three,
+        };
+        if !constant_time_eq(password.as_bytes(), self.password.as_bytes()) {
+            return Err(Refusal::AuthFailed);
+        }
+        self.session = Some(session);
+        Ok(step)
+    }
+
+    /// Checks that `session` is this application's current session.
+    pub fn check_session(&self, session: Option<&str>) -> Result<(), Refusal> {
+        match (session, &self.session) {
+            (Some(given), Some(ours)) if constant_time_eq(given.as_bytes(), ours.as_bytes()) => {
+                Ok(())
+            }
+            _ => Err(Refusal::SessionRequired),
+        }
+    }
+
+    /// 発行 pressed: approved → issuing (pressing it again in step 3 is harmless).
+    pub fn press_issue(&mut self) -> Result<(), Refusal> {
+        match self.state {
+            State::Approved | State::Issuing => {
+                self.state = State::Issuing;
+                Ok(())
+            }
+            ref other => Err(Refusal::OutOfOrder(other.name())),
+        }
+    }
+
+    /// Whether a CSR may be accepted now.
+    pub fn expects_csr(&self) -> Result<(), Refusal> {
+        match self.state {
+            State::Issuing => Ok(()),
+            ref other => Err(Refusal::OutOfOrder(other.name())),
+        }
+    }
+
+    /// A certificate was issued: issuing → issued. From here no login is possible (STEP3-ONE-WAY).
+    pub fn record_issued(&mut self, serial: String) -> Result<(), Refusal> {
+        self.expects_csr()?;
+        self.state = State::Issued { serial };
+        Ok(())
+    }
+
+    /// The client reported the install complete: issued → completed, and the session ends.
+    pub fn complete(&mut self) -> Result<(), Refusal> {
+        match &self.state {
+            State::Issued { serial } => {
+                self.state = State::Completed {
+                    serial: serial.clone(),
+                };
+                self.session = None;
+                Ok(())
+            }
+            other => Err(Refusal::OutOfOrder(other.name())),
+        }
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn approved() -> Application {
+        let form = ApplicationForm {
+            applicant: "山田 太郎".into(),
+            email: "taro@example.jp".into(),
+            subject: Subject(vec![(Attribute::C, "JP".into()), (Attribute::CN, "Taro".into())]),
+            kind: Kind::New,
+        };
+        let mut application = Application::file("ap-0001".into(), form, "pw".into());
+        application.approve().unwrap();
+        application
+    }
+
+    #[test]
+    fn login_to_a_filed_application_answers_auth_failed_even_with_the_right_password() {
+        let mut application = approved();
+        application.state = State::Filed;
+        assert_eq!(application.login("pw", "s".into()), Err(Refusal::AuthFailed));
+    }
+
+    #[test]
+    fn login_with_a_wrong_password_answers_auth_failed() {
+        assert_eq!(approved().login("wrong", "s".into()), Err(Refusal::AuthFailed));
+    }
+
+    #[test]
+    fn login_after_a_cancel_in_step_3_resumes_step_3() {
+        let mut application = approved();
+        application.login("pw", "s1".into()).unwrap();
+        application.press_issue().unwrap();
+        assert_eq!(application.login("pw", "s2".into()), Ok(Step::Three));
+        assert_eq!(application.check_session(Some("s1")), Err(Refusal::SessionRequired));
+        assert_eq!(application.check_session(Some("s2")), Ok(()));
+    }
+
+    #[test]
+    fn login_after_issue_answers_one_way_and_after_completion_no_valid_request() {
+        let mut application = approved();
+        application.login("pw", "s".into()).unwrap();
+        application.press_issue().unwrap();
+        application.record_issued("01".into()).unwrap();
+        assert_eq!(application.login("pw", "t".into()), Err(Refusal::InstallAbandoned));
+        application.complete().unwrap();
+        assert_eq!(application.login("pw", "t".into()), Err(Refusal::NoValidRequest));
+    }
+
+    #[test]
+    fn subject_displays_innermost_first() {
+        let subject = Subject(vec![(Attribute::C, "JP".into()), (Attribute::CN, "太郎".into())]);
+        assert_eq!(subject.to_string(), "CN=太郎,C=JP");
+    }
+}

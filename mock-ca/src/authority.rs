@@ -1,0 +1,357 @@
+//! The certificate authority: its root, the certificates it signs, and the check of a certificate
+//! presented back to the site.
+
+use std::{fs, io::Write as _, path::Path};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, PublicKeyData as _,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, SerialNumber,
+};
+use rustls_pki_types::CertificateDer;
+use time::{Duration, OffsetDateTime};
+use x509_parser::{certificate::X509Certificate, prelude::FromDer};
+
+use crate::{application::Subject, request::CertificateRequest};
+
+/// File names of a persisted authority.
+const ROOT_FILE: &str = "root.pem";
+const KEY_FILE: &str = "root.key.pem";
+
+/// The authority could not be made, loaded, saved, or could not sign.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorityError {
+    /// Key generation, certificate encoding or signing failed.
+    #[error("certificate operation failed: {0}")]
+    Certificate(#[from] rcgen::Error),
+    /// The directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A persisted root or key is not usable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// SHA-1 and SHA-256 thumbprints over a certificate's DER, as upper-case hex pairs joined by `:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thumbprints {
+    /// SHA-1, as the Windows dialog shows it.
+    pub sha1: String,
+    /// SHA-256.
+    pub sha256: String,
+}
+
+impl Thumbprints {
+    /// The thumbprints of `der`.
+    pub fn of(der: &[u8]) -> Self {
+        use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
+        Self {
+            sha1: hex_pairs(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref()),
+            sha256: hex_pairs(digest(&SHA256, der).as_ref()),
+        }
+    }
+}
+
+/// Bytes as upper-case hex pairs joined by `:`.
+pub fn hex_pairs(bytes: &[u8]) -> String {
+    let pairs: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    pairs.join(":")
+}
+
+/// A certificate the authority signed.
+#[derive(Debug, Clone)]
+pub struct IssuedCertificate {
+    /// The serial, as hex pairs.
+    pub serial: String,
+    /// The subject, RFC 4514 order.
+    pub subject: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+}
+
+impl IssuedCertificate {
+    /// The certificate in PEM.
+    pub fn pem(&self) -> String {
+        pem_encode("CERTIFICATE", &self.der)
+    }
+}
+
+/// What the authority found in a certificate presented to it.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    /// Subject, RFC 4514 order.
+    pub subject: String,
+    /// Serial, hex pairs.
+    pub serial: String,
+}
+
+/// A root CA: its key and self-signed certificate.
+pub struct Authority {
+    issuer: Issuer<'static, KeyPair>,
+    certificate: CertificateDer<'static>,
+    subject: String,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authority {
+    /// A new root with a fresh RSA-2048 key, valid from a day before `now` for 20 years.
+    pub fn generate(common_name: &str, now: OffsetDateTime) -> Result<Self, AuthorityError> {
+        let key = KeyPair::generate_for(&PKCS_RSA_SHA256)?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(
+            DnType::CountryName,
+            rcgen::DnValue::PrintableString("JP".try_into()?),
+        );
+        dn.push(DnType::OrganizationName, "Mock Securities Depository");
+        dn.push(DnType::CommonName, common_name);
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(365 * 20);
+        params.serial_number = Some(SerialNumber::from_slice(&[0x01]));
+        let certificate = params.self_signed(&key)?;
+        Self::from_parts(certificate.der().clone(), key)
+    }
+
+    /// A root from its PEM certificate and PEM (PKCS#8) key.
+    pub fn from_pem(certificate_pem: &str, key_pem: &str) -> Result<Self, AuthorityError> {
+        use rustls_pki_types::pem::PemObject;
+        let certificate = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
+            .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
+        let key = KeyPair::from_pem(key_pem)?;
+        Self::from_parts(certificate, key)
+    }
+
+    /// The root kept in `dir` (`root.pem`, `root.key.pem`), made and saved there if `dir` has none.
+    pub fn load_or_generate(
+        dir: &Path,
+        common_name: &str,
+        now: OffsetDateTime,
+    ) -> Result<Self, AuthorityError> {
+        let (root_path, key_path) = (dir.join(ROOT_FILE), dir.join(KEY_FILE));
+        if root_path.exists() || key_path.exists() {
+            let read = |p: &Path| {
+                fs::read_to_string(p).map_err(|source| AuthorityError::Io {
+                    path: p.display().to_string(),
+                    source,
+                })
+            };
+            return Self::from_pem(&read(&root_path)?, &read(&key_path)?);
+        }
+        let authority = Self::generate(common_name, now)?;
+        authority.save(dir)?;
+        Ok(authority)
+    }
+
+    /// Writes the root and its key (0600) into `dir`, each atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), AuthorityError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| AuthorityError::Io { path, source }
+        };
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        write_atomically(&dir.join(KEY_FILE), self.issuer.key().serialize_pem().as_bytes(), 0o600)
+            .map_err(io(&dir.join(KEY_FILE)))?;
+        write_atomically(&dir.join(ROOT_FILE), self.certificate_pem().as_bytes(), 0o644)
+            .map_err(io(&dir.join(ROOT_FILE)))?;
+        Ok(())
+    }
+
+    fn from_parts(certificate: CertificateDer<'static>, key: KeyPair) -> Result<Self, AuthorityError> {
+        let (_, parsed) = X509Certificate::from_der(&certificate)
+            .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
+        if parsed.public_key().raw != key.subject_public_key_info().as_slice() {
+            return Err(AuthorityError::Invalid(
+                "the root key does not belong to the root certificate".into(),
+            ));
+        }
+        let subject = parsed.subject().to_string();
+        let issuer = Issuer::from_ca_cert_der(&certificate, key)?;
+        Ok(Self {
+            issuer,
+            certificate,
+            subject,
+        })
+    }
+
+    /// The root certificate, DER.
+    pub fn certificate_der(&self) -> &[u8] {
+        &self.certificate
+    }
+
+    /// The root certificate, PEM.
+    pub fn certificate_pem(&self) -> String {
+        pem_encode("CERTIFICATE", &self.certificate)
+    }
+
+    /// The root's subject, RFC 4514 order.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The root's thumbprints.
+    pub fn thumbprints(&self) -> Thumbprints {
+        Thumbprints::of(&self.certificate)
+    }
+
+    /// Signs a client certificate for `request`'s key, with the subject and validity the site
+    /// decides: nothing of the request but its key is copied.
+    pub fn issue(
+        &self,
+        request: &CertificateRequest,
+        subject: &Subject,
+        serial: &[u8],
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<IssuedCertificate, AuthorityError> {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = subject.to_distinguished_name();
+        params.serial_number = Some(SerialNumber::from_slice(serial));
+        params.not_before = not_before;
+        params.not_after = not_after;
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        let spki = rcgen::SubjectPublicKeyInfo::from_der(&request.spki_der)?;
+        let certificate = params.signed_by(&spki, &self.issuer)?;
+        Ok(IssuedCertificate {
+            serial: hex_pairs(serial),
+            subject: subject.to_string(),
+            not_before,
+            not_after,
+            der: certificate.der().to_vec(),
+        })
+    }
+
+    /// Checks a certificate presented to the site: signed by this root and valid at `now`.
+    /// The TLS handshake checks the same with the system clock; this check uses the site's clock.
+    pub fn check_holder(&self, der: &[u8], now: OffsetDateTime) -> Result<Holder, String> {
+        let (_, certificate) =
+            X509Certificate::from_der(der).map_err(|e| format!("unreadable certificate: {e}"))?;
+        let (_, root) = X509Certificate::from_der(&self.certificate)
+            .map_err(|e| format!("unreadable root: {e}"))?;
+        if certificate.issuer().as_raw() != root.subject().as_raw()
+            || certificate.verify_signature(Some(root.public_key())).is_err()
+        {
+            return Err("the certificate was not issued by this site's root".into());
+        }
+        let validity = certificate.validity();
+        let (start, end) = (validity.not_before.timestamp(), validity.not_after.timestamp());
+        let now = now.unix_timestamp();
+        if now < start {
+            return Err("the certificate is not yet valid".into());
+        }
+        if now > end {
+            return Err("the certificate has expired".into());
+        }
+        Ok(Holder {
+            subject: certificate.subject().to_string(),
+            serial: hex_pairs(certificate.raw_serial()),
+        })
+    }
+}
+
+/// PEM with 64-column lines and `\n` line ends.
+pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new(label, der), config)
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part:
+/// a temporary file in the same directory, synced, then renamed over.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::application::Attribute;
+
+    #[test]
+    fn issued_certificate_chains_to_the_root_and_carries_only_the_sites_choices() {
+        let now = datetime!(2026-11-25 10:00 +9);
+        let authority = Authority::generate("Test Root", now).unwrap();
+        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let mut params = CertificateParams::default();
+        params.distinguished_name = DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, "ignored");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained); // asked for, must not be granted
+        let csr = params.serialize_request(&key).unwrap();
+        let request = CertificateRequest::parse(csr.pem().unwrap().as_bytes()).unwrap();
+        let subject = Subject(vec![(Attribute::C, "JP".into()), (Attribute::CN, "太郎".into())]);
+        let issued = authority
+            .issue(&request, &subject, &[0x11, 0x22], now, now + Duration::days(30))
+            .unwrap();
+
+        let (_, cert) = X509Certificate::from_der(&issued.der).unwrap();
+        let (_, root) = X509Certificate::from_der(authority.certificate_der()).unwrap();
+        cert.verify_signature(Some(root.public_key())).unwrap();
+        assert_eq!(cert.subject().to_string(), "C=JP, CN=太郎");
+        assert!(!cert.is_ca());
+        let eku = cert.extended_key_usage().unwrap().unwrap().value;
+        assert!(eku.client_auth && !eku.server_auth);
+        assert_eq!(issued.serial, "11:22");
+
+        let holder = authority.check_holder(&issued.der, now + Duration::days(1)).unwrap();
+        assert_eq!(holder.serial, "11:22");
+        assert!(authority
+            .check_holder(&issued.der, now + Duration::days(31))
+            .unwrap_err()
+            .contains("expired"));
+        assert!(authority
+            .check_holder(&issued.der, now - Duration::days(1))
+            .unwrap_err()
+            .contains("not yet valid"));
+        let other = Authority::generate("Other Root", now).unwrap();
+        assert!(other.check_holder(&issued.der, now).is_err());
+    }
+
+    #[test]
+    fn saved_authority_loads_back_with_the_same_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = datetime!(2026-11-25 10:00 +9);
+        let first = Authority::load_or_generate(dir.path(), "Test Root", now).unwrap();
+        let again = Authority::load_or_generate(dir.path(), "Test Root", now).unwrap();
+        assert_eq!(first.certificate_der(), again.certificate_der());
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,36 @@
+//! `mock-ca`: a simulated certificate issuance site and its root CA, for exercising a real
+//! enrollment client end to end.
+//!
+//! The domain is plain Rust: [`application`] (one state machine per 申請), [`authority`] (the root
+//! CA and what it signs), [`registration`] (the desk that runs applications), [`outbox`] (mails to a
+//! Maildir), [`clock`] and [`entropy`] (injected, so runs can be repeated). HTTP and TLS are thin
+//! layers over it: the public pages and the admin API (private modules), and [`MockCa`], which serves
+//! them over rustls.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mock_ca::StartError> {
+//! let site = mock_ca::MockCa::start().await?; // 127.0.0.1, ephemeral port, fresh root
+//! println!("{} (admin token {})", site.url(), site.admin_token());
+//! # Ok(()) }
+//! ```
+//! The protocol is in `docs/protocol.md`.
+
+mod admin;
+pub mod application;
+pub mod authority;
+pub mod clock;
+pub mod config;
+pub mod entropy;
+pub mod journal;
+pub mod outbox;
+pub mod refusal;
+pub mod registration;
+pub mod request;
+mod server;
+mod site;
+pub mod tls;
+
+pub use refusal::Refusal;
+pub use server::{Builder, MockCa, ROOT_NAME, Seeded, StartError};
+pub use site::COMPONENT_HEADER;
+

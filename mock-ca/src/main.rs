@@ -1,0 +1,136 @@
+//! The `mock-ca` binary: serves the mock issuance site until interrupted.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use mock_ca::{MockCa, config::Config};
+
+#[derive(Parser)]
+#[command(name = "mock-ca", version, about = "A mock certificate issuance site and root CA")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site over HTTPS. The first line printed is its URL; `ready` follows when it answers.
+    Serve(Serve),
+}
+
+#[derive(clap::Args)]
+struct Serve {
+    /// A TOML file with the policy and applications to file at start (see README).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port; 0 picks a free one.
+    #[arg(long, short, default_value_t = 0)]
+    port: u16,
+    /// Where to keep the Maildir, `site-ca.pem` and `root.pem` (default: a temporary directory
+    /// removed at exit).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Load the root CA from this directory (`root.pem`, `root.key.pem`), or make and save it there.
+    #[arg(long)]
+    ca_dir: Option<PathBuf>,
+    /// The admin API's bearer token (default: from the config, else random).
+    #[arg(long, env = "MOCK_CA_ADMIN_TOKEN")]
+    admin_token: Option<String>,
+    /// Repeatable passwords, tokens and serials.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MOCK_CA_LOG")
+                .unwrap_or_else(|_| "mock_ca=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Command::Serve(serve) = Cli::parse().command;
+    run(serve).await
+}
+
+async fn run(serve: Serve) -> anyhow::Result<()> {
+    let config = match &serve.config {
+        Some(path) => Config::parse(
+            &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("in {}", path.display()))?,
+        None => Config::default(),
+    };
+    let (state_dir, _temporary) = match &serve.state_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            (dir.clone(), None)
+        }
+        None => {
+            let dir = tempfile::Builder::new().prefix("mock-ca-").tempdir()?;
+            (dir.path().to_path_buf(), Some(dir))
+        }
+    };
+    let maildir = state_dir.join("maildir");
+
+    let mut builder = MockCa::builder()
+        .bind(SocketAddr::new(serve.bind, serve.port))
+        .maildir(&maildir)
+        .policy(config.policy());
+    if let Some(token) = serve.admin_token.or(config.admin_token.clone()) {
+        builder = builder.admin_token(token);
+    }
+    if let Some(dir) = &serve.ca_dir {
+        builder = builder.ca_dir(dir);
+    }
+    if let Some(seed) = serve.seed {
+        builder = builder.seed(seed);
+    }
+    for application in &config.applications {
+        builder = builder.application(application.form(), application.approve);
+    }
+    let site = builder.start().await?;
+
+    let site_ca = state_dir.join("site-ca.pem");
+    let root = state_dir.join("root.pem");
+    std::fs::write(&site_ca, site.site_trust_pem())?;
+    std::fs::write(&root, site.root_pem())?;
+
+    // The URL alone on the first line, so a script can read it; the rest describes the run.
+    println!("{}", site.url());
+    println!("site trust anchor: {}", site_ca.display());
+    println!("issuing root:      {}", root.display());
+    println!("maildir:           {}", maildir.display());
+    println!("admin token:       {}", site.admin_token());
+    for application in site.registration().applications() {
+        println!(
+            "application:       {} {} ({})",
+            application.id,
+            site.registration().application_url(&application.id),
+            application.state.name()
+        );
+    }
+    println!("ready");
+
+    shutdown_signal().await;
+    eprintln!("mock-ca: shutting down");
+    site.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

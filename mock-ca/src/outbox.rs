@@ -1,0 +1,162 @@
+//! The site's outgoing mail: real RFC 5322 messages, kept in order and written to a Maildir that a
+//! mail client can open.
+
+use std::{
+    fs, io,
+    path::{Path, PathBuf},
+};
+
+use mail_builder::{MessageBuilder, headers::text::Text};
+use time::OffsetDateTime;
+
+/// The sender of every mail.
+pub const SENDER: (&str, &str) = ("証明書発行サイト", "no-reply@mock-ca.invalid");
+
+/// A mail to send.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The recipient's name.
+    pub to_name: String,
+    /// The recipient's address.
+    pub to: String,
+    /// The subject, as the guide words it.
+    pub subject: String,
+    /// The plain-text body.
+    pub body: String,
+    /// The application it is about.
+    pub application: String,
+    /// The catalogue id of this kind of mail (`MAIL-URL`, …).
+    pub catalogue: &'static str,
+}
+
+/// A mail that was sent.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    /// Its id in the outbox (`m-0001`).
+    pub id: String,
+    /// What was sent.
+    pub mail: Mail,
+    /// When, by the site's clock.
+    pub sent_at: OffsetDateTime,
+    /// The file in the Maildir's `new/`, if the outbox has a Maildir.
+    pub path: Option<PathBuf>,
+    /// The message as written: RFC 5322 with MIME.
+    pub raw: Vec<u8>,
+}
+
+/// Where mails go: always kept in memory, and written to a Maildir when one is set.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    maildir: Option<PathBuf>,
+    sent: Vec<SentMail>,
+}
+
+impl Outbox {
+    /// An outbox that only keeps mails in memory.
+    pub fn memory() -> Self {
+        Self::default()
+    }
+
+    /// An outbox that also writes each mail to the Maildir at `root` (made if missing).
+    pub fn maildir(root: &Path) -> io::Result<Self> {
+        for sub in ["tmp", "new", "cur"] {
+            fs::create_dir_all(root.join(sub))?;
+        }
+        Ok(Self {
+            maildir: Some(root.to_path_buf()),
+            sent: Vec::new(),
+        })
+    }
+
+    /// The Maildir, if any.
+    pub fn maildir_path(&self) -> Option<&Path> {
+        self.maildir.as_deref()
+    }
+
+    /// Sends `mail` at `at`.
+    pub fn send(&mut self, mail: Mail, at: OffsetDateTime) -> io::Result<&SentMail> {
+        let seq = self.sent.len() + 1;
+        let id = format!("m-{seq:04}");
+        let raw = render(&mail, &id, at)?;
+        let path = match &self.maildir {
+            Some(root) => Some(deliver(root, &raw, at, seq)?),
+            None => None,
+        };
+        self.sent.push(SentMail {
+            id,
+            mail,
+            sent_at: at,
+            path,
+            raw,
+        });
+        Ok(self.sent.last().expect("a mail was just pushed"))
+    }
+
+    /// Every mail sent, oldest first.
+    pub fn sent(&self) -> &[SentMail] {
+        &self.sent
+    }
+}
+
+fn render(mail: &Mail, id: &str, at: OffsetDateTime) -> io::Result<Vec<u8>> {
+    MessageBuilder::new()
+        .from(SENDER)
+        .to((mail.to_name.as_str(), mail.to.as_str()))
+        .subject(mail.subject.as_str())
+        .date(at.unix_timestamp())
+        .message_id(format!("{id}.{}@mock-ca.invalid", mail.application))
+        .header("X-Application", Text::new(mail.application.as_str()))
+        .header("X-Catalogue-Id", Text::new(mail.catalogue))
+        .text_body(mail.body.as_str())
+        .write_to_vec()
+}
+
+/// Writes into `tmp/` and renames into `new/`, so a reader never sees a partial message.
+fn deliver(root: &Path, raw: &[u8], at: OffsetDateTime, seq: usize) -> io::Result<PathBuf> {
+    let name = format!(
+        "{}.M{}P{}Q{seq}.mock-ca",
+        at.unix_timestamp(),
+        at.microsecond(),
+        std::process::id()
+    );
+    let tmp = root.join("tmp").join(&name);
+    let new = root.join("new").join(&name);
+    {
+        use io::Write as _;
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(raw)?;
+        file.sync_all()?;
+    }
+    fs::rename(&tmp, &new)?;
+    Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn mails_land_in_maildir_new_with_an_encoded_japanese_subject() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut outbox = Outbox::maildir(dir.path()).unwrap();
+        let mail = Mail {
+            to_name: "山田 太郎".into(),
+            to: "taro@example.jp".into(),
+            subject: "電子証明書の発行 URL のお知らせ".into(),
+            body: "https://127.0.0.1:1/apply/ap-0001\n".into(),
+            application: "ap-0001".into(),
+            catalogue: "MAIL-URL",
+        };
+        let sent = outbox.send(mail, datetime!(2026-11-25 10:00 +9)).unwrap().clone();
+        let path = sent.path.unwrap();
+        assert_eq!(path.parent().unwrap(), dir.path().join("new"));
+        assert_eq!(fs::read(&path).unwrap(), sent.raw);
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        let text = String::from_utf8(sent.raw).unwrap();
+        assert!(text.is_ascii(), "headers and body are transfer-encoded");
+        assert!(text.contains("Subject: =?utf-8?"), "{text}");
+        assert!(text.contains("X-Application: ap-0001"));
+    }
+}

@@ -1,0 +1,149 @@
+//! Why the site refuses a request: one variant per answer the guide shows, plus the few the site
+//! needs that the guide does not have.
+//!
+//! The texts are the guide's, byte for byte (the harness checks them against the catalogue); the
+//! site writes them here on its own rather than reading the catalogue, so that a drift between the
+//! two is caught instead of hidden.
+
+use std::fmt;
+
+/// A refusal of the site, with its stable catalogue id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// AUTH-FAILED: a wrong password, or an application that is not approved.
+    #[error("authentication failed or the application is not approved")]
+    AuthFailed,
+    /// NO-VALID-REQUEST: the certificate was installed; the site is closed for this application.
+    #[error("the application has no open certificate request")]
+    NoValidRequest,
+    /// STEP3-ONE-WAY: a certificate was issued but the install never completed.
+    #[error("a certificate was already issued for this application; the install cannot be restarted")]
+    InstallAbandoned,
+    /// CERT-REQUEST-FAILED: the CSR was refused.
+    #[error("the certificate request was refused: {0}")]
+    CertRequestFailed(CsrDefect),
+    /// CONFIRM-FORBIDDEN: the confirmation page without an acceptable client certificate.
+    #[error("the confirmation page needs a valid client certificate of this site: {0}")]
+    ConfirmForbidden(String),
+    /// COMPONENT-UNAVAILABLE: a step that needs the enrollment component, without it.
+    #[error("this step needs the enrollment component (X-Enrollment-Component)")]
+    ComponentUnavailable,
+    /// SESSION-REQUIRED: a step after login without a valid session.
+    #[error("log in first: no valid session")]
+    SessionRequired,
+    /// OUT-OF-ORDER: a step the application's state does not allow.
+    #[error("not allowed while the application is {0}")]
+    OutOfOrder(&'static str),
+    /// BAD-REQUEST: a body that cannot be read.
+    #[error("the request cannot be read: {0}")]
+    BadRequest(String),
+    /// NOT-FOUND: an unknown application or path.
+    #[error("no such page or application")]
+    NotFound,
+    /// ADMIN-UNAUTHORIZED: an admin request without the right token.
+    #[error("the admin API needs its bearer token")]
+    AdminUnauthorized,
+    /// INTERNAL: the site failed; the detail is logged, never sent.
+    #[error("internal error")]
+    Internal,
+}
+
+impl Refusal {
+    /// The stable id: a catalogue id where the guide has the case.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Self::AuthFailed => "AUTH-FAILED",
+            Self::NoValidRequest => "NO-VALID-REQUEST",
+            Self::InstallAbandoned => "STEP3-ONE-WAY",
+            Self::CertRequestFailed(_) => "CERT-REQUEST-FAILED",
+            Self::ConfirmForbidden(_) => "CONFIRM-FORBIDDEN",
+            Self::ComponentUnavailable => "COMPONENT-UNAVAILABLE",
+            Self::SessionRequired => "SESSION-REQUIRED",
+            Self::OutOfOrder(_) => "OUT-OF-ORDER",
+            Self::BadRequest(_) => "BAD-REQUEST",
+            Self::NotFound => "NOT-FOUND",
+            Self::AdminUnauthorized => "ADMIN-UNAUTHORIZED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// What the user sees: the guide's message where it has one.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::AuthFailed => "認証に失敗したか、申請が承認されていません",
+            Self::NoValidRequest => "有効な証明書申請はありません",
+            Self::InstallAbandoned => {
+                "インストールが不完全であっても証明書発行サイトに再ログインができなくなります"
+            }
+            Self::CertRequestFailed(_) => "証明書生成要求に失敗しました",
+            Self::ConfirmForbidden(_) => "このページの表示は認められていません",
+            Self::ComponentUnavailable => "ActiveX コンポーネントは・・・できません",
+            Self::SessionRequired => "Please log in again (no valid session).",
+            Self::OutOfOrder(_) => "This step is not available now.",
+            Self::BadRequest(_) => "The request could not be read.",
+            Self::NotFound => "Not found.",
+            Self::AdminUnauthorized => "The admin API needs its bearer token.",
+            Self::Internal => "Internal error.",
+        }
+    }
+
+    /// What the guide tells the user to do, where it says.
+    pub fn remedy(&self) -> Option<&'static str> {
+        match self {
+            Self::AuthFailed => Some("パスワードを確認の上、正しく入力してください"),
+            Self::NoValidRequest => Some("既に URL にアクセスして証明書を発行された後ではありませんか"),
+            Self::InstallAbandoned => Some("電子証明書の発行申請からやり直してください"),
+            Self::CertRequestFailed(_) => Some("お使いのブラウザの設定を確認してください"),
+            Self::ConfirmForbidden(_) => Some(
+                "証明書発行サイトのインストール操作を正しく完了しましたか？証明書確認サイトにアクセスする際に「キャンセル」ボタンを押していませんか？",
+            ),
+            Self::ComponentUnavailable => Some(
+                "Microsoft Edge (Internet Explorer モード) の設定が行われていません。(「1.3. ブラウザの設定」を参照してください)",
+            ),
+            _ => None,
+        }
+    }
+
+    /// English detail for people debugging; never matched on by programs.
+    pub fn detail(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// What is wrong with a certificate signing request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CsrDefect {
+    /// Not PEM, not DER, or not a PKCS#10 structure.
+    Malformed(String),
+    /// The signature does not verify with the request's own key.
+    BadSignature,
+    /// The key is not the algorithm and length the site asked for.
+    WrongKey {
+        /// What the site asked for, e.g. `RSA 2048`.
+        wanted: String,
+        /// What the request holds.
+        found: String,
+    },
+    /// The subject is not the application's.
+    SubjectMismatch {
+        /// The application's subject.
+        wanted: String,
+        /// The request's subject.
+        found: String,
+    },
+}
+
+impl fmt::Display for CsrDefect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(why) => write!(f, "malformed request ({why})"),
+            Self::BadSignature => f.write_str("the request's signature does not verify"),
+            Self::WrongKey { wanted, found } => write!(f, "key is {found}, the site requires {wanted}"),
+            Self::SubjectMismatch { wanted, found } => {
+                write!(f, "subject is \"{found}\", the application's is \"{wanted}\"")
+            }
+        }
+    }
+}
