@@ -1,1 +1,21 @@
+//! `cert-client`: the enrollment client for the certificate issuance site, and its certificate store.
+//!
+//! - [`enrollment`]: the guide's steps, reported as [`Event`]s as they happen;
+//! - [`site`]: the protocol (docs/protocol.md) from the client's side, with its own types;
+//! - [`store`]: trusted roots, personal certificates with their keys, pending requests; a key is on
+//!   disk before its request leaves the machine;
+//! - [`prompt`]: the guide's confirmation dialogs as questions (terminal, `--yes`, scripted);
+//! - [`mailbox`]: the URL and password from the two mails in a Maildir;
+//! - [`error`]: every failure with its stable id and exit code.
 
+pub mod enrollment;
+pub mod error;
+pub mod mailbox;
+pub mod prompt;
+pub mod site;
+pub mod store;
+pub mod thumbprint;
+
+pub use enrollment::{Event, Invitation, Outcome, confirm, enroll};
+pub use error::{Error, Problem};
+pub use store::Store;

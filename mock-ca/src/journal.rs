@@ -62,7 +62,8 @@ pub(crate) async fn record(State(site): State<Arc<Site>>, request: Request, next
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    if !path.starts_with("/admin") {
+    let admin = path == "/admin" || path.starts_with("/admin/");
+    if !admin {
         let error = response.extensions().get::<AnsweredWith>().map(|a| a.0);
         site.journal
             .lock()

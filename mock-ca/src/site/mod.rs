@@ -573,3 +573,6 @@ async fn confirm(
 pub(crate) async fn not_found(representation: Representation) -> SiteError {
     SiteError::new(representation, Refusal::NotFound)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,361 @@
+//! The enrollment, step by step as the guide walks it: log in, read the CSP and key length, install
+//! the root after checking its thumbprint, make the key and the request, install the certificate,
+//! and open the confirmation page with it.
+//!
+//! Each step is reported as an [`Event`] as it happens; the CLI prints them, the harness records them.
+
+use std::fmt;
+
+use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair, PublicKeyData as _};
+
+use crate::{
+    error::Error,
+    prompt::{Prompter, Question},
+    site::{ConfirmPage, KeyRequirement, LoggedIn, SiteClient, StepThree},
+    store::{RequestRecord, Store},
+    thumbprint::{pairs, sha1, sha256},
+};
+
+/// What an enrollment needs.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    /// The step 1 URL from the MAIL-URL mail.
+    pub url: String,
+    /// The password from the MAIL-PASSWORD mail.
+    pub password: String,
+    /// The anchor trusted for the site's TLS (PEM).
+    pub site_trust_pem: Vec<u8>,
+}
+
+/// A step of the enrollment, as it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The login page was found: which site it is.
+    Opened {
+        /// 証明書発行サイト【ステップ 1】 or 証明書更新サイト【ステップ 1】
+        title: String,
+    },
+    /// Logged in; step 2 shows what the key must be [STEP2-CSP-KEYLEN].
+    Requirements {
+        /// The CSP.
+        csp: String,
+        /// Algorithm.
+        algorithm: String,
+        /// Key length.
+        length: u64,
+    },
+    /// A login resumed step 3 after a cancel [CANCEL-RESUME].
+    Resumed,
+    /// The root was downloaded and its thumbprints match the repository page [REPOSITORY-PAGE].
+    RootVerified {
+        /// Its subject, as published.
+        subject: String,
+        /// SHA-1.
+        sha1: String,
+        /// SHA-256.
+        sha256: String,
+    },
+    /// The root is now trusted [STEP3-ROOT-INSTALL].
+    RootInstalled,
+    /// The root was already trusted.
+    RootAlreadyTrusted,
+    /// The root install was declined: the certificate will not chain (CHAIN-INCOMPLETE).
+    RootDeclined,
+    /// The key was made and stored with its request, before anything was sent.
+    KeyStored {
+        /// Key length.
+        length: u64,
+        /// The pending request's id.
+        id: String,
+    },
+    /// The CSR was accepted and a certificate came back.
+    Issued {
+        /// Its serial.
+        serial: String,
+    },
+    /// The certificate is installed beside its key [STEP3-CLIENT-INSTALL].
+    Installed {
+        /// Its subject.
+        subject: String,
+    },
+    /// The site was told the install completed; step 4.
+    Completed,
+    /// The confirmation page answered [STEP4-CONFIRM].
+    Confirmed {
+        /// 証明書確認ページ
+        title: String,
+        /// The holder's subject as the page shows it.
+        subject: String,
+        /// How many certificates the page lists for the holder.
+        listed: usize,
+    },
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Opened { title } => write!(f, "[1/4] {title} を開きました (login page found)"),
+            Self::Requirements { csp, algorithm, length } => write!(
+                f,
+                "[2/4] ログインしました (logged in). CSP: {csp} / Key 長: {length} ({algorithm})"
+            ),
+            Self::Resumed => f.write_str(
+                "[2/4] 再度ログインしました: インストールを再開します (resumed after a cancel)",
+            ),
+            Self::RootVerified { subject, sha1, .. } => write!(
+                f,
+                "[3/4] ルート CA 証明書をダウンロードしました: {subject}\n      拇印 (sha1) {sha1} はリポジトリの公開値と一致します (thumbprints match the repository page)"
+            ),
+            Self::RootInstalled => f.write_str(
+                "[3/4] ルート CA 証明書を信頼されたルート証明機関にインストールしました (root installed)",
+            ),
+            Self::RootAlreadyTrusted => {
+                f.write_str("[3/4] ルート CA 証明書はインストール済みです (root already trusted)")
+            }
+            Self::RootDeclined => f.write_str(
+                "[3/4] ルート CA 証明書のインストールを取り消しました (root not installed: the certificate will not chain)",
+            ),
+            Self::KeyStored { length, id } => write!(
+                f,
+                "[3/4] RSA {length} ビットの鍵を生成し、保存しました (key made and stored first: pending/{id})"
+            ),
+            Self::Issued { serial } => {
+                write!(f, "[3/4] 証明書が発行されました (certificate issued, serial {serial})")
+            }
+            Self::Installed { subject } => write!(
+                f,
+                "[3/4] クライアント証明書をインストールしました (certificate installed beside its key): {subject}"
+            ),
+            Self::Completed => f.write_str(
+                "[4/4] インストールが完了しました。証明書発行サイトは無効になりました (install complete; the site is now closed)",
+            ),
+            Self::Confirmed { title, subject, listed } => write!(
+                f,
+                "[4/4] {title}: {subject} (所持する証明書 {listed} 件 / {listed} certificate(s) listed)"
+            ),
+        }
+    }
+}
+
+/// What an enrollment ended with.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The installed certificate's serial.
+    pub serial: String,
+    /// Its subject.
+    pub subject: String,
+    /// The confirmation page's answer.
+    pub confirmation: ConfirmPage,
+}
+
+/// Runs the whole enrollment.
+pub async fn enroll(
+    invitation: &Invitation,
+    store: &Store,
+    prompter: &mut dyn Prompter,
+    observe: &mut (dyn FnMut(&Event) + Send),
+) -> Result<Outcome, Error> {
+    let mut site = SiteClient::new(&invitation.url, &invitation.site_trust_pem, None)?;
+    let step_one = site.step_one(&invitation.url).await?;
+    observe(&Event::Opened {
+        title: step_one.title.clone(),
+    });
+
+    let three = match site.login(&step_one.login, &invitation.password).await? {
+        LoggedIn::StepTwo(two) => {
+            observe(&Event::Requirements {
+                csp: two.csp.clone(),
+                algorithm: two.key.algorithm.clone(),
+                length: two.key.length,
+            });
+            // Refuse a key we cannot make before anything is pressed (STEP2-CSP-KEYLEN).
+            rsa_size(&two.key, &two.csp)?;
+            let question = Question::Issue {
+                csp: two.csp.clone(),
+                length: two.key.length,
+            };
+            if !prompter.confirm(&question) {
+                return Err(Error::CsrGenerationFailed("発行 was answered いいえ".into()));
+            }
+            site.press_issue(&two.issue).await?
+        }
+        LoggedIn::StepThree(three) => {
+            observe(&Event::Resumed);
+            three
+        }
+    };
+
+    install_root(&site, &three, store, prompter, observe).await?;
+
+    if !prompter.confirm(&Question::WebAccess {
+        site: site.url("/")?.to_string(),
+    }) {
+        return Err(Error::EnrollCancelled);
+    }
+    let size = rsa_size(&three.key, "the site's CSP")?;
+    let key = tokio::task::spawn_blocking(move || KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size))
+        .await
+        .map_err(|e| Error::CsrGenerationFailed(e.to_string()))?
+        .map_err(|e| Error::CsrGenerationFailed(e.to_string()))?;
+    let csr = make_csr(&key, &three.subject)?;
+    let pending = store.begin_request(
+        &key.serialize_pem(),
+        &key.subject_public_key_info(),
+        RequestRecord {
+            csr,
+            application_url: invitation.url.clone(),
+            created: now_rfc3339(),
+        },
+    )?;
+    observe(&Event::KeyStored {
+        length: three.key.length,
+        id: pending.id.clone(),
+    });
+
+    let issued = site.submit_csr(&three.csr, &pending).await?;
+    observe(&Event::Issued {
+        serial: issued.serial.clone(),
+    });
+    let installed = store
+        .install(&issued.certificate)?
+        .ok_or(Error::ReinstallNotFound)?;
+    observe(&Event::Installed {
+        subject: installed.subject.clone(),
+    });
+    let four = site.complete(&issued.complete).await?;
+    observe(&Event::Completed);
+
+    let confirmation = confirm(
+        &site.url(&four.confirm)?.to_string(),
+        &invitation.site_trust_pem,
+        store,
+        observe,
+    )
+    .await?;
+    Ok(Outcome {
+        serial: installed.serial,
+        subject: installed.subject,
+        confirmation,
+    })
+}
+
+/// Opens the confirmation page with the store's current certificate [STEP4-CONFIRM].
+pub async fn confirm(
+    url: &str,
+    site_trust_pem: &[u8],
+    store: &Store,
+    observe: &mut (dyn FnMut(&Event) + Send),
+) -> Result<ConfirmPage, Error> {
+    let identity = store
+        .identity()?
+        .map(|(_, certificate, key)| format!("{certificate}{key}"));
+    let site = SiteClient::new(url, site_trust_pem, identity.as_deref())?;
+    let page = site.confirm(url).await?;
+    observe(&Event::Confirmed {
+        title: page.title.clone(),
+        subject: page.holder.subject.clone(),
+        listed: page.certificates.len(),
+    });
+    Ok(page)
+}
+
+async fn install_root(
+    site: &SiteClient,
+    three: &StepThree,
+    store: &Store,
+    prompter: &mut dyn Prompter,
+    observe: &mut (dyn FnMut(&Event) + Send),
+) -> Result<(), Error> {
+    let der = site.download(&three.root.certificate).await?;
+    let repository = site.repository(&three.repository).await?;
+    let (found_sha1, found_sha256) = (pairs(&sha1(&der)), pairs(&sha256(&der)));
+    // The downloaded root must be the one the repository publishes, and the one step 3 named.
+    let matches = found_sha256.eq_ignore_ascii_case(&repository.root.sha256)
+        && found_sha1.eq_ignore_ascii_case(&repository.root.sha1)
+        && found_sha256.eq_ignore_ascii_case(&three.root.sha256);
+    if !matches {
+        return Err(Error::RootMismatch {
+            published: repository.root.sha256,
+            found: found_sha256,
+        });
+    }
+    observe(&Event::RootVerified {
+        subject: repository.root.subject.clone(),
+        sha1: found_sha1.clone(),
+        sha256: found_sha256,
+    });
+    if store.has_root(&der) {
+        observe(&Event::RootAlreadyTrusted);
+        return Ok(());
+    }
+    let question = Question::InstallRoot {
+        subject: repository.root.subject,
+        sha1: found_sha1,
+    };
+    if prompter.confirm(&question) {
+        store.add_root(&der)?;
+        observe(&Event::RootInstalled);
+    } else {
+        observe(&Event::RootDeclined);
+    }
+    Ok(())
+}
+
+fn rsa_size(key: &KeyRequirement, csp: &str) -> Result<rcgen::RsaKeySize, Error> {
+    let unsupported = || Error::KeyUnsupported {
+        csp: csp.to_owned(),
+        algorithm: key.algorithm.clone(),
+        length: key.length,
+    };
+    if !key.algorithm.eq_ignore_ascii_case("RSA") {
+        return Err(unsupported());
+    }
+    match key.length {
+        2048 => Ok(rcgen::RsaKeySize::_2048),
+        3072 => Ok(rcgen::RsaKeySize::_3072),
+        4096 => Ok(rcgen::RsaKeySize::_4096),
+        _ => Err(unsupported()),
+    }
+}
+
+/// A PKCS#10 request for `key` with the subject the site named, SHA-256 with RSA.
+fn make_csr(key: &KeyPair, subject: &[(String, String)]) -> Result<String, Error> {
+    let mut dn = DistinguishedName::new();
+    for (attribute, value) in subject {
+        let ty = match attribute.as_str() {
+            "C" => DnType::CountryName,
+            "ST" => DnType::StateOrProvinceName,
+            "L" => DnType::LocalityName,
+            "O" => DnType::OrganizationName,
+            "OU" => DnType::OrganizationalUnitName,
+            "CN" => DnType::CommonName,
+            other => {
+                return Err(Error::Protocol(format!("the site asks for an unknown subject attribute {other}")));
+            }
+        };
+        let value = if ty == DnType::CountryName {
+            DnValue::PrintableString(
+                value
+                    .clone()
+                    .try_into()
+                    .map_err(|e| Error::Protocol(format!("country {value}: {e}")))?,
+            )
+        } else {
+            DnValue::Utf8String(value.clone())
+        };
+        dn.push(ty, value);
+    }
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn;
+    params
+        .serialize_request(key)
+        .and_then(|csr| csr.pem())
+        .map_err(|e| Error::CsrGenerationFailed(e.to_string()))
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,334 @@
+//! The client's side of the protocol (docs/protocol.md), written from the document alone: its own
+//! types for the site's answers, and the requests the steps send.
+
+use reqwest::{Certificate, Client, Identity, RequestBuilder, Response, Url, header};
+use serde::{Deserialize, de::DeserializeOwned};
+
+use crate::{
+    error::{Error, Problem},
+    store::PendingRequest,
+};
+
+/// What the client declares itself as: the guide's enrollment component.
+pub fn component() -> String {
+    format!("cert-client/{} ({})", env!("CARGO_PKG_VERSION"), std::env::consts::OS)
+}
+
+/// The key the site requires.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct KeyRequirement {
+    /// `RSA`
+    pub algorithm: String,
+    /// Bits.
+    pub length: u64,
+}
+
+/// Step 1's page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StepOne {
+    /// `issuance` or `renewal`.
+    pub site: String,
+    /// The page's title.
+    pub title: String,
+    /// Where to post the password.
+    pub login: String,
+}
+
+/// Step 2: CSP and key length.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StepTwo {
+    /// The session token.
+    pub session: String,
+    /// The key provider.
+    pub csp: String,
+    /// The key.
+    pub key: KeyRequirement,
+    /// The 発行 button's target.
+    pub issue: String,
+}
+
+/// The root as step 3 names it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RootReference {
+    /// Where to download it (DER).
+    pub certificate: String,
+    /// SHA-1 thumbprint.
+    pub sha1: String,
+    /// SHA-256 thumbprint.
+    pub sha256: String,
+}
+
+/// Step 3: the root, then the client certificate.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StepThree {
+    /// Whether a login resumed it after a cancel.
+    #[serde(default)]
+    pub resumed: bool,
+    /// The session token, on a resumed login.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// The root.
+    pub root: RootReference,
+    /// The repository page.
+    pub repository: String,
+    /// The key the request must hold.
+    pub key: KeyRequirement,
+    /// The subject the request must carry, outermost first.
+    pub subject: Vec<(String, String)>,
+    /// Where to send the CSR.
+    pub csr: String,
+}
+
+/// What a login opened.
+#[derive(Debug, Clone)]
+pub enum LoggedIn {
+    /// Step 2.
+    StepTwo(StepTwo),
+    /// Step 3, resumed (CANCEL-RESUME).
+    StepThree(StepThree),
+}
+
+/// The repository page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Repository {
+    /// The page's notice.
+    pub notice: String,
+    /// The root, as published.
+    pub root: PublishedRoot,
+}
+
+/// The root as the repository publishes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublishedRoot {
+    /// Its subject.
+    pub subject: String,
+    /// SHA-1 thumbprint.
+    pub sha1: String,
+    /// SHA-256 thumbprint.
+    pub sha256: String,
+}
+
+/// The answer to a CSR.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Issued {
+    /// The certificate, PEM.
+    pub certificate: String,
+    /// Its serial.
+    pub serial: String,
+    /// Where to report the install complete.
+    pub complete: String,
+}
+
+/// Step 4.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StepFour {
+    /// The confirmation page.
+    pub confirm: String,
+}
+
+/// A certificate as the confirmation page describes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Described {
+    /// Subject.
+    pub subject: String,
+    /// Serial.
+    pub serial: String,
+    /// Start of validity.
+    pub not_before: String,
+    /// End of validity.
+    pub not_after: String,
+}
+
+/// The confirmation page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConfirmPage {
+    /// 証明書確認ページ
+    pub title: String,
+    /// The certificate presented.
+    pub holder: Described,
+    /// The listing's caption.
+    pub listing: String,
+    /// Every certificate the site issued to the holder, newest first.
+    pub certificates: Vec<Described>,
+}
+
+/// The top page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TopPage {
+    /// The site's name.
+    pub site: String,
+    /// `ok`
+    pub status: String,
+}
+
+/// An HTTPS client for one site.
+#[derive(Debug, Clone)]
+pub struct SiteClient {
+    http: Client,
+    base: Url,
+    session: Option<String>,
+}
+
+impl SiteClient {
+    /// A client for the site at `url` (any URL of it), trusting only `trust_pem` (one or more PEM
+    /// certificates) for the site's TLS, presenting `identity` (certificate and key, PEM) if given.
+    pub fn new(url: &str, trust_pem: &[u8], identity: Option<&str>) -> Result<Self, Error> {
+        let base = Url::parse(url).map_err(|e| Error::Protocol(format!("bad URL {url}: {e}")))?;
+        if base.scheme() != "https" {
+            return Err(Error::Protocol(format!("{url}: the site is only reached over https")));
+        }
+        let anchors = Certificate::from_pem_bundle(trust_pem)
+            .map_err(|e| Error::Protocol(format!("site trust anchor: {e}")))?;
+        let mut builder = Client::builder()
+            .tls_certs_only(anchors)
+            .https_only(true)
+            .user_agent(component())
+            .timeout(std::time::Duration::from_secs(30));
+        if let Some(pem) = identity {
+            let identity = Identity::from_pem(pem.as_bytes())
+                .map_err(|e| Error::Protocol(format!("client certificate: {e}")))?;
+            builder = builder.identity(identity);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::Network(format!("TLS set-up: {e}")))?;
+        Ok(Self {
+            http,
+            base,
+            session: None,
+        })
+    }
+
+    /// The absolute URL of a path the site gave.
+    pub fn url(&self, path: &str) -> Result<Url, Error> {
+        self.base
+            .join(path)
+            .map_err(|e| Error::Protocol(format!("bad path {path}: {e}")))
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> Result<RequestBuilder, Error> {
+        let mut request = self
+            .http
+            .request(method, self.url(path)?)
+            .header(header::ACCEPT, "application/json")
+            .header("X-Enrollment-Component", component());
+        if let Some(session) = &self.session {
+            request = request.header(header::COOKIE, format!("session={session}"));
+        }
+        Ok(request)
+    }
+
+    async fn send(request: RequestBuilder) -> Result<Response, Error> {
+        let response = request.send().await.map_err(|e| Error::Network(describe(&e)))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| Error::Network(describe(&e)))?;
+        #[derive(Deserialize)]
+        struct Body {
+            error: Problem,
+        }
+        match serde_json::from_slice::<Body>(&body) {
+            Ok(Body { error }) => Err(Error::Site {
+                status,
+                problem: error,
+            }),
+            Err(_) => Err(Error::Protocol(format!(
+                "HTTP {status} without an error body: {}",
+                String::from_utf8_lossy(&body).chars().take(200).collect::<String>()
+            ))),
+        }
+    }
+
+    async fn json<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, Error> {
+        let response = Self::send(request).await?;
+        let body = response.bytes().await.map_err(|e| Error::Network(describe(&e)))?;
+        serde_json::from_slice(&body).map_err(|e| {
+            Error::Protocol(format!(
+                "{e} in {}",
+                String::from_utf8_lossy(&body).chars().take(200).collect::<String>()
+            ))
+        })
+    }
+
+    /// GET / [SITE-REACHABLE]
+    pub async fn top(&self) -> Result<TopPage, Error> {
+        Self::json(self.request(reqwest::Method::GET, "/")?).await
+    }
+
+    /// GET the application's step 1 page [STEP1-LOGIN].
+    pub async fn step_one(&self, application_url: &str) -> Result<StepOne, Error> {
+        Self::json(self.request(reqwest::Method::GET, application_url)?).await
+    }
+
+    /// POST the password [STEP1-LOGIN]; keeps the session it opens.
+    pub async fn login(&mut self, path: &str, password: &str) -> Result<LoggedIn, Error> {
+        let request = self
+            .request(reqwest::Method::POST, path)?
+            .json(&serde_json::json!({ "password": password }));
+        let answer: serde_json::Value = Self::json(request).await?;
+        let step = answer.get("step").and_then(serde_json::Value::as_u64);
+        let opened = match step {
+            Some(2) => LoggedIn::StepTwo(from_value(answer)?),
+            Some(3) => LoggedIn::StepThree(from_value(answer)?),
+            other => return Err(Error::Protocol(format!("login opened step {other:?}"))),
+        };
+        self.session = match &opened {
+            LoggedIn::StepTwo(two) => Some(two.session.clone()),
+            LoggedIn::StepThree(three) => three.session.clone(),
+        };
+        Ok(opened)
+    }
+
+    /// POST 発行 → step 3.
+    pub async fn press_issue(&self, path: &str) -> Result<StepThree, Error> {
+        Self::json(self.request(reqwest::Method::POST, path)?).await
+    }
+
+    /// GET the root certificate (DER).
+    pub async fn download(&self, path: &str) -> Result<Vec<u8>, Error> {
+        let response = Self::send(self.request(reqwest::Method::GET, path)?).await?;
+        let body = response.bytes().await.map_err(|e| Error::Network(describe(&e)))?;
+        Ok(body.to_vec())
+    }
+
+    /// GET the repository page [REPOSITORY-PAGE].
+    pub async fn repository(&self, path: &str) -> Result<Repository, Error> {
+        Self::json(self.request(reqwest::Method::GET, path)?).await
+    }
+
+    /// POST the CSR of a pending request: its key is already in the store.
+    pub async fn submit_csr(&self, path: &str, pending: &PendingRequest) -> Result<Issued, Error> {
+        let request = self
+            .request(reqwest::Method::POST, path)?
+            .json(&serde_json::json!({ "csr": pending.record.csr }));
+        Self::json(request).await
+    }
+
+    /// POST install complete → step 4.
+    pub async fn complete(&self, path: &str) -> Result<StepFour, Error> {
+        Self::json(self.request(reqwest::Method::POST, path)?).await
+    }
+
+    /// GET the confirmation page [STEP4-CONFIRM].
+    pub async fn confirm(&self, path: &str) -> Result<ConfirmPage, Error> {
+        Self::json(self.request(reqwest::Method::GET, path)?).await
+    }
+}
+
+fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(|e| Error::Protocol(e.to_string()))
+}
+
+/// A reqwest error with its causes, which hold the useful part (refused, TLS alert, …).
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

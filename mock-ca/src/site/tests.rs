@@ -1,0 +1,1049 @@
+//! The site's HTTP layer, driven in-process: requests go through the same router the server serves
+//! (journal middleware, admin API, fallback included), without TLS. A client certificate is handed
+//! to `/confirm` the way the TLS acceptor does it, as an `Arc<TlsInfo>` request extension.
+
+use std::sync::{Arc, Mutex};
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    http::{HeaderMap, Method, Request, StatusCode, header},
+};
+use axum_server::tls::TlsInfo;
+use http_body_util::BodyExt as _;
+use rcgen::{
+    CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256, PublicKeyData as _,
+    RsaKeySize,
+};
+use serde_json::{Value, json};
+use time::{Duration, macros::datetime};
+use tower::ServiceExt as _;
+use x509_parser::{certificate::X509Certificate, prelude::FromDer};
+
+use super::{COMPONENT_HEADER, Site};
+use crate::{
+    application::{Attribute, Subject},
+    authority::{Authority, Thumbprints},
+    clock::Clock,
+    entropy::SeededEntropy,
+    journal::Journal,
+    outbox::Outbox,
+    registration::{Policy, RegistrationAuthority},
+    request::CertificateRequest,
+    server::{ROOT_NAME, app},
+};
+
+const ADMIN_TOKEN: &str = "test-admin-token";
+const COMPONENT: &str = "cert-client/0.1.0 (linux)";
+const JSON: &str = "application/json";
+
+const AUTH_FAILED: &str = "認証に失敗したか、申請が承認されていません";
+const NO_VALID_REQUEST: &str = "有効な証明書申請はありません";
+const STEP3_ONE_WAY: &str =
+    "インストールが不完全であっても証明書発行サイトに再ログインができなくなります";
+const CERT_REQUEST_FAILED: &str = "証明書生成要求に失敗しました";
+const CONFIRM_FORBIDDEN: &str = "このページの表示は認められていません";
+const COMPONENT_UNAVAILABLE: &str = "ActiveX コンポーネントは・・・できません";
+const REPOSITORY_NOTICE: &str = "発行元の認証局の情報であり、実際の値は以下に公開されています";
+
+/// A site with a fresh root, a frozen clock and repeatable entropy, and its router.
+struct TestSite {
+    site: Arc<Site>,
+    app: Router,
+}
+
+/// An answer, read whole.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.body.to_vec()).expect("a UTF-8 body")
+    }
+
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts a refusal in JSON: status, id and the verbatim message.
+    fn assert_refused(&self, status: StatusCode, id: &str, message: &str) -> &Self {
+        let body = self.json();
+        assert_eq!(self.status, status, "{body}");
+        assert_eq!(body["error"]["id"], id, "{body}");
+        assert_eq!(body["error"]["message"], message, "{body}");
+        assert!(body["error"]["detail"].is_string(), "{body}");
+        self
+    }
+
+    /// Asserts a refusal as an HTML page: status, id and the verbatim message.
+    fn assert_refused_html(&self, status: StatusCode, id: &str, message: &str) -> &Self {
+        let page = self.text();
+        assert_eq!(self.status, status, "{page}");
+        assert!(
+            self.content_type().starts_with("text/html"),
+            "{}",
+            self.content_type()
+        );
+        assert!(
+            page.contains(&format!("data-catalogue-id=\"{id}\"")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("<p class=\"message\">{message}</p>")),
+            "{page}"
+        );
+        self
+    }
+
+    /// The `session` token of the `Set-Cookie` header.
+    fn session_cookie(&self) -> String {
+        let cookie = self
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("a Set-Cookie header")
+            .to_str()
+            .unwrap();
+        cookie
+            .strip_prefix("session=")
+            .and_then(|rest| rest.split(';').next())
+            .unwrap_or_else(|| panic!("not a session cookie: {cookie}"))
+            .to_owned()
+    }
+}
+
+fn subject() -> Value {
+    json!([
+        ["C", "JP"],
+        ["O", "Example Securities"],
+        ["CN", "山田 太郎"]
+    ])
+}
+
+impl TestSite {
+    fn new() -> Self {
+        let now = datetime!(2026-11-25 10:00 +9);
+        let registration = RegistrationAuthority::new(
+            Authority::generate(ROOT_NAME, now).unwrap(),
+            Policy::default(),
+            Arc::new(Clock::frozen(now)),
+            Box::new(SeededEntropy::new(1)),
+            Outbox::memory(),
+            "https://127.0.0.1:1".into(),
+        );
+        let site = Arc::new(Site {
+            registration: Mutex::new(registration),
+            journal: Mutex::new(Journal::default()),
+            admin_token: ADMIN_TOKEN.into(),
+        });
+        Self {
+            app: app(site.clone()),
+            site,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.collect().await.unwrap().to_bytes(),
+        }
+    }
+
+    /// A GET, as a program (`json`) or a browser.
+    async fn get(&self, path: &str, json: bool) -> Answer {
+        let mut request = Request::get(path);
+        if json {
+            request = request.header(header::ACCEPT, JSON);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"));
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, JSON)
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.send(request.unwrap()).await
+    }
+
+    /// Files an application through the admin API; its id.
+    async fn file(&self) -> String {
+        let answer = self
+            .admin(
+                Method::POST,
+                "/admin/applications",
+                Some(json!({
+                    "applicant": "山田 太郎",
+                    "email": "taro@example.jp",
+                    "subject": subject(),
+                })),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+        let application = answer.json();
+        assert_eq!(application["state"], "filed");
+        application["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Files and approves an application through the admin API; its id and the password from its
+    /// MAIL-PASSWORD mail.
+    async fn approved(&self) -> (String, String) {
+        let id = self.file().await;
+        let answer = self
+            .admin(
+                Method::POST,
+                &format!("/admin/applications/{id}/approve"),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        assert_eq!(answer.json()["state"], "approved");
+        let password = self.mailed_password(&id);
+        (id, password)
+    }
+
+    /// The password, the line after `認証情報パスワード:` of the application's MAIL-PASSWORD mail.
+    fn mailed_password(&self, id: &str) -> String {
+        let registration = self.site.registration();
+        let mail = registration
+            .outbox()
+            .sent()
+            .iter()
+            .find(|sent| sent.mail.catalogue == "MAIL-PASSWORD" && sent.mail.application == id)
+            .expect("a MAIL-PASSWORD mail for the application");
+        let mut lines = mail.mail.body.lines();
+        lines
+            .by_ref()
+            .find(|line| line.trim() == "認証情報パスワード:")
+            .expect("a 認証情報パスワード: line");
+        let password = lines
+            .next()
+            .expect("a line after 認証情報パスワード:")
+            .trim();
+        assert!(!password.is_empty());
+        password.to_owned()
+    }
+
+    async fn login(&self, id: &str, password: &str, json: bool) -> Answer {
+        let mut request =
+            Request::post(format!("/apply/{id}/login")).header(header::CONTENT_TYPE, JSON);
+        if json {
+            request = request.header(header::ACCEPT, JSON);
+        }
+        let body = json!({ "password": password }).to_string();
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// A step after login, as the enrollment client sends it (with the component header when
+    /// `component`).
+    async fn step(
+        &self,
+        id: &str,
+        step: &str,
+        session: &str,
+        component: bool,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = Request::post(format!("/apply/{id}/{step}"))
+            .header(header::ACCEPT, JSON)
+            .header(header::COOKIE, format!("session={session}"));
+        if component {
+            request = request.header(COMPONENT_HEADER, COMPONENT);
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, JSON)
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.send(request.unwrap()).await
+    }
+
+    /// Logs in and presses 発行: the session, at step 3.
+    async fn at_step_three(&self, id: &str, password: &str) -> String {
+        let login = self.login(id, password, true).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+        let session = login.session_cookie();
+        let issue = self.step(id, "issue", &session, true, None).await;
+        assert_eq!(issue.status, StatusCode::OK, "{}", issue.text());
+        assert_eq!(issue.json()["step"], 3);
+        session
+    }
+
+    async fn submit_csr(&self, id: &str, session: &str, csr: &str) -> Answer {
+        self.step(id, "csr", session, true, Some(json!({ "csr": csr })))
+            .await
+    }
+
+    /// GET /confirm, in a TLS session described by `tls` when given.
+    async fn confirm(&self, tls: Option<TlsInfo>, json: bool) -> Answer {
+        let mut request = Request::get("/confirm");
+        if json {
+            request = request.header(header::ACCEPT, JSON);
+        }
+        let mut request = request.body(Body::empty()).unwrap();
+        if let Some(info) = tls {
+            request.extensions_mut().insert(Arc::new(info));
+        }
+        self.send(request).await
+    }
+
+    fn state_of(&self, id: &str) -> &'static str {
+        self.site.registration().state_of(id).unwrap().name()
+    }
+
+    fn root_der(&self) -> Vec<u8> {
+        self.site
+            .registration()
+            .authority()
+            .certificate_der()
+            .to_vec()
+    }
+
+    /// Runs a whole enrollment; the certificate's DER.
+    async fn enrolled(&self) -> Vec<u8> {
+        let (id, password) = self.approved().await;
+        let session = self.at_step_three(&id, &password).await;
+        let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+        let issued = self.submit_csr(&id, &session, &csr).await;
+        assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text());
+        let complete = self.step(&id, "complete", &session, true, None).await;
+        assert_eq!(complete.status, StatusCode::OK, "{}", complete.text());
+        certificate_der(issued.json()["certificate"].as_str().unwrap())
+    }
+}
+
+/// A TLS session in which the client presented `der`.
+fn presenting(der: Vec<u8>) -> TlsInfo {
+    let mut info = TlsInfo::default();
+    info.peer_certificates = vec![der];
+    info
+}
+
+/// A fresh RSA key and a CSR (PEM) for `subject` as step 3 gives it: `[[attribute, value], …]`,
+/// outermost first, every value a UTF8String.
+fn csr_for(subject: &Value, size: RsaKeySize) -> (KeyPair, String) {
+    let key = match size {
+        RsaKeySize::_2048 => KeyPair::generate_for(&PKCS_RSA_SHA256),
+        other => KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, other),
+    }
+    .unwrap();
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    for pair in subject.as_array().expect("a subject list") {
+        let (attribute, value) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+        let dn_type = match attribute {
+            "C" => DnType::CountryName,
+            "ST" => DnType::StateOrProvinceName,
+            "L" => DnType::LocalityName,
+            "O" => DnType::OrganizationName,
+            "OU" => DnType::OrganizationalUnitName,
+            "CN" => DnType::CommonName,
+            other => panic!("unexpected attribute {other}"),
+        };
+        dn.push(dn_type, value);
+    }
+    params.distinguished_name = dn;
+    let csr = params.serialize_request(&key).unwrap().pem().unwrap();
+    (key, csr)
+}
+
+fn certificate_der(pem_text: &str) -> Vec<u8> {
+    let parsed = pem::parse(pem_text).expect("a PEM certificate");
+    assert_eq!(parsed.tag(), "CERTIFICATE");
+    parsed.into_contents()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The whole flow.
+
+#[tokio::test]
+async fn a_client_enrolls_through_login_issue_csr_and_complete_and_a_second_login_finds_no_valid_request()
+ {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+
+    // Step 1 → step 2.
+    let login = site.login(&id, &password, true).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+    let body = login.json();
+    assert_eq!(body["step"], 2);
+    assert_eq!(
+        body["csp"],
+        "Microsoft Enhanced RSA and AES Cryptographic Provider"
+    );
+    assert_eq!(body["key"], json!({"algorithm": "RSA", "length": 2048}));
+    assert_eq!(body["issue"], format!("/apply/{id}/issue"));
+    let session = login.session_cookie();
+    assert_eq!(body["session"], session.as_str());
+    let cookie = login.headers[header::SET_COOKIE].to_str().unwrap();
+    assert_eq!(
+        cookie,
+        format!("session={session}; Path=/apply/{id}; Secure; HttpOnly; SameSite=Strict")
+    );
+
+    // 発行 → step 3.
+    let issue = site.step(&id, "issue", &session, true, None).await;
+    assert_eq!(issue.status, StatusCode::OK, "{}", issue.text());
+    let three = issue.json();
+    assert_eq!(three["step"], 3);
+    assert_eq!(three["resumed"], false);
+    assert_eq!(three["subject"], subject());
+    assert_eq!(three["key"], json!({"algorithm": "RSA", "length": 2048}));
+    assert_eq!(three["csr"], format!("/apply/{id}/csr"));
+    let thumbprints = Thumbprints::of(&site.root_der());
+    assert_eq!(three["root"]["sha1"], thumbprints.sha1.as_str());
+    assert_eq!(three["root"]["sha256"], thumbprints.sha256.as_str());
+    assert_eq!(site.state_of(&id), "issuing");
+
+    // The CSR, with the subject step 3 asked for → the certificate.
+    let (key, csr) = csr_for(&three["subject"], RsaKeySize::_2048);
+    let issued = site.submit_csr(&id, &session, &csr).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text());
+    let certificate = issued.json();
+    let pem_text = certificate["certificate"].as_str().unwrap();
+    assert!(
+        pem_text.starts_with("-----BEGIN CERTIFICATE-----\n"),
+        "{pem_text}"
+    );
+    assert_eq!(certificate["not_before"], "2026-11-25T10:00:00+09:00");
+    assert_eq!(certificate["not_after"], "2028-11-24T10:00:00+09:00"); // + 730 days
+    assert_eq!(certificate["complete"], format!("/apply/{id}/complete"));
+    let der = certificate_der(pem_text);
+    let (_, parsed) = X509Certificate::from_der(&der).unwrap();
+    let root_der = site.root_der();
+    let (_, root) = X509Certificate::from_der(&root_der).unwrap();
+    parsed.verify_signature(Some(root.public_key())).unwrap();
+    assert_eq!(
+        parsed.public_key().raw,
+        key.subject_public_key_info().as_slice()
+    );
+    assert_eq!(
+        parsed.subject().to_string(),
+        "C=JP, O=Example Securities, CN=山田 太郎"
+    );
+    assert_eq!(
+        certificate["serial"],
+        crate::authority::hex_pairs(parsed.raw_serial()).as_str()
+    );
+    assert_eq!(site.state_of(&id), "issued");
+
+    // Install finished → step 4.
+    let complete = site.step(&id, "complete", &session, false, None).await;
+    assert_eq!(complete.status, StatusCode::OK, "{}", complete.text());
+    assert_eq!(complete.json(), json!({"step": 4, "confirm": "/confirm"}));
+    assert_eq!(site.state_of(&id), "completed");
+
+    // The site is closed for this application [SITE-ONE-TIME].
+    site.login(&id, &password, true).await.assert_refused(
+        StatusCode::GONE,
+        "NO-VALID-REQUEST",
+        NO_VALID_REQUEST,
+    );
+    site.login(&id, &password, false).await.assert_refused_html(
+        StatusCode::GONE,
+        "NO-VALID-REQUEST",
+        NO_VALID_REQUEST,
+    );
+}
+
+#[tokio::test]
+async fn a_login_after_a_cancel_in_step_3_resumes_step_3_with_a_new_session() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let first = site.at_step_three(&id, &password).await;
+
+    let again = site.login(&id, &password, true).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text());
+    let body = again.json();
+    assert_eq!(body["step"], 3);
+    assert_eq!(body["resumed"], true);
+    assert_eq!(body["subject"], subject());
+    let second = again.session_cookie();
+    assert_eq!(body["session"], second.as_str());
+    assert_ne!(first, second);
+
+    // The new login replaced the old session.
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+    let stale = site.submit_csr(&id, &first, &csr).await;
+    stale.assert_refused(
+        StatusCode::UNAUTHORIZED,
+        "SESSION-REQUIRED",
+        "Please log in again (no valid session).",
+    );
+    let issued = site.submit_csr(&id, &second, &csr).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2, 3. Logins refused.
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_with_auth_failed_in_json_and_in_html() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let wrong = format!("{password}x");
+
+    let answer = site.login(&id, &wrong, true).await;
+    answer.assert_refused(StatusCode::UNAUTHORIZED, "AUTH-FAILED", AUTH_FAILED);
+    assert_eq!(
+        answer.json()["error"]["remedy"],
+        "パスワードを確認の上、正しく入力してください"
+    );
+    assert!(answer.headers.get(header::SET_COOKIE).is_none());
+
+    let page = site.login(&id, &wrong, false).await;
+    page.assert_refused_html(StatusCode::UNAUTHORIZED, "AUTH-FAILED", AUTH_FAILED);
+    assert!(
+        page.text()
+            .contains("パスワードを確認の上、正しく入力してください")
+    );
+    assert_eq!(site.state_of(&id), "approved");
+}
+
+#[tokio::test]
+async fn a_login_to_an_application_filed_but_not_approved_is_refused_with_auth_failed_even_with_its_password()
+ {
+    let site = TestSite::new();
+    let id = site.file().await;
+    // Not mailed yet: read it from the application itself.
+    let password = site
+        .site
+        .registration()
+        .application(&id)
+        .unwrap()
+        .password()
+        .to_owned();
+    assert!(site.site.registration().outbox().sent().is_empty());
+
+    site.login(&id, &password, true).await.assert_refused(
+        StatusCode::UNAUTHORIZED,
+        "AUTH-FAILED",
+        AUTH_FAILED,
+    );
+    site.login(&id, &password, false).await.assert_refused_html(
+        StatusCode::UNAUTHORIZED,
+        "AUTH-FAILED",
+        AUTH_FAILED,
+    );
+    assert_eq!(site.state_of(&id), "filed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4, 5. The confirmation page.
+
+#[tokio::test]
+async fn the_confirmation_page_without_a_client_certificate_is_forbidden_in_json_and_in_html() {
+    let site = TestSite::new();
+    // No TLS information at all, and a TLS session without a client certificate.
+    for tls in [None, Some(TlsInfo::default())] {
+        site.confirm(tls.clone(), true).await.assert_refused(
+            StatusCode::FORBIDDEN,
+            "CONFIRM-FORBIDDEN",
+            CONFIRM_FORBIDDEN,
+        );
+        site.confirm(tls, false).await.assert_refused_html(
+            StatusCode::FORBIDDEN,
+            "CONFIRM-FORBIDDEN",
+            CONFIRM_FORBIDDEN,
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_confirmation_page_shows_the_holder_of_a_certificate_of_the_issuing_root() {
+    let site = TestSite::new();
+    let der = site.enrolled().await;
+    let (_, parsed) = X509Certificate::from_der(&der).unwrap();
+    let serial = crate::authority::hex_pairs(parsed.raw_serial());
+
+    let answer = site.confirm(Some(presenting(der.clone())), true).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let body = answer.json();
+    assert_eq!(body["title"], "証明書確認ページ");
+    assert_eq!(
+        body["holder"]["subject"],
+        "CN=山田 太郎,O=Example Securities,C=JP"
+    );
+    assert_eq!(body["holder"]["serial"], serial.as_str());
+    assert_eq!(body["holder"]["not_before"], "2026-11-25T10:00:00+09:00");
+    assert_eq!(
+        body["listing"],
+        "アクセスすると、所持する証明書の一覧が表示されます"
+    );
+    assert_eq!(body["certificates"], json!([body["holder"]]));
+
+    let page = site.confirm(Some(presenting(der)), false).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert!(text.contains("<h1>証明書確認ページ</h1>"), "{text}");
+    assert!(
+        text.contains("CN=山田 太郎,O=Example Securities,C=JP"),
+        "{text}"
+    );
+    assert!(text.contains(&serial), "{text}");
+}
+
+#[tokio::test]
+async fn the_confirmation_page_refuses_a_certificate_from_another_root_even_with_the_same_names_and_serial()
+ {
+    let site = TestSite::new();
+    let genuine = site.enrolled().await;
+    let (_, parsed) = X509Certificate::from_der(&genuine).unwrap();
+
+    // Another root with the same name signs a certificate with the same subject and serial.
+    let now = site.site.registration().now();
+    let other = Authority::generate(ROOT_NAME, now).unwrap();
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+    let request = CertificateRequest::parse(csr.as_bytes()).unwrap();
+    let application_subject = Subject(vec![
+        (Attribute::C, "JP".into()),
+        (Attribute::O, "Example Securities".into()),
+        (Attribute::CN, "山田 太郎".into()),
+    ]);
+    let forged = other
+        .issue(
+            &request,
+            &application_subject,
+            parsed.raw_serial(),
+            now,
+            now + Duration::days(30),
+        )
+        .unwrap();
+
+    let answer = site
+        .confirm(Some(presenting(forged.der.clone())), true)
+        .await;
+    answer.assert_refused(
+        StatusCode::FORBIDDEN,
+        "CONFIRM-FORBIDDEN",
+        CONFIRM_FORBIDDEN,
+    );
+    let detail = answer.json()["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        detail.contains("not issued by this site's root"),
+        "{detail}"
+    );
+    site.confirm(Some(presenting(forged.der)), false)
+        .await
+        .assert_refused_html(
+            StatusCode::FORBIDDEN,
+            "CONFIRM-FORBIDDEN",
+            CONFIRM_FORBIDDEN,
+        );
+    // Bytes that are no certificate at all.
+    site.confirm(Some(presenting(b"not a certificate".to_vec())), true)
+        .await
+        .assert_refused(
+            StatusCode::FORBIDDEN,
+            "CONFIRM-FORBIDDEN",
+            CONFIRM_FORBIDDEN,
+        );
+}
+
+#[tokio::test]
+async fn the_confirmation_page_refuses_a_certificate_that_has_expired_by_the_sites_clock() {
+    let site = TestSite::new();
+    let der = site.enrolled().await;
+    // Still valid on its last day...
+    site.site
+        .registration()
+        .clock()
+        .advance(Duration::days(729));
+    let answer = site.confirm(Some(presenting(der.clone())), true).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    // ...not after it.
+    site.site.registration().clock().advance(Duration::days(2));
+    let answer = site.confirm(Some(presenting(der)), true).await;
+    answer.assert_refused(
+        StatusCode::FORBIDDEN,
+        "CONFIRM-FORBIDDEN",
+        CONFIRM_FORBIDDEN,
+    );
+    let detail = answer.json()["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("expired"), "{detail}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Step 3 refused.
+
+#[tokio::test]
+async fn issue_without_the_enrollment_component_is_refused_with_component_unavailable() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let session = site.login(&id, &password, true).await.session_cookie();
+
+    site.step(&id, "issue", &session, false, None)
+        .await
+        .assert_refused(
+            StatusCode::PRECONDITION_REQUIRED,
+            "COMPONENT-UNAVAILABLE",
+            COMPONENT_UNAVAILABLE,
+        );
+    // A browser sees the message on the page.
+    let page = site
+        .send(
+            Request::post(format!("/apply/{id}/issue"))
+                .header(header::COOKIE, format!("session={session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    page.assert_refused_html(
+        StatusCode::PRECONDITION_REQUIRED,
+        "COMPONENT-UNAVAILABLE",
+        COMPONENT_UNAVAILABLE,
+    );
+    assert_eq!(site.state_of(&id), "approved");
+
+    // A CSR without the component is refused the same way.
+    let session = site.at_step_three(&id, &password).await;
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+    site.step(&id, "csr", &session, false, Some(json!({ "csr": csr })))
+        .await
+        .assert_refused(
+            StatusCode::PRECONDITION_REQUIRED,
+            "COMPONENT-UNAVAILABLE",
+            COMPONENT_UNAVAILABLE,
+        );
+    assert_eq!(site.state_of(&id), "issuing");
+}
+
+#[tokio::test]
+async fn a_csr_with_an_rsa_3072_key_is_refused_with_cert_request_failed() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let session = site.at_step_three(&id, &password).await;
+
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_3072);
+    let answer = site.submit_csr(&id, &session, &csr).await;
+    answer.assert_refused(
+        StatusCode::BAD_REQUEST,
+        "CERT-REQUEST-FAILED",
+        CERT_REQUEST_FAILED,
+    );
+    let detail = answer.json()["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        detail.contains("RSA 3072") && detail.contains("RSA 2048"),
+        "{detail}"
+    );
+    assert_eq!(
+        site.state_of(&id),
+        "issuing",
+        "a refused CSR does not move the application"
+    );
+}
+
+#[tokio::test]
+async fn a_csr_whose_subject_is_not_the_applications_is_refused_with_cert_request_failed() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let session = site.at_step_three(&id, &password).await;
+
+    for wrong in [
+        json!([
+            ["C", "JP"],
+            ["O", "Example Securities"],
+            ["CN", "山田 花子"]
+        ]),
+        json!([["C", "JP"], ["CN", "山田 太郎"]]),
+        json!([
+            ["CN", "山田 太郎"],
+            ["O", "Example Securities"],
+            ["C", "JP"]
+        ]),
+    ] {
+        let (_, csr) = csr_for(&wrong, RsaKeySize::_2048);
+        let answer = site.submit_csr(&id, &session, &csr).await;
+        answer.assert_refused(
+            StatusCode::BAD_REQUEST,
+            "CERT-REQUEST-FAILED",
+            CERT_REQUEST_FAILED,
+        );
+        let detail = answer.json()["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(detail.contains("subject"), "{detail}");
+    }
+    // In HTML too.
+    let (_, csr) = csr_for(&json!([["CN", "someone else"]]), RsaKeySize::_2048);
+    let page = site
+        .send(
+            Request::post(format!("/apply/{id}/csr"))
+                .header(header::COOKIE, format!("session={session}"))
+                .header(COMPONENT_HEADER, COMPONENT)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(
+                    serde_urlencoded::to_string([("csr", csr.as_str())]).unwrap(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    page.assert_refused_html(
+        StatusCode::BAD_REQUEST,
+        "CERT-REQUEST-FAILED",
+        CERT_REQUEST_FAILED,
+    );
+    assert_eq!(site.state_of(&id), "issuing");
+}
+
+#[tokio::test]
+async fn a_csr_that_is_not_a_certificate_request_is_refused_with_cert_request_failed() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let session = site.at_step_three(&id, &password).await;
+
+    let not_pem = "garbage";
+    let bad_der =
+        "-----BEGIN CERTIFICATE REQUEST-----\nAAECAwQF\n-----END CERTIFICATE REQUEST-----\n";
+    for csr in [not_pem, bad_der] {
+        site.submit_csr(&id, &session, csr).await.assert_refused(
+            StatusCode::BAD_REQUEST,
+            "CERT-REQUEST-FAILED",
+            CERT_REQUEST_FAILED,
+        );
+    }
+    assert_eq!(site.state_of(&id), "issuing");
+
+    // The application still takes a good CSR after the refusals.
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+    let issued = site.submit_csr(&id, &session, &csr).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text());
+}
+
+#[tokio::test]
+async fn a_login_after_a_csr_was_accepted_but_before_complete_is_refused_with_step3_one_way() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let session = site.at_step_three(&id, &password).await;
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+    let issued = site.submit_csr(&id, &session, &csr).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text());
+
+    let answer = site.login(&id, &password, true).await;
+    answer.assert_refused(StatusCode::GONE, "STEP3-ONE-WAY", STEP3_ONE_WAY);
+    assert_eq!(
+        answer.json()["error"]["remedy"],
+        "電子証明書の発行申請からやり直してください"
+    );
+    // Whatever the password: the answer tells what happened to the application.
+    site.login(&id, "wrong", false).await.assert_refused_html(
+        StatusCode::GONE,
+        "STEP3-ONE-WAY",
+        STEP3_ONE_WAY,
+    );
+    assert_eq!(site.state_of(&id), "issued");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Admin API, unknown paths, the journal.
+
+#[tokio::test]
+async fn admin_requests_without_the_right_bearer_token_are_refused_with_admin_unauthorized() {
+    let site = TestSite::new();
+    let message = "The admin API needs its bearer token.";
+    for authorization in [
+        None,
+        Some("Bearer wrong"),
+        Some(ADMIN_TOKEN),
+        Some("Basic dGVzdA=="),
+    ] {
+        let mut request = Request::get("/admin/applications");
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        site.send(request.body(Body::empty()).unwrap())
+            .await
+            .assert_refused(StatusCode::UNAUTHORIZED, "ADMIN-UNAUTHORIZED", message);
+    }
+    // Filing without the token files nothing.
+    let filing = Request::post("/admin/applications")
+        .header(header::CONTENT_TYPE, JSON)
+        .body(Body::from(
+            json!({"applicant": "x", "email": "x@example.jp", "subject": subject()}).to_string(),
+        ))
+        .unwrap();
+    site.send(filing)
+        .await
+        .assert_refused(StatusCode::UNAUTHORIZED, "ADMIN-UNAUTHORIZED", message);
+    assert_eq!(site.site.registration().applications().count(), 0);
+}
+
+#[tokio::test]
+async fn an_unknown_path_or_application_answers_not_found_in_the_error_format() {
+    let site = TestSite::new();
+    site.get("/no/such/page", true).await.assert_refused(
+        StatusCode::NOT_FOUND,
+        "NOT-FOUND",
+        "Not found.",
+    );
+    site.get("/no/such/page", false).await.assert_refused_html(
+        StatusCode::NOT_FOUND,
+        "NOT-FOUND",
+        "Not found.",
+    );
+    site.get("/apply/ap-9999", true).await.assert_refused(
+        StatusCode::NOT_FOUND,
+        "NOT-FOUND",
+        "Not found.",
+    );
+    site.login("ap-9999", "password", true)
+        .await
+        .assert_refused(StatusCode::NOT_FOUND, "NOT-FOUND", "Not found.");
+}
+
+#[tokio::test]
+async fn the_journal_lists_public_requests_with_their_error_ids_and_leaves_out_admin_requests() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    assert_eq!(
+        site.get(&format!("/apply/{id}"), true).await.status,
+        StatusCode::OK
+    );
+    site.login(&id, "wrong", true).await;
+    site.login(&id, &password, false).await;
+    site.get("/nowhere", true).await;
+    site.get("/administrator", true).await; // a public path, not the admin API
+    site.send(Request::get("/admin/journal").body(Body::empty()).unwrap())
+        .await; // refused, and still not journalled
+
+    let journal = site.admin(Method::GET, "/admin/journal", None).await;
+    assert_eq!(journal.status, StatusCode::OK, "{}", journal.text());
+    let entries: Vec<Value> = journal
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            json!([
+                entry["method"],
+                entry["path"],
+                entry["status"],
+                entry["error"]
+            ])
+        })
+        .collect();
+    let login = format!("/apply/{id}/login");
+    assert_eq!(
+        entries,
+        vec![
+            json!(["GET", format!("/apply/{id}"), 200, null]),
+            json!(["POST", login, 401, "AUTH-FAILED"]),
+            json!(["POST", login, 200, null]),
+            json!(["GET", "/nowhere", 404, "NOT-FOUND"]),
+            json!(["GET", "/administrator", 404, "NOT-FOUND"]),
+        ]
+    );
+    let seqs: Vec<u64> = journal
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+
+    // DELETE empties it; numbering goes on.
+    let cleared = site.admin(Method::DELETE, "/admin/journal", None).await;
+    assert_eq!(cleared.status, StatusCode::NO_CONTENT);
+    site.get("/", true).await;
+    let journal = site.admin(Method::GET, "/admin/journal", None).await.json();
+    assert_eq!(
+        journal,
+        json!([{"seq": 6, "method": "GET", "path": "/", "status": 200, "error": null}])
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. The public pages.
+
+#[tokio::test]
+async fn the_top_page_answers_that_the_site_is_reachable() {
+    let site = TestSite::new();
+    let answer = site.get("/", true).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json(),
+        json!({"site": "証明書発行サイト", "status": "ok", "repository": "/repository"})
+    );
+    let page = site.get("/", false).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(page.text().contains("<h1>証明書発行サイト</h1>"));
+}
+
+#[tokio::test]
+async fn the_repository_page_publishes_the_issuing_roots_thumbprints() {
+    let site = TestSite::new();
+    let root_der = site.root_der();
+    let thumbprints = Thumbprints::of(&root_der);
+
+    let answer = site.get("/repository", true).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let body = answer.json();
+    assert_eq!(body["notice"], REPOSITORY_NOTICE);
+    assert_eq!(body["root"]["certificate"], "/repository/root.cer");
+    assert_eq!(body["root"]["sha1"], thumbprints.sha1.as_str());
+    assert_eq!(body["root"]["sha256"], thumbprints.sha256.as_str());
+    assert_eq!(thumbprints.sha1.len(), 20 * 3 - 1);
+    assert_eq!(thumbprints.sha256.len(), 32 * 3 - 1);
+    assert!(
+        body["root"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains(ROOT_NAME)
+    );
+    assert_eq!(
+        certificate_der(body["root"]["pem"].as_str().unwrap()),
+        root_der
+    );
+
+    let page = site.get("/repository", false).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert!(text.contains(REPOSITORY_NOTICE), "{text}");
+    assert!(
+        text.contains(&thumbprints.sha1) && text.contains(&thumbprints.sha256),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_root_certificate_downloads_as_der() {
+    let site = TestSite::new();
+    let answer = site.get("/repository/root.cer", false).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.content_type(), "application/pkix-cert");
+    assert_eq!(answer.body.to_vec(), site.root_der());
+    let (_, root) = X509Certificate::from_der(&answer.body).unwrap();
+    assert!(root.is_ca());
+}
