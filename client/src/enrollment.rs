@@ -176,7 +176,9 @@ pub async fn enroll(
                 length: two.key.length,
             };
             if !prompter.confirm(&question) {
-                return Err(Error::CsrGenerationFailed("発行 was answered いいえ".into()));
+                return Err(Error::CsrGenerationFailed(
+                    "発行 was answered いいえ".into(),
+                ));
             }
             site.press_issue(&two.issue).await?
         }
@@ -194,10 +196,12 @@ pub async fn enroll(
         return Err(Error::EnrollCancelled);
     }
     let size = rsa_size(&three.key, "the site's CSP")?;
-    let key = tokio::task::spawn_blocking(move || KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size))
-        .await
-        .map_err(|e| Error::CsrGenerationFailed(e.to_string()))?
-        .map_err(|e| Error::CsrGenerationFailed(e.to_string()))?;
+    let key = tokio::task::spawn_blocking(move || {
+        KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size)
+    })
+    .await
+    .map_err(|e| Error::CsrGenerationFailed(e.to_string()))?
+    .map_err(|e| Error::CsrGenerationFailed(e.to_string()))?;
     let csr = make_csr(&key, &three.subject)?;
     let pending = store.begin_request(
         &key.serialize_pem(),
@@ -227,7 +231,7 @@ pub async fn enroll(
     observe(&Event::Completed);
 
     let confirmation = confirm(
-        &site.url(&four.confirm)?.to_string(),
+        site.url(&four.confirm)?.as_ref(),
         &invitation.site_trust_pem,
         store,
         observe,
@@ -331,7 +335,9 @@ fn make_csr(key: &KeyPair, subject: &[(String, String)]) -> Result<String, Error
             "OU" => DnType::OrganizationalUnitName,
             "CN" => DnType::CommonName,
             other => {
-                return Err(Error::Protocol(format!("the site asks for an unknown subject attribute {other}")));
+                return Err(Error::Protocol(format!(
+                    "the site asks for an unknown subject attribute {other}"
+                )));
             }
         };
         let value = if ty == DnType::CountryName {

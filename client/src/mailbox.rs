@@ -28,10 +28,16 @@ pub fn read_invitation(maildir: &Path) -> Result<Invitation, Error> {
     let mut mails = Vec::new();
     for sub in ["new", "cur"] {
         let dir = maildir.join(sub);
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
-            let Ok(raw) = fs::read(entry.path()) else { continue };
-            let Some(message) = MessageParser::default().parse(&raw) else { continue };
+            let Ok(raw) = fs::read(entry.path()) else {
+                continue;
+            };
+            let Some(message) = MessageParser::default().parse(&raw) else {
+                continue;
+            };
             mails.push(Found {
                 subject: message.subject().unwrap_or_default().to_owned(),
                 application: message
@@ -39,7 +45,10 @@ pub fn read_invitation(maildir: &Path) -> Result<Invitation, Error> {
                     .and_then(|h| h.as_text())
                     .map(|t| t.trim().to_owned()),
                 date: message.date().map_or(0, |d| d.to_timestamp()),
-                body: message.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
+                body: message
+                    .body_text(0)
+                    .map(|b| b.into_owned())
+                    .unwrap_or_default(),
             });
         }
     }
@@ -47,13 +56,23 @@ pub fn read_invitation(maildir: &Path) -> Result<Invitation, Error> {
         .iter()
         .filter(|m| m.subject == "電子証明書の発行 URL のお知らせ")
         .max_by_key(|m| m.date)
-        .ok_or_else(|| Error::Mail(format!("no 電子証明書の発行 URL のお知らせ mail in {}", maildir.display())))?;
+        .ok_or_else(|| {
+            Error::Mail(format!(
+                "no 電子証明書の発行 URL のお知らせ mail in {}",
+                maildir.display()
+            ))
+        })?;
     let password_mail = mails
         .iter()
         .filter(|m| m.subject == "電子証明書の発行パスワードのお知らせ")
         .filter(|m| url_mail.application.is_none() || m.application == url_mail.application)
         .max_by_key(|m| m.date)
-        .ok_or_else(|| Error::Mail(format!("no 電子証明書の発行パスワードのお知らせ mail in {}", maildir.display())))?;
+        .ok_or_else(|| {
+            Error::Mail(format!(
+                "no 電子証明書の発行パスワードのお知らせ mail in {}",
+                maildir.display()
+            ))
+        })?;
     let url = url_mail
         .body
         .lines()

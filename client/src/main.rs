@@ -104,7 +104,8 @@ fn store_dir(cli_store: Option<PathBuf>) -> PathBuf {
 }
 
 fn read_trust(path: &PathBuf) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| Error::Mail(format!("site trust anchor {}: {e}", path.display())))
+    std::fs::read(path)
+        .map_err(|e| Error::Mail(format!("site trust anchor {}: {e}", path.display())))
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
@@ -116,7 +117,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 (Some(url), Some(password), _) => (url, password),
                 (_, _, Some(maildir)) => {
                     let found = mailbox::read_invitation(maildir)?;
-                    println!("メールを読みました (read the two mails in {}): {}", maildir.display(), found.url);
+                    println!(
+                        "メールを読みました (read the two mails in {}): {}",
+                        maildir.display(),
+                        found.url
+                    );
                     (found.url, found.password)
                 }
                 _ => unreachable!("clap requires --url and --password, or --maildir"),
@@ -131,7 +136,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 Box::new(Terminal)
             };
-            let outcome = client::enroll(&invitation, &store, prompter.as_mut(), &mut print).await?;
+            let outcome =
+                client::enroll(&invitation, &store, prompter.as_mut(), &mut print).await?;
             println!(
                 "完了しました (done): {} serial {} in {}",
                 outcome.subject,
@@ -142,7 +148,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::List => {
             let listed = store.list()?;
             if listed.is_empty() {
-                println!("証明書はありません (no certificates in {})", store.path().display());
+                println!(
+                    "証明書はありません (no certificates in {})",
+                    store.path().display()
+                );
             }
             for entry in listed {
                 println!("{entry}");

@@ -93,7 +93,10 @@ impl Scripted {
 
 impl Prompter for Scripted {
     fn confirm(&mut self, question: &Question) -> bool {
-        let position = self.answers.iter().position(|(name, _)| name == question.name());
+        let position = self
+            .answers
+            .iter()
+            .position(|(name, _)| name == question.name());
         let answer = position
             .and_then(|i| self.answers.remove(i))
             .is_some_and(|(_, yes)| yes);
@@ -132,8 +135,12 @@ mod tests {
 
     #[test]
     fn scripted_answers_by_name_and_says_no_beyond_the_script() {
-        let mut prompter = Scripted::new([("web-access".to_owned(), false), ("issue".to_owned(), true)]);
-        let issue = Question::Issue { csp: "x".into(), length: 2048 };
+        let mut prompter =
+            Scripted::new([("web-access".to_owned(), false), ("issue".to_owned(), true)]);
+        let issue = Question::Issue {
+            csp: "x".into(),
+            length: 2048,
+        };
         let web = Question::WebAccess { site: "s".into() };
         assert!(prompter.confirm(&issue));
         assert!(!prompter.confirm(&web));

@@ -11,7 +11,11 @@ use crate::{
 
 /// What the client declares itself as: the guide's enrollment component.
 pub fn component() -> String {
-    format!("cert-client/{} ({})", env!("CARGO_PKG_VERSION"), std::env::consts::OS)
+    format!(
+        "cert-client/{} ({})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS
+    )
 }
 
 /// The key the site requires.
@@ -175,7 +179,9 @@ impl SiteClient {
     pub fn new(url: &str, trust_pem: &[u8], identity: Option<&str>) -> Result<Self, Error> {
         let base = Url::parse(url).map_err(|e| Error::Protocol(format!("bad URL {url}: {e}")))?;
         if base.scheme() != "https" {
-            return Err(Error::Protocol(format!("{url}: the site is only reached over https")));
+            return Err(Error::Protocol(format!(
+                "{url}: the site is only reached over https"
+            )));
         }
         let anchors = Certificate::from_pem_bundle(trust_pem)
             .map_err(|e| Error::Protocol(format!("site trust anchor: {e}")))?;
@@ -219,12 +225,18 @@ impl SiteClient {
     }
 
     async fn send(request: RequestBuilder) -> Result<Response, Error> {
-        let response = request.send().await.map_err(|e| Error::Network(describe(&e)))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Error::Network(describe(&e)))?;
         if response.status().is_success() {
             return Ok(response);
         }
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| Error::Network(describe(&e)))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(describe(&e)))?;
         #[derive(Deserialize)]
         struct Body {
             error: Problem,
@@ -236,18 +248,27 @@ impl SiteClient {
             }),
             Err(_) => Err(Error::Protocol(format!(
                 "HTTP {status} without an error body: {}",
-                String::from_utf8_lossy(&body).chars().take(200).collect::<String>()
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             ))),
         }
     }
 
     async fn json<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, Error> {
         let response = Self::send(request).await?;
-        let body = response.bytes().await.map_err(|e| Error::Network(describe(&e)))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(describe(&e)))?;
         serde_json::from_slice(&body).map_err(|e| {
             Error::Protocol(format!(
                 "{e} in {}",
-                String::from_utf8_lossy(&body).chars().take(200).collect::<String>()
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             ))
         })
     }
@@ -289,7 +310,10 @@ impl SiteClient {
     /// GET the root certificate (DER).
     pub async fn download(&self, path: &str) -> Result<Vec<u8>, Error> {
         let response = Self::send(self.request(reqwest::Method::GET, path)?).await?;
-        let body = response.bytes().await.map_err(|e| Error::Network(describe(&e)))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(describe(&e)))?;
         Ok(body.to_vec())
     }
 

@@ -124,7 +124,11 @@ impl std::fmt::Display for Listed {
             rfc3339(self.not_before),
             rfc3339(self.not_after)
         )?;
-        let key = if self.key_present { "あり (present)" } else { "なし (missing)" };
+        let key = if self.key_present {
+            "あり (present)"
+        } else {
+            "なし (missing)"
+        };
         writeln!(f, "    秘密鍵 (key):      {key}")?;
         match &self.chain {
             Chain::Trusted(root) => write!(f, "    チェーン (chain):  {root}"),
@@ -164,7 +168,12 @@ impl Store {
     /// Opens the store at `root`, making its directories (0700) if missing.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
-        for dir in [root.clone(), root.join("roots"), root.join("pending"), root.join("personal")] {
+        for dir in [
+            root.clone(),
+            root.join("roots"),
+            root.join("pending"),
+            root.join("personal"),
+        ] {
             fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         }
         fs::set_permissions(&root, fs::Permissions::from_mode(0o700)).map_err(io_error(&root))?;
@@ -178,7 +187,10 @@ impl Store {
 
     /// Installs a trusted root; installing it again changes nothing.
     pub fn add_root(&self, der: &[u8]) -> Result<PathBuf, StoreError> {
-        let path = self.root.join("roots").join(format!("{}.pem", hex(&sha256(der))));
+        let path = self
+            .root
+            .join("roots")
+            .join(format!("{}.pem", hex(&sha256(der))));
         if !path.exists() {
             write_atomically(&path, pem("CERTIFICATE", der).as_bytes(), 0o644)?;
         }
@@ -218,7 +230,14 @@ impl Store {
             path: dir.clone(),
             why: e.to_string(),
         })?;
-        publish_dir(&pending, &id, &[("key.pem", key_pem.as_bytes(), 0o600), ("request.json", &json, 0o644)])?;
+        publish_dir(
+            &pending,
+            &id,
+            &[
+                ("key.pem", key_pem.as_bytes(), 0o600),
+                ("request.json", &json, 0o644),
+            ],
+        )?;
         Ok(PendingRequest { id, dir, record })
     }
 
@@ -246,15 +265,17 @@ impl Store {
     /// Installs a certificate beside the pending key it was issued for, then retires the pending
     /// request. `None` when no pending key matches (REINSTALL-NOT-FOUND).
     pub fn install(&self, certificate_pem: &str) -> Result<Option<Installed>, StoreError> {
-        let der = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
-            .map_err(|e| StoreError::Damaged {
+        let der = CertificateDer::from_pem_slice(certificate_pem.as_bytes()).map_err(|e| {
+            StoreError::Damaged {
                 path: PathBuf::from("<certificate from the site>"),
                 why: format!("not a PEM certificate: {e}"),
-            })?;
-        let (_, certificate) = X509Certificate::from_der(&der).map_err(|e| StoreError::Damaged {
-            path: PathBuf::from("<certificate from the site>"),
-            why: e.to_string(),
+            }
         })?;
+        let (_, certificate) =
+            X509Certificate::from_der(&der).map_err(|e| StoreError::Damaged {
+                path: PathBuf::from("<certificate from the site>"),
+                why: e.to_string(),
+            })?;
         let id = key_id(certificate.public_key().raw);
         let pending_dir = self.root.join("pending").join(&id);
         let key_path = pending_dir.join("key.pem");
@@ -268,7 +289,11 @@ impl Store {
             &personal,
             &serial,
             &[
-                ("certificate.pem", pem("CERTIFICATE", &der).as_bytes(), 0o644),
+                (
+                    "certificate.pem",
+                    pem("CERTIFICATE", &der).as_bytes(),
+                    0o644,
+                ),
                 ("key.pem", &key, 0o600),
             ],
         )?;
@@ -286,24 +311,33 @@ impl Store {
         let roots = self.roots()?;
         let mut listed = Vec::new();
         for dir in sorted_entries(&self.root.join("personal"))? {
-            if dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
+            if dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+            {
                 continue;
             }
             let path = dir.join("certificate.pem");
             let der = read_certificate(&path)?;
-            let (_, certificate) = X509Certificate::from_der(&der).map_err(|e| StoreError::Damaged {
-                path: path.clone(),
-                why: e.to_string(),
-            })?;
+            let (_, certificate) =
+                X509Certificate::from_der(&der).map_err(|e| StoreError::Damaged {
+                    path: path.clone(),
+                    why: e.to_string(),
+                })?;
             let key_present = key_matches(&dir.join("key.pem"), certificate.public_key().raw);
             let chain = roots
                 .iter()
                 .filter_map(|r| X509Certificate::from_der(r).ok().map(|(_, root)| root))
                 .find(|root| {
                     root.subject().as_raw() == certificate.issuer().as_raw()
-                        && certificate.verify_signature(Some(root.public_key())).is_ok()
+                        && certificate
+                            .verify_signature(Some(root.public_key()))
+                            .is_ok()
                 })
-                .map_or(Chain::Incomplete, |root| Chain::Trusted(name_string(root.subject())));
+                .map_or(Chain::Incomplete, |root| {
+                    Chain::Trusted(name_string(root.subject()))
+                });
             let validity = certificate.validity();
             listed.push(Listed {
                 dir: dir.clone(),
@@ -325,7 +359,11 @@ impl Store {
                 .all(|other| other.not_before <= listed[i].not_before);
             listed[i].current = newest;
         }
-        listed.sort_by(|a, b| a.subject.cmp(&b.subject).then(b.not_before.cmp(&a.not_before)));
+        listed.sort_by(|a, b| {
+            a.subject
+                .cmp(&b.subject)
+                .then(b.not_before.cmp(&a.not_before))
+        });
         Ok(listed)
     }
 
@@ -425,8 +463,11 @@ pub(crate) fn pem(label: &str, der: &[u8]) -> String {
 fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let write = || -> io::Result<()> {
-        let mut file = tempfile::Builder::new().prefix(".incoming-").tempfile_in(dir)?;
-        file.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
+        let mut file = tempfile::Builder::new()
+            .prefix(".incoming-")
+            .tempfile_in(dir)?;
+        file.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
         file.write_all(bytes)?;
         file.as_file().sync_all()?;
         file.persist(path).map_err(|e| e.error)?;
@@ -446,7 +487,10 @@ fn publish_dir(parent: &Path, name: &str, files: &[(&str, &[u8], u32)]) -> Resul
     for (file_name, bytes, mode) in files {
         let path = staging.path().join(file_name);
         let write = || -> io::Result<()> {
-            let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
             file.set_permissions(fs::Permissions::from_mode(*mode))?;
             file.write_all(bytes)?;
             file.sync_all()
@@ -491,15 +535,24 @@ mod tests {
         let store = Store::open(dir.path().join("store")).unwrap();
         let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
         let pending = store
-            .begin_request(&key.serialize_pem(), &key.subject_public_key_info(), record())
+            .begin_request(
+                &key.serialize_pem(),
+                &key.subject_public_key_info(),
+                record(),
+            )
             .unwrap();
 
         let key_path = pending.dir.join("key.pem");
         assert_eq!(fs::read_to_string(&key_path).unwrap(), key.serialize_pem());
-        assert_eq!(fs::metadata(&key_path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(store.pending().unwrap().len(), 1);
         // Nothing half-made is left beside it.
-        let names: Vec<_> = fs::read_dir(store.path().join("pending")).unwrap().collect();
+        let names: Vec<_> = fs::read_dir(store.path().join("pending"))
+            .unwrap()
+            .collect();
         assert_eq!(names.len(), 1);
     }
 
@@ -509,12 +562,25 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
         store
-            .begin_request(&key.serialize_pem(), &key.subject_public_key_info(), record())
+            .begin_request(
+                &key.serialize_pem(),
+                &key.subject_public_key_info(),
+                record(),
+            )
             .unwrap();
-        let certificate = CertificateParams::new(vec![]).unwrap().self_signed(&key).unwrap();
+        let certificate = CertificateParams::new(vec![])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
 
-        let installed = store.install(&certificate.pem()).unwrap().expect("matches the pending key");
-        assert_eq!(fs::read_to_string(installed.dir.join("key.pem")).unwrap(), key.serialize_pem());
+        let installed = store
+            .install(&certificate.pem())
+            .unwrap()
+            .expect("matches the pending key");
+        assert_eq!(
+            fs::read_to_string(installed.dir.join("key.pem")).unwrap(),
+            key.serialize_pem()
+        );
         assert!(store.pending().unwrap().is_empty());
         let listed = store.list().unwrap();
         assert_eq!(listed.len(), 1);
@@ -522,7 +588,10 @@ mod tests {
         assert_eq!(listed[0].chain, Chain::Incomplete);
 
         let stranger = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
-        let other = CertificateParams::new(vec![]).unwrap().self_signed(&stranger).unwrap();
+        let other = CertificateParams::new(vec![])
+            .unwrap()
+            .self_signed(&stranger)
+            .unwrap();
         assert!(store.install(&other.pem()).unwrap().is_none());
     }
 }

@@ -35,7 +35,8 @@ impl Admin {
             what: "set-up".into(),
             why,
         };
-        let anchors = Certificate::from_pem_bundle(site_trust_pem).map_err(|e| fail(e.to_string()))?;
+        let anchors =
+            Certificate::from_pem_bundle(site_trust_pem).map_err(|e| fail(e.to_string()))?;
         let http = Client::builder()
             .tls_certs_only(anchors)
             .build()
@@ -47,7 +48,12 @@ impl Admin {
         })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<reqwest::Response, AdminError> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<reqwest::Response, AdminError> {
         let what = format!("{method} {path}");
         let mut request = self
             .http
@@ -72,13 +78,21 @@ impl Admin {
         Ok(response)
     }
 
-    async fn json(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, AdminError> {
+    async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, AdminError> {
         let what = format!("{method} {path}");
         self.call(method, path, body)
             .await?
             .json()
             .await
-            .map_err(|e| AdminError::Request { what, why: e.to_string() })
+            .map_err(|e| AdminError::Request {
+                what,
+                why: e.to_string(),
+            })
     }
 
     /// Files an application; returns the site's description of it.
@@ -89,39 +103,56 @@ impl Admin {
             "subject": application.subject,
             "kind": application.kind,
         });
-        self.json(reqwest::Method::POST, "/applications", Some(body)).await
+        self.json(reqwest::Method::POST, "/applications", Some(body))
+            .await
     }
 
     /// Approves an application.
     pub async fn approve(&self, id: &str) -> Result<Value, AdminError> {
-        self.json(reqwest::Method::POST, &format!("/applications/{id}/approve"), None)
-            .await
+        self.json(
+            reqwest::Method::POST,
+            &format!("/applications/{id}/approve"),
+            None,
+        )
+        .await
     }
 
     /// Every application.
     pub async fn applications(&self) -> Result<Vec<Value>, AdminError> {
-        Ok(as_list(self.json(reqwest::Method::GET, "/applications", None).await?))
+        Ok(as_list(
+            self.json(reqwest::Method::GET, "/applications", None)
+                .await?,
+        ))
     }
 
     /// The mails sent.
     pub async fn outbox(&self) -> Result<Vec<Value>, AdminError> {
-        Ok(as_list(self.json(reqwest::Method::GET, "/outbox", None).await?))
+        Ok(as_list(
+            self.json(reqwest::Method::GET, "/outbox", None).await?,
+        ))
     }
 
     /// One mail, raw RFC 5322.
     pub async fn mail(&self, id: &str) -> Result<Vec<u8>, AdminError> {
         let what = format!("GET /outbox/{id}");
-        let response = self.call(reqwest::Method::GET, &format!("/outbox/{id}"), None).await?;
+        let response = self
+            .call(reqwest::Method::GET, &format!("/outbox/{id}"), None)
+            .await?;
         Ok(response
             .bytes()
             .await
-            .map_err(|e| AdminError::Request { what, why: e.to_string() })?
+            .map_err(|e| AdminError::Request {
+                what,
+                why: e.to_string(),
+            })?
             .to_vec())
     }
 
     /// The request journal.
     pub async fn journal(&self) -> Result<Vec<Value>, AdminError> {
-        Ok(as_list(self.json(reqwest::Method::GET, "/journal", None).await?))
+        Ok(as_list(
+            self.json(reqwest::Method::GET, "/journal", None).await?,
+        ))
     }
 }
 

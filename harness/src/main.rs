@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use harness::{Scenario, fixtures_dir};
 
 #[derive(Parser)]
-#[command(name = "harness", version, about = "Run conformance scenarios against the mock issuance site")]
+#[command(
+    name = "harness",
+    version,
+    about = "Run conformance scenarios against the mock issuance site"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,7 +43,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { scenarios, quiet } => {
-            let paths = if scenarios.is_empty() { all()? } else { scenarios };
+            let paths = if scenarios.is_empty() {
+                all()?
+            } else {
+                scenarios
+            };
             let mut failed = 0;
             for path in &paths {
                 let scenario = Scenario::load(path)?;
@@ -58,7 +66,11 @@ async fn main() -> anyhow::Result<ExitCode> {
                 }
             }
             println!("{} passed, {failed} failed", paths.len() - failed);
-            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

@@ -26,7 +26,10 @@ impl Default for Redactor {
                 "<time>",
             ),
             (r"127\.0\.0\.1:\d+", "127.0.0.1:<port>"),
-            (r"-----BEGIN ([A-Z ]+)-----[A-Za-z0-9+/=\s]+-----END [A-Z ]+-----", "<$1 PEM>"),
+            (
+                r"-----BEGIN ([A-Z ]+)-----[A-Za-z0-9+/=\s]+-----END [A-Z ]+-----",
+                "<$1 PEM>",
+            ),
         ];
         Self {
             literals: Vec::new(),
@@ -44,7 +47,8 @@ impl Redactor {
         let literal = literal.into();
         if !literal.is_empty() {
             self.literals.push((literal, placeholder.into()));
-            self.literals.sort_by_key(|(l, _)| std::cmp::Reverse(l.len()));
+            self.literals
+                .sort_by_key(|(l, _)| std::cmp::Reverse(l.len()));
         }
     }
 
@@ -70,7 +74,8 @@ mod tests {
         let mut redactor = Redactor::default();
         redactor.literal("/tmp/abc", "<tmp>");
         let sha1 = vec!["AB"; 20].join(":");
-        let text = format!("https://127.0.0.1:40123/x 2026-11-25T10:00:00+09:00 {sha1} /tmp/abc/store");
+        let text =
+            format!("https://127.0.0.1:40123/x 2026-11-25T10:00:00+09:00 {sha1} /tmp/abc/store");
         assert_eq!(
             redactor.redact(&text),
             "https://127.0.0.1:<port>/x <time> <sha1> <tmp>/store"

@@ -81,14 +81,25 @@ pub async fn run(scenario: &Scenario) -> Result<Report, RunError> {
         .map_err(|e| RunError::SetUp(e.to_string()))?;
     let maildir = temp.path().join("maildir");
     let site = MockCa::builder().maildir(&maildir).seed(1).start().await?;
-    let admin = Admin::new(site.url(), site.admin_token(), site.site_trust_pem().as_bytes())?;
-    let store = Store::open(temp.path().join("store")).map_err(|e| RunError::SetUp(e.to_string()))?;
+    let admin = Admin::new(
+        site.url(),
+        site.admin_token(),
+        site.site_trust_pem().as_bytes(),
+    )?;
+    let store =
+        Store::open(temp.path().join("store")).map_err(|e| RunError::SetUp(e.to_string()))?;
 
     let mut redactor = Redactor::default();
     redactor.literal(temp.path().display().to_string(), "<tmp>");
     let mut out = String::new();
     let mut failures = Vec::new();
-    let _ = writeln!(out, "scenario: {}\nsummary: {}\ncovers: {}\n", scenario.name, scenario.summary, scenario.covers.join(", "));
+    let _ = writeln!(
+        out,
+        "scenario: {}\nsummary: {}\ncovers: {}\n",
+        scenario.name,
+        scenario.summary,
+        scenario.covers.join(", ")
+    );
 
     out.push_str("== site set-up\n");
     for application in &scenario.applications {
@@ -121,7 +132,11 @@ pub async fn run(scenario: &Scenario) -> Result<Report, RunError> {
         );
         match MessageParser::default().parse(&raw) {
             Some(message) => {
-                let _ = writeln!(out, "  Subject (decoded): {}", message.subject().unwrap_or_default());
+                let _ = writeln!(
+                    out,
+                    "  Subject (decoded): {}",
+                    message.subject().unwrap_or_default()
+                );
                 let body = message.body_text(0).unwrap_or_default();
                 let mut after_password_label = false;
                 for line in body.lines() {
@@ -167,20 +182,41 @@ pub async fn run(scenario: &Scenario) -> Result<Report, RunError> {
                 Some((error.id().to_owned(), error.message()))
             }
         };
-        check(index + 1, &step.expect, shown.as_ref(), &printed, &mut failures);
+        check(
+            index + 1,
+            &step.expect,
+            shown.as_ref(),
+            &printed,
+            &mut failures,
+        );
     }
 
     out.push_str("\n== http (site journal)\n");
     for entry in admin.journal().await? {
-        let error = entry.get("error").and_then(Value::as_str).map(|e| format!(" {e}")).unwrap_or_default();
-        let _ = writeln!(out, "{} {} → {}{error}", text(&entry, "method"), text(&entry, "path"), entry["status"]);
+        let error = entry
+            .get("error")
+            .and_then(Value::as_str)
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{} {} → {}{error}",
+            text(&entry, "method"),
+            text(&entry, "path"),
+            entry["status"]
+        );
     }
 
     out.push_str("\n== site state\n");
     for application in admin.applications().await? {
         let certificates: Vec<String> = application["certificates"]
             .as_array()
-            .map(|c| c.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|c| {
+                c.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -232,7 +268,13 @@ async fn perform(
             }
         }
         Action::Confirm => {
-            client::confirm(&format!("{}/confirm", site.url()), &trust, store, &mut observe).await?;
+            client::confirm(
+                &format!("{}/confirm", site.url()),
+                &trust,
+                store,
+                &mut observe,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -246,17 +288,25 @@ fn check(
     failures: &mut Vec<String>,
 ) {
     match (&expect.error, shown) {
-        (None, Some((id, message))) => failures.push(format!("step {step}: expected success, got error[{id}] {message}")),
-        (Some(wanted), None) => failures.push(format!("step {step}: expected error[{wanted}], got success")),
+        (None, Some((id, message))) => failures.push(format!(
+            "step {step}: expected success, got error[{id}] {message}"
+        )),
+        (Some(wanted), None) => failures.push(format!(
+            "step {step}: expected error[{wanted}], got success"
+        )),
         (Some(wanted), Some((id, _))) if wanted != id => {
-            failures.push(format!("step {step}: expected error[{wanted}], got error[{id}]"));
+            failures.push(format!(
+                "step {step}: expected error[{wanted}], got error[{id}]"
+            ));
         }
         _ => {}
     }
-    if let (Some(wanted), Some((_, message))) = (&expect.message, shown) {
-        if wanted != message {
-            failures.push(format!("step {step}: message {message:?} is not exactly {wanted:?}"));
-        }
+    if let (Some(wanted), Some((_, message))) = (&expect.message, shown)
+        && wanted != message
+    {
+        failures.push(format!(
+            "step {step}: message {message:?} is not exactly {wanted:?}"
+        ));
     }
     for wanted in &expect.output {
         if !printed.iter().any(|line| line.contains(wanted.as_str())) {
@@ -300,5 +350,9 @@ fn describe_store(store: &Store) -> String {
 }
 
 fn text(value: &Value, key: &str) -> String {
-    value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -81,20 +81,30 @@ fn describe(registration: &RegistrationAuthority, application: &Application) -> 
     })
 }
 
-async fn file(State(site): State<Arc<Site>>, headers: HeaderMap, body: Bytes) -> Result<Response, SiteError> {
+async fn file(
+    State(site): State<Arc<Site>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, SiteError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if !is_json {
-        return Err(fail(Refusal::BadRequest("the admin API takes application/json".into())));
+        return Err(fail(Refusal::BadRequest(
+            "the admin API takes application/json".into(),
+        )));
     }
     let form: ApplicationForm = serde_json::from_slice(&body)
         .map_err(|e| fail(Refusal::BadRequest(format!("bad application: {e}"))))?;
     let mut registration = site.registration();
     let id = registration.file(form).id.clone();
     let application = registration.application(&id).map_err(fail)?;
-    Ok((StatusCode::CREATED, axum::Json(describe(&registration, application))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(describe(&registration, application)),
+    )
+        .into_response())
 }
 
 async fn list(State(site): State<Arc<Site>>) -> Response {
@@ -106,13 +116,19 @@ async fn list(State(site): State<Arc<Site>>) -> Response {
     axum::Json(all).into_response()
 }
 
-async fn inspect(State(site): State<Arc<Site>>, Path(id): Path<String>) -> Result<Response, SiteError> {
+async fn inspect(
+    State(site): State<Arc<Site>>,
+    Path(id): Path<String>,
+) -> Result<Response, SiteError> {
     let registration = site.registration();
     let application = registration.application(&id).map_err(fail)?;
     Ok(axum::Json(describe(&registration, application)).into_response())
 }
 
-async fn approve(State(site): State<Arc<Site>>, Path(id): Path<String>) -> Result<Response, SiteError> {
+async fn approve(
+    State(site): State<Arc<Site>>,
+    Path(id): Path<String>,
+) -> Result<Response, SiteError> {
     let mut registration = site.registration();
     registration.approve(&id).map_err(fail)?;
     let application = registration.application(&id).map_err(fail)?;
@@ -139,7 +155,10 @@ async fn outbox(State(site): State<Arc<Site>>) -> Response {
     axum::Json(mails).into_response()
 }
 
-async fn mail(State(site): State<Arc<Site>>, Path(id): Path<String>) -> Result<Response, SiteError> {
+async fn mail(
+    State(site): State<Arc<Site>>,
+    Path(id): Path<String>,
+) -> Result<Response, SiteError> {
     let registration = site.registration();
     let sent = registration
         .outbox()
@@ -156,6 +175,9 @@ async fn journal(State(site): State<Arc<Site>>) -> Response {
 }
 
 async fn clear_journal(State(site): State<Arc<Site>>) -> StatusCode {
-    site.journal.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    site.journal
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clear();
     StatusCode::NO_CONTENT
 }

@@ -99,11 +99,11 @@ impl Subject {
         for (attribute, value) in &self.0 {
             let value = match attribute {
                 // countryName is a PrintableString by its ASN.1 definition.
-                Attribute::C => rcgen::DnValue::PrintableString(
-                    value.clone().try_into().unwrap_or_else(|_| {
+                Attribute::C => {
+                    rcgen::DnValue::PrintableString(value.clone().try_into().unwrap_or_else(|_| {
                         rcgen::string::PrintableString::try_from("XX").expect("XX is printable")
-                    }),
-                ),
+                    }))
+                }
                 _ => rcgen::DnValue::Utf8String(value.clone()),
             };
             dn.push(attribute.dn_type(), value);
@@ -310,7 +310,10 @@ mod tests {
         let form = ApplicationForm {
             applicant: "山田 太郎".into(),
             email: "taro@example.jp".into(),
-            subject: Subject(vec![(Attribute::C, "JP".into()), (Attribute::CN, "Taro".into())]),
+            subject: Subject(vec![
+                (Attribute::C, "JP".into()),
+                (Attribute::CN, "Taro".into()),
+            ]),
             kind: Kind::New,
         };
         let mut application = Application::file("ap-0001".into(), form, "pw".into());
@@ -322,12 +325,18 @@ mod tests {
     fn login_to_a_filed_application_answers_auth_failed_even_with_the_right_password() {
         let mut application = approved();
         application.state = State::Filed;
-        assert_eq!(application.login("pw", "s".into()), Err(Refusal::AuthFailed));
+        assert_eq!(
+            application.login("pw", "s".into()),
+            Err(Refusal::AuthFailed)
+        );
     }
 
     #[test]
     fn login_with_a_wrong_password_answers_auth_failed() {
-        assert_eq!(approved().login("wrong", "s".into()), Err(Refusal::AuthFailed));
+        assert_eq!(
+            approved().login("wrong", "s".into()),
+            Err(Refusal::AuthFailed)
+        );
     }
 
     #[test]
@@ -336,7 +345,10 @@ mod tests {
         application.login("pw", "s1".into()).unwrap();
         application.press_issue().unwrap();
         assert_eq!(application.login("pw", "s2".into()), Ok(Step::Three));
-        assert_eq!(application.check_session(Some("s1")), Err(Refusal::SessionRequired));
+        assert_eq!(
+            application.check_session(Some("s1")),
+            Err(Refusal::SessionRequired)
+        );
         assert_eq!(application.check_session(Some("s2")), Ok(()));
     }
 
@@ -346,14 +358,23 @@ mod tests {
         application.login("pw", "s".into()).unwrap();
         application.press_issue().unwrap();
         application.record_issued("01".into()).unwrap();
-        assert_eq!(application.login("pw", "t".into()), Err(Refusal::InstallAbandoned));
+        assert_eq!(
+            application.login("pw", "t".into()),
+            Err(Refusal::InstallAbandoned)
+        );
         application.complete().unwrap();
-        assert_eq!(application.login("pw", "t".into()), Err(Refusal::NoValidRequest));
+        assert_eq!(
+            application.login("pw", "t".into()),
+            Err(Refusal::NoValidRequest)
+        );
     }
 
     #[test]
     fn subject_displays_innermost_first() {
-        let subject = Subject(vec![(Attribute::C, "JP".into()), (Attribute::CN, "太郎".into())]);
+        let subject = Subject(vec![
+            (Attribute::C, "JP".into()),
+            (Attribute::CN, "太郎".into()),
+        ]);
         assert_eq!(subject.to_string(), "CN=太郎,C=JP");
     }
 }

@@ -4,8 +4,8 @@
 use std::{fs, io::Write as _, path::Path};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, PublicKeyData as _,
-    Issuer, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256, PublicKeyData as _, SerialNumber,
 };
 use rustls_pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
@@ -172,14 +172,25 @@ impl Authority {
             move |source| AuthorityError::Io { path, source }
         };
         fs::create_dir_all(dir).map_err(io(dir))?;
-        write_atomically(&dir.join(KEY_FILE), self.issuer.key().serialize_pem().as_bytes(), 0o600)
-            .map_err(io(&dir.join(KEY_FILE)))?;
-        write_atomically(&dir.join(ROOT_FILE), self.certificate_pem().as_bytes(), 0o644)
-            .map_err(io(&dir.join(ROOT_FILE)))?;
+        write_atomically(
+            &dir.join(KEY_FILE),
+            self.issuer.key().serialize_pem().as_bytes(),
+            0o600,
+        )
+        .map_err(io(&dir.join(KEY_FILE)))?;
+        write_atomically(
+            &dir.join(ROOT_FILE),
+            self.certificate_pem().as_bytes(),
+            0o644,
+        )
+        .map_err(io(&dir.join(ROOT_FILE)))?;
         Ok(())
     }
 
-    fn from_parts(certificate: CertificateDer<'static>, key: KeyPair) -> Result<Self, AuthorityError> {
+    fn from_parts(
+        certificate: CertificateDer<'static>,
+        key: KeyPair,
+    ) -> Result<Self, AuthorityError> {
         let (_, parsed) = X509Certificate::from_der(&certificate)
             .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
         if parsed.public_key().raw != key.subject_public_key_info().as_slice() {
@@ -187,7 +198,7 @@ impl Authority {
                 "the root key does not belong to the root certificate".into(),
             ));
         }
-        let subject = parsed.subject().to_string();
+        let subject = rfc4514(parsed.subject());
         let issuer = Issuer::from_ca_cert_der(&certificate, key)?;
         Ok(Self {
             issuer,
@@ -257,12 +268,17 @@ impl Authority {
         let (_, root) = X509Certificate::from_der(&self.certificate)
             .map_err(|e| format!("unreadable root: {e}"))?;
         if certificate.issuer().as_raw() != root.subject().as_raw()
-            || certificate.verify_signature(Some(root.public_key())).is_err()
+            || certificate
+                .verify_signature(Some(root.public_key()))
+                .is_err()
         {
             return Err("the certificate was not issued by this site's root".into());
         }
         let validity = certificate.validity();
-        let (start, end) = (validity.not_before.timestamp(), validity.not_after.timestamp());
+        let (start, end) = (
+            validity.not_before.timestamp(),
+            validity.not_after.timestamp(),
+        );
         let now = now.unix_timestamp();
         if now < start {
             return Err("the certificate is not yet valid".into());
@@ -271,9 +287,24 @@ impl Authority {
             return Err("the certificate has expired".into());
         }
         Ok(Holder {
-            subject: certificate.subject().to_string(),
+            subject: rfc4514(certificate.subject()),
             serial: hex_pairs(certificate.raw_serial()),
         })
+    }
+}
+
+/// A name in RFC 4514 order (innermost first): `CN=…,O=…,C=JP`.
+fn rfc4514(name: &x509_parser::x509::X509Name<'_>) -> String {
+    match crate::request::read_name(name) {
+        Ok(pairs) => {
+            let parts: Vec<String> = pairs
+                .iter()
+                .rev()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            parts.join(",")
+        }
+        Err(_) => name.to_string(),
     }
 }
 
@@ -311,13 +342,24 @@ mod tests {
         let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, "ignored");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "ignored");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained); // asked for, must not be granted
         let csr = params.serialize_request(&key).unwrap();
         let request = CertificateRequest::parse(csr.pem().unwrap().as_bytes()).unwrap();
-        let subject = Subject(vec![(Attribute::C, "JP".into()), (Attribute::CN, "太郎".into())]);
+        let subject = Subject(vec![
+            (Attribute::C, "JP".into()),
+            (Attribute::CN, "太郎".into()),
+        ]);
         let issued = authority
-            .issue(&request, &subject, &[0x11, 0x22], now, now + Duration::days(30))
+            .issue(
+                &request,
+                &subject,
+                &[0x11, 0x22],
+                now,
+                now + Duration::days(30),
+            )
             .unwrap();
 
         let (_, cert) = X509Certificate::from_der(&issued.der).unwrap();
@@ -329,16 +371,22 @@ mod tests {
         assert!(eku.client_auth && !eku.server_auth);
         assert_eq!(issued.serial, "11:22");
 
-        let holder = authority.check_holder(&issued.der, now + Duration::days(1)).unwrap();
+        let holder = authority
+            .check_holder(&issued.der, now + Duration::days(1))
+            .unwrap();
         assert_eq!(holder.serial, "11:22");
-        assert!(authority
-            .check_holder(&issued.der, now + Duration::days(31))
-            .unwrap_err()
-            .contains("expired"));
-        assert!(authority
-            .check_holder(&issued.der, now - Duration::days(1))
-            .unwrap_err()
-            .contains("not yet valid"));
+        assert!(
+            authority
+                .check_holder(&issued.der, now + Duration::days(31))
+                .unwrap_err()
+                .contains("expired")
+        );
+        assert!(
+            authority
+                .check_holder(&issued.der, now - Duration::days(1))
+                .unwrap_err()
+                .contains("not yet valid")
+        );
         let other = Authority::generate("Other Root", now).unwrap();
         assert!(other.check_holder(&issued.der, now).is_err());
     }
@@ -351,7 +399,10 @@ mod tests {
         let again = Authority::load_or_generate(dir.path(), "Test Root", now).unwrap();
         assert_eq!(first.certificate_der(), again.certificate_der());
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -79,7 +79,9 @@ impl Clock {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Mode> {
         // The guarded value is a plain Copy value: a panic elsewhere cannot leave it half-written.
-        self.mode.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.mode
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

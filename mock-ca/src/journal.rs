@@ -58,7 +58,11 @@ impl Journal {
 }
 
 /// Middleware that records each non-admin request.
-pub(crate) async fn record(State(site): State<Arc<Site>>, request: Request, next: Next) -> Response {
+pub(crate) async fn record(
+    State(site): State<Arc<Site>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;

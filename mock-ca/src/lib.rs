@@ -33,4 +33,3 @@ pub mod tls;
 pub use refusal::Refusal;
 pub use server::{Builder, MockCa, ROOT_NAME, Seeded, StartError};
 pub use site::COMPONENT_HEADER;
-

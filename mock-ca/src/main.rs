@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use mock_ca::{MockCa, config::Config};
 
 #[derive(Parser)]
-#[command(name = "mock-ca", version, about = "A mock certificate issuance site and root CA")]
+#[command(
+    name = "mock-ca",
+    version,
+    about = "A mock certificate issuance site and root CA"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,7 +68,8 @@ async fn main() -> anyhow::Result<()> {
 async fn run(serve: Serve) -> anyhow::Result<()> {
     let config = match &serve.config {
         Some(path) => Config::parse(
-            &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
         )
         .with_context(|| format!("in {}", path.display()))?,
         None => Config::default(),
@@ -110,15 +115,21 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
     println!("issuing root:      {}", root.display());
     println!("maildir:           {}", maildir.display());
     println!("admin token:       {}", site.admin_token());
-    for application in site.registration().applications() {
-        println!(
-            "application:       {} {} ({})",
-            application.id,
-            site.registration().application_url(&application.id),
-            application.state.name()
-        );
+    let applications: Vec<String> = {
+        let registration = site.registration();
+        registration
+            .applications()
+            .map(|a| {
+                let url = registration.application_url(&a.id);
+                format!("{} {url} ({})", a.id, a.state.name())
+            })
+            .collect()
+    };
+    for application in applications {
+        println!("application:       {application}");
     }
     println!("ready");
+    std::io::Write::flush(&mut std::io::stdout())?;
 
     shutdown_signal().await;
     eprintln!("mock-ca: shutting down");

@@ -149,7 +149,10 @@ mod tests {
             application: "ap-0001".into(),
             catalogue: "MAIL-URL",
         };
-        let sent = outbox.send(mail, datetime!(2026-11-25 10:00 +9)).unwrap().clone();
+        let sent = outbox
+            .send(mail, datetime!(2026-11-25 10:00 +9))
+            .unwrap()
+            .clone();
         let path = sent.path.unwrap();
         assert_eq!(path.parent().unwrap(), dir.path().join("new"));
         assert_eq!(fs::read(&path).unwrap(), sent.raw);

@@ -18,7 +18,9 @@ pub enum Refusal {
     #[error("the application has no open certificate request")]
     NoValidRequest,
     /// STEP3-ONE-WAY: a certificate was issued but the install never completed.
-    #[error("a certificate was already issued for this application; the install cannot be restarted")]
+    #[error(
+        "a certificate was already issued for this application; the install cannot be restarted"
+    )]
     InstallAbandoned,
     /// CERT-REQUEST-FAILED: the CSR was refused.
     #[error("the certificate request was refused: {0}")]
@@ -92,7 +94,9 @@ impl Refusal {
     pub fn remedy(&self) -> Option<&'static str> {
         match self {
             Self::AuthFailed => Some("パスワードを確認の上、正しく入力してください"),
-            Self::NoValidRequest => Some("既に URL にアクセスして証明書を発行された後ではありませんか"),
+            Self::NoValidRequest => {
+                Some("既に URL にアクセスして証明書を発行された後ではありませんか")
+            }
             Self::InstallAbandoned => Some("電子証明書の発行申請からやり直してください"),
             Self::CertRequestFailed(_) => Some("お使いのブラウザの設定を確認してください"),
             Self::ConfirmForbidden(_) => Some(
@@ -140,9 +144,14 @@ impl fmt::Display for CsrDefect {
         match self {
             Self::Malformed(why) => write!(f, "malformed request ({why})"),
             Self::BadSignature => f.write_str("the request's signature does not verify"),
-            Self::WrongKey { wanted, found } => write!(f, "key is {found}, the site requires {wanted}"),
+            Self::WrongKey { wanted, found } => {
+                write!(f, "key is {found}, the site requires {wanted}")
+            }
             Self::SubjectMismatch { wanted, found } => {
-                write!(f, "subject is \"{found}\", the application's is \"{wanted}\"")
+                write!(
+                    f,
+                    "subject is \"{found}\", the application's is \"{wanted}\""
+                )
             }
         }
     }

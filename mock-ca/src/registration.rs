@@ -271,7 +271,11 @@ impl RegistrationAuthority {
         self.entropy.fill(&mut serial);
         // A positive INTEGER with no leading zero octet: 16 significant bytes.
         serial[0] = (serial[0] & 0x7F) | 0x40;
-        let not_before = self.clock.now().replace_nanosecond(0).unwrap_or_else(|_| self.clock.now());
+        let not_before = self
+            .clock
+            .now()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| self.clock.now());
         let issued = self
             .authority
             .issue(
@@ -300,8 +304,9 @@ impl RegistrationAuthority {
 
     /// The confirmation page for a presented certificate [STEP4-CONFIRM], [CONFIRM-SITE-LISTING].
     pub fn confirm(&self, presented: Option<&[u8]>) -> Result<Confirmation, Refusal> {
-        let der = presented
-            .ok_or_else(|| Refusal::ConfirmForbidden("no client certificate was presented".into()))?;
+        let der = presented.ok_or_else(|| {
+            Refusal::ConfirmForbidden("no client certificate was presented".into())
+        })?;
         let holder = self
             .authority
             .check_holder(der, self.clock.now())
@@ -311,7 +316,9 @@ impl RegistrationAuthority {
             .iter()
             .map(|(_, certificate)| certificate)
             .find(|certificate| certificate.serial == holder.serial)
-            .ok_or_else(|| Refusal::ConfirmForbidden("the certificate is not in this site's records".into()))?
+            .ok_or_else(|| {
+                Refusal::ConfirmForbidden("the certificate is not in this site's records".into())
+            })?
             .clone();
         let mut certificates: Vec<IssuedCertificate> = self
             .issued
@@ -320,7 +327,11 @@ impl RegistrationAuthority {
             .filter(|certificate| certificate.subject == issued.subject)
             .cloned()
             .collect();
-        certificates.sort_by(|a, b| b.not_before.cmp(&a.not_before).then(b.serial.cmp(&a.serial)));
+        certificates.sort_by(|a, b| {
+            b.not_before
+                .cmp(&a.not_before)
+                .then(b.serial.cmp(&a.serial))
+        });
         Ok(Confirmation {
             holder: issued,
             certificates,

@@ -52,9 +52,12 @@ impl CertificateRequest {
         let (rest, csr) = X509CertificationRequest::from_der(&der)
             .map_err(|e| CsrDefect::Malformed(format!("not PKCS#10: {e}")))?;
         if !rest.is_empty() {
-            return Err(CsrDefect::Malformed("trailing bytes after the request".into()));
+            return Err(CsrDefect::Malformed(
+                "trailing bytes after the request".into(),
+            ));
         }
-        csr.verify_signature().map_err(|_| CsrDefect::BadSignature)?;
+        csr.verify_signature()
+            .map_err(|_| CsrDefect::BadSignature)?;
         let info = &csr.certification_request_info;
         let key = match info.subject_pki.parsed() {
             Ok(PublicKey::RSA(rsa)) => KeyDescription {
@@ -93,13 +96,11 @@ impl CertificateRequest {
     /// Checks the subject against the application's, attribute by attribute and in order.
     pub fn check_subject(&self, wanted: &Subject) -> Result<(), CsrDefect> {
         let matches = self.subject.len() == wanted.0.len()
-            && self
-                .subject
-                .iter()
-                .zip(&wanted.0)
-                .all(|((name, value), (attribute, wanted_value))| {
+            && self.subject.iter().zip(&wanted.0).all(
+                |((name, value), (attribute, wanted_value))| {
                     name == attribute.short_name() && value == wanted_value
-                });
+                },
+            );
         if matches {
             Ok(())
         } else {
@@ -147,9 +148,9 @@ pub(crate) fn read_name(name: &X509Name<'_>) -> Result<Vec<(String, String)>, Cs
             .iter()
             .find(|(known, _)| known == oid)
             .map_or_else(|| oid.to_id_string(), |(_, a)| a.short_name().to_owned());
-            let value = atv
-                .as_str()
-                .map_err(|_| CsrDefect::Malformed(format!("subject attribute {short} is not a string")))?;
+            let value = atv.as_str().map_err(|_| {
+                CsrDefect::Malformed(format!("subject attribute {short} is not a string"))
+            })?;
             out.push((short, value.to_owned()));
         }
     }

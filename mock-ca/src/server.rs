@@ -183,9 +183,13 @@ impl Builder {
             None => Outbox::memory(),
         };
         let mut entropy: Box<dyn Entropy> = self.entropy.unwrap_or_else(|| Box::new(SystemEntropy));
-        let admin_token = self
-            .admin_token
-            .unwrap_or_else(|| draw_string(entropy.as_mut(), b"abcdefghijklmnopqrstuvwxyz0123456789", 32));
+        let admin_token = self.admin_token.unwrap_or_else(|| {
+            draw_string(
+                entropy.as_mut(),
+                b"abcdefghijklmnopqrstuvwxyz0123456789",
+                32,
+            )
+        });
         let mut registration = RegistrationAuthority::new(
             authority,
             self.policy,
@@ -240,7 +244,10 @@ pub(crate) fn app(site: Arc<Site>) -> Router {
         .merge(site::router())
         .nest("/admin", admin::router(site.clone()))
         .fallback(site::not_found)
-        .layer(middleware::from_fn_with_state(site.clone(), journal::record))
+        .layer(middleware::from_fn_with_state(
+            site.clone(),
+            journal::record,
+        ))
         .with_state(site)
 }
 

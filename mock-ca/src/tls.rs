@@ -7,10 +7,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
 };
-use rustls::{
-    RootCertStore, ServerConfig,
-    server::WebPkiClientVerifier,
-};
+use rustls::{RootCertStore, ServerConfig, server::WebPkiClientVerifier};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
@@ -50,9 +47,10 @@ impl SiteIdentity {
         let anchor_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut anchor = CertificateParams::default();
         anchor.distinguished_name = rcgen::DistinguishedName::new();
-        anchor
-            .distinguished_name
-            .push(DnType::CommonName, "mock-ca site trust anchor (stands for the public web PKI)");
+        anchor.distinguished_name.push(
+            DnType::CommonName,
+            "mock-ca site trust anchor (stands for the public web PKI)",
+        );
         anchor.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         anchor.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         anchor.not_before = now - Duration::days(1);
@@ -63,7 +61,9 @@ impl SiteIdentity {
         let server_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut server = CertificateParams::new(hosts.to_vec())?;
         server.distinguished_name = rcgen::DistinguishedName::new();
-        server.distinguished_name.push(DnType::CommonName, "mock-ca");
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "mock-ca");
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         server.not_before = now - Duration::days(1);
@@ -72,7 +72,10 @@ impl SiteIdentity {
 
         Ok(Self {
             trust_anchor_pem: anchor_certificate.pem(),
-            chain: vec![server_certificate.der().clone(), anchor_certificate.der().clone()],
+            chain: vec![
+                server_certificate.der().clone(),
+                anchor_certificate.der().clone(),
+            ],
             key: PrivatePkcs8KeyDer::from(server_key.serialize_der()),
         })
     }
@@ -80,7 +83,10 @@ impl SiteIdentity {
 
 /// The server configuration: the site identity, and client certificates of `issuing_root` asked
 /// for but not required, so one listener serves the anonymous pages and the confirmation page.
-pub fn server_config(identity: &SiteIdentity, issuing_root: &[u8]) -> Result<ServerConfig, TlsError> {
+pub fn server_config(
+    identity: &SiteIdentity,
+    issuing_root: &[u8],
+) -> Result<ServerConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = RootCertStore::empty();
     roots.add(CertificateDer::from(issuing_root.to_vec()))?;
@@ -91,7 +97,10 @@ pub fn server_config(identity: &SiteIdentity, issuing_root: &[u8]) -> Result<Ser
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(identity.chain.clone(), PrivateKeyDer::Pkcs8(identity.key.clone_key()))?;
+        .with_single_cert(
+            identity.chain.clone(),
+            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
+        )?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }

@@ -155,18 +155,13 @@ impl IntoResponse for SiteError {
                 (status, html(layout(self.site_name, "エラー", &body))).into_response()
             }
         };
-        response
-            .extensions_mut()
-            .insert(AnsweredWith(refusal.id()));
+        response.extensions_mut().insert(AnsweredWith(refusal.id()));
         response
     }
 }
 
 fn html(body: String) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
-    )
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
 }
 
 /// One answer, as HTML or JSON.
@@ -193,7 +188,8 @@ fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T
     if content_type.starts_with("application/json") {
         serde_json::from_slice(body).map_err(|e| Refusal::BadRequest(format!("bad JSON: {e}")))
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
-        serde_urlencoded::from_bytes(body).map_err(|e| Refusal::BadRequest(format!("bad form: {e}")))
+        serde_urlencoded::from_bytes(body)
+            .map_err(|e| Refusal::BadRequest(format!("bad form: {e}")))
     } else {
         Err(Refusal::BadRequest(format!(
             "content type must be application/json or application/x-www-form-urlencoded, not {content_type:?}"
@@ -278,7 +274,10 @@ async fn root_certificate(State(site): State<Arc<Site>>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/pkix-cert"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"root.cer\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"root.cer\"",
+            ),
         ],
         der,
     )
@@ -334,7 +333,10 @@ async fn login(
         (registration.login(&id, &form.password).map_err(fail)?, kind)
     };
     let (session, mut response) = match opened {
-        Opened::StepTwo(two) => (two.session.clone(), step_two(representation, &id, kind.site_name(), &two)),
+        Opened::StepTwo(two) => (
+            two.session.clone(),
+            step_two(representation, &id, kind.site_name(), &two),
+        ),
         Opened::StepThree(three) => (
             three.session.clone(),
             step_three(representation, &id, kind.site_name(), &three),
@@ -407,7 +409,10 @@ fn step_three(
         };
         let body = format!(
             "{resumed}<h2>1. ルート証明書のインストール</h2>\n<p><a id=\"root-install\" href=\"/repository/root.cer\">ルート CA 証明書のインストール</a></p>\n{}<p>【注釈】 発行元の認証局の情報であり、実際の値は以下に公開されています。 <a href=\"/repository\">/repository</a></p>\n<h2>2. クライアント証明書のインストール</h2>\n<p>【注意】 [クライアント証明書のインストール]ボタンを押下した後に操作を中断した場合には、インストールが不完全であっても証明書発行サイトに再ログインができなくなります。</p>\n{}",
-            rows(&[("拇印 SHA-1", &three.root.sha1), ("拇印 SHA-256", &three.root.sha256)]),
+            rows(&[
+                ("拇印 SHA-1", &three.root.sha1),
+                ("拇印 SHA-256", &three.root.sha256)
+            ]),
             button(&csr, "クライアント証明書のインストール", "client-install"),
         );
         layout(site_name, &format!("{site_name}【ステップ 3】"), &body)
@@ -433,7 +438,12 @@ async fn press_issue(
             .and_then(|a| a.check_session(session.as_deref()))
             .and_then(|()| require_component(&headers))
             .map_err(fail)?;
-        (registration.press_issue(&id, session.as_deref()).map_err(fail)?, kind)
+        (
+            registration
+                .press_issue(&id, session.as_deref())
+                .map_err(fail)?,
+            kind,
+        )
     };
     Ok(step_three(representation, &id, kind.site_name(), &three))
 }
@@ -504,7 +514,9 @@ async fn complete(
     let kind = {
         let mut registration = site.registration();
         let kind = registration.kind_of(&id).map_err(fail)?;
-        registration.complete(&id, session.as_deref()).map_err(fail)?;
+        registration
+            .complete(&id, session.as_deref())
+            .map_err(fail)?;
         kind
     };
     let json = json!({"step": 4, "confirm": "/confirm"});

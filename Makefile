@@ -1,0 +1,27 @@
+# Each target has a one-line help: `make help`.
+CARGO ?= cargo
+
+.PHONY: help demo test lint fmt build serve
+
+help: ## this list
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+demo: ## start the mock site, enroll with the client, show the result
+	./scripts/demo.sh
+
+test: ## build everything and run every test (unit, site, harness snapshots, end to end)
+	$(CARGO) build --workspace --bins
+	$(CARGO) test --workspace
+
+lint: ## formatting and clippy, as CI checks them
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+build: ## build the binaries (target/debug/mock-ca, cert-client, harness)
+	$(CARGO) build --workspace --bins
+
+serve: ## run mock-ca with the demo configuration until Ctrl-C
+	$(CARGO) run --quiet -p mock-ca -- serve --config fixtures/demo/site.toml

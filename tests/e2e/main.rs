@@ -1,0 +1,10 @@
+//! End to end across the crates: the `cert-client` binary against the `mock-ca` binary over real
+//! TLS, checked from outside with openssl and curl where they are installed; and the client library
+//! against an in-process site over real TLS.
+//!
+//! The binaries are found beside this test's executable (`target/debug`); `make test` builds them
+//! first (`cargo build --workspace --bins`).
+
+mod binaries;
+mod in_process;
+mod support;

@@ -1,0 +1,118 @@
+//! Test support: the binaries, a mock-ca process guard, and optional outside tools.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+/// A binary of the workspace, built beside this test.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    // target/debug/deps/e2e-<hash> → target/debug/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test runs from target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first (`make test` does)",
+        path.display()
+    );
+    path
+}
+
+/// Whether a tool is on PATH.
+pub fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// A running `mock-ca serve`; killed on drop.
+pub struct SiteProcess {
+    child: Child,
+    /// The base URL it printed first.
+    pub url: String,
+    /// Its state directory.
+    pub state: PathBuf,
+}
+
+impl SiteProcess {
+    /// Starts `mock-ca serve --config CONFIG --state-dir STATE --port 0` and waits for `ready`.
+    pub fn start(config: &Path, state: &Path) -> Self {
+        let mut child = Command::new(binary("mock-ca"))
+            .args(["serve", "--port", "0", "--config"])
+            .arg(config)
+            .arg("--state-dir")
+            .arg(state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("mock-ca starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let url = lines
+            .next()
+            .and_then(Result::ok)
+            .expect("mock-ca prints its URL first");
+        assert!(
+            url.starts_with("https://127.0.0.1:"),
+            "first line is the URL: {url}"
+        );
+        loop {
+            assert!(Instant::now() < deadline, "mock-ca did not become ready");
+            match lines.next() {
+                Some(Ok(line)) if line == "ready" => break,
+                Some(Ok(_)) => {}
+                _ => panic!("mock-ca exited before it was ready"),
+            }
+        }
+        Self {
+            child,
+            url,
+            state: state.to_path_buf(),
+        }
+    }
+}
+
+impl Drop for SiteProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `cert-client` with a store, returning its output.
+pub fn cert_client(store: &Path, args: &[&str]) -> Output {
+    Command::new(binary("cert-client"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cert-client runs")
+}
+
+/// A config with one approved application.
+pub fn one_approved_application(dir: &Path) -> PathBuf {
+    let path = dir.join("site.toml");
+    std::fs::write(
+        &path,
+        r#"
+[[application]]
+applicant = "山田 太郎"
+email = "taro@example.jp"
+subject = [["C", "JP"], ["O", "Example Securities"], ["CN", "Taro Yamada"]]
+approve = true
+"#,
+    )
+    .expect("config written");
+    path
+}
