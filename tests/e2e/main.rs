@@ -7,4 +7,5 @@
 
 mod binaries;
 mod in_process;
+mod protocol_walkthrough;
 mod support;
