@@ -9,6 +9,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use crate::refusal::Refusal;
 
@@ -140,7 +141,7 @@ pub struct ApplicationForm {
 }
 
 /// Where an application stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum State {
     /// Filed, not approved: no mails yet, logins fail with AUTH-FAILED.
@@ -159,6 +160,8 @@ pub enum State {
         /// The issued certificate's serial.
         serial: String,
     },
+    /// Withdrawn by the site's staff: no login, no mails (NO-VALID-REQUEST).
+    Withdrawn,
 }
 
 impl State {
@@ -170,6 +173,7 @@ impl State {
             Self::Issuing => "issuing",
             Self::Issued { .. } => "issued",
             Self::Completed { .. } => "completed",
+            Self::Withdrawn => "withdrawn",
         }
     }
 }
@@ -184,7 +188,7 @@ pub enum Step {
 }
 
 /// An application and its state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Application {
     /// Its id, the last segment of its URL.
     pub id: String,
@@ -192,19 +196,58 @@ pub struct Application {
     pub form: ApplicationForm,
     /// Where it stands.
     pub state: State,
+    /// When it was filed, by the site's clock (decides MAIL-CUTOFF).
+    #[serde(with = "time::serde::rfc3339")]
+    pub filed_at: OffsetDateTime,
+    /// When the back office will approve it, for an application waiting for auto-approval.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub approve_at: Option<OffsetDateTime>,
+    /// When its MAIL-URL and MAIL-PASSWORD went out (reminders count from here).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub mailed_at: Option<OffsetDateTime>,
+    /// How many reminder intervals a MAIL-REMINDER has covered so far.
+    #[serde(default)]
+    pub reminders: u32,
     password: String,
     session: Option<String>,
 }
 
 impl Application {
     /// A newly filed application with its password (sent by mail on approval).
-    pub fn file(id: String, form: ApplicationForm, password: String) -> Self {
+    pub fn file(id: String, form: ApplicationForm, password: String, at: OffsetDateTime) -> Self {
         Self {
             id,
             form,
             state: State::Filed,
+            filed_at: at,
+            approve_at: None,
+            mailed_at: None,
+            reminders: 0,
             password,
             session: None,
+        }
+    }
+
+    /// Whether the install is still to be completed: what MAIL-REMINDER is about.
+    pub fn awaits_install(&self) -> bool {
+        matches!(
+            self.state,
+            State::Approved | State::Issuing | State::Issued { .. }
+        )
+    }
+
+    /// Withdrawn by the site: any state but completed → withdrawn; the session ends.
+    pub fn withdraw(&mut self) -> Result<(), Refusal> {
+        match self.state {
+            State::Completed { .. } | State::Withdrawn => {
+                Err(Refusal::OutOfOrder(self.state.name()))
+            }
+            _ => {
+                self.state = State::Withdrawn;
+                self.approve_at = None;
+                self.session = None;
+                Ok(())
+            }
         }
     }
 
@@ -218,6 +261,7 @@ impl Application {
         match self.state {
             State::Filed => {
                 self.state = State::Approved;
+                self.approve_at = None;
                 Ok(())
             }
             ref other => Err(Refusal::OutOfOrder(other.name())),
@@ -231,7 +275,7 @@ impl Application {
     pub fn login(&mut self, password: &str, session: String) -> Result<Step, Refusal> {
         let step = match self.state {
             State::Filed => return Err(Refusal::AuthFailed),
-            State::Completed { .. } => return Err(Refusal::NoValidRequest),
+            State::Completed { .. } | State::Withdrawn => return Err(Refusal::NoValidRequest),
             State::Issued { .. } => return Err(Refusal::InstallAbandoned),
             State::Approved => Step::Two,
             State::Issuing => Step::Three,
@@ -316,7 +360,12 @@ mod tests {
             ]),
             kind: Kind::New,
         };
-        let mut application = Application::file("ap-0001".into(), form, "pw".into());
+        let mut application = Application::file(
+            "ap-0001".into(),
+            form,
+            "pw".into(),
+            time::macros::datetime!(2026-11-25 10:00 +9),
+        );
         application.approve().unwrap();
         application
     }
@@ -366,6 +415,25 @@ mod tests {
         assert_eq!(
             application.login("pw", "t".into()),
             Err(Refusal::NoValidRequest)
+        );
+    }
+
+    #[test]
+    fn a_withdrawn_application_answers_no_valid_request_and_cannot_be_withdrawn_twice() {
+        let mut application = approved();
+        application.login("pw", "s".into()).unwrap();
+        application.withdraw().unwrap();
+        assert_eq!(
+            application.check_session(Some("s")),
+            Err(Refusal::SessionRequired)
+        );
+        assert_eq!(
+            application.login("pw", "t".into()),
+            Err(Refusal::NoValidRequest)
+        );
+        assert_eq!(
+            application.withdraw(),
+            Err(Refusal::OutOfOrder("withdrawn"))
         );
     }
 

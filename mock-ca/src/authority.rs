@@ -64,15 +64,17 @@ pub fn hex_pairs(bytes: &[u8]) -> String {
 }
 
 /// A certificate the authority signed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IssuedCertificate {
     /// The serial, as hex pairs.
     pub serial: String,
     /// The subject, RFC 4514 order.
     pub subject: String,
     /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
     /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
     /// The certificate, DER.
     pub der: Vec<u8>,

@@ -63,6 +63,18 @@ impl Clock {
         };
     }
 
+    /// Stops the clock at `at`.
+    pub fn freeze(&self, at: OffsetDateTime) {
+        *self.lock() = Mode::Frozen { at };
+    }
+
+    /// Sets the clock to `at` and lets it run from there.
+    pub fn run_from(&self, at: OffsetDateTime) {
+        *self.lock() = Mode::Running {
+            shift: at - OffsetDateTime::now_utc(),
+        };
+    }
+
     /// Moves the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: Duration) {
         let mut mode = self.lock();

@@ -8,9 +8,15 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::site::{AnsweredWith, Site};
+use crate::{
+    faults::Endpoint,
+    site::{
+        AnsweredWith, Site,
+        faults::{DropConnection, Faulted},
+    },
+};
 
 /// One request and its answer.
 #[derive(Debug, Clone, Serialize)]
@@ -21,10 +27,57 @@ pub struct Entry {
     pub method: String,
     /// Path, without the query.
     pub path: String,
-    /// The answer's status.
+    /// The answer's status; 0 when the connection was dropped without one.
     pub status: u16,
     /// The error id, when the answer was a refusal.
     pub error: Option<&'static str>,
+    /// The application the path names, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    /// The injected fault the request met, if any (`error`, `status`, `delay`, `reset`,
+    /// `truncate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
+    /// When it was answered, by the site's clock (RFC 3339, Japan time).
+    pub at: String,
+}
+
+/// Which entries to list: every given field must match.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    /// The method, e.g. `POST`.
+    pub method: Option<String>,
+    /// A path prefix, e.g. `/apply/ap-0001`.
+    pub path: Option<String>,
+    /// The status.
+    pub status: Option<u16>,
+    /// The error id.
+    pub error: Option<String>,
+    /// The application.
+    pub application: Option<String>,
+    /// Only entries after this `seq`.
+    pub since: Option<u64>,
+}
+
+impl Filter {
+    /// Whether `entry` passes.
+    pub fn admits(&self, entry: &Entry) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(&entry.method))
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| entry.path.starts_with(p))
+            && self.status.is_none_or(|s| s == entry.status)
+            && self.error.as_deref().is_none_or(|e| entry.error == Some(e))
+            && self
+                .application
+                .as_deref()
+                .is_none_or(|a| entry.application.as_deref() == Some(a))
+            && self.since.is_none_or(|s| entry.seq > s)
+    }
 }
 
 /// The journal.
@@ -40,20 +93,24 @@ impl Journal {
         &self.entries
     }
 
+    /// The entries `filter` admits, oldest first.
+    pub fn filtered(&self, filter: &Filter) -> Vec<Entry> {
+        self.entries
+            .iter()
+            .filter(|e| filter.admits(e))
+            .cloned()
+            .collect()
+    }
+
     /// Empties the journal; numbering goes on.
     pub fn clear(&mut self) {
         self.entries.clear();
     }
 
-    fn record(&mut self, method: String, path: String, status: u16, error: Option<&'static str>) {
+    fn record(&mut self, mut entry: Entry) {
         self.next += 1;
-        self.entries.push(Entry {
-            seq: self.next,
-            method,
-            path,
-            status,
-            error,
-        });
+        entry.seq = self.next;
+        self.entries.push(entry);
     }
 }
 
@@ -69,10 +126,27 @@ pub(crate) async fn record(
     let admin = path == "/admin" || path.starts_with("/admin/");
     if !admin {
         let error = response.extensions().get::<AnsweredWith>().map(|a| a.0);
-        site.journal
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .record(method, path, response.status().as_u16(), error);
+        let fault = response.extensions().get::<Faulted>().map(|f| f.0);
+        let status = if response.extensions().get::<DropConnection>().is_some() {
+            0
+        } else {
+            response.status().as_u16()
+        };
+        let application = Endpoint::of(&path).and_then(|(_, a)| a.map(str::to_owned));
+        let now = site.registration().now();
+        let at = now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        site.journal().record(Entry {
+            seq: 0,
+            method,
+            path,
+            status,
+            error,
+            application,
+            fault,
+            at,
+        });
     }
     response
 }

@@ -3,7 +3,9 @@
 //!
 //! The domain is plain Rust: [`application`] (one state machine per 申請), [`authority`] (the root
 //! CA and what it signs), [`registration`] (the desk that runs applications), [`outbox`] (mails to a
-//! Maildir), [`clock`] and [`entropy`] (injected, so runs can be repeated). HTTP and TLS are thin
+//! Maildir, and [`smtp`] to a real server), [`processing`] (the 14:00 cut-off), [`faults`] (what
+//! the admin API arms), [`records`] (`--data-dir`), [`clock`] and [`entropy`] (injected, so runs
+//! can be repeated). HTTP and TLS are thin
 //! layers over it: the public pages and the admin API (private modules), and [`MockCa`], which serves
 //! them over rustls.
 //!
@@ -21,13 +23,17 @@ pub mod authority;
 pub mod clock;
 pub mod config;
 pub mod entropy;
+pub mod faults;
 pub mod journal;
 pub mod outbox;
+pub mod processing;
+pub mod records;
 pub mod refusal;
 pub mod registration;
 pub mod request;
 mod server;
 mod site;
+pub mod smtp;
 pub mod tls;
 
 pub use refusal::Refusal;

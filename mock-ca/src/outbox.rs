@@ -1,5 +1,5 @@
-//! The site's outgoing mail: real RFC 5322 messages, kept in order and written to a Maildir that a
-//! mail client can open.
+//! The site's outgoing mail: real RFC 5322 messages, kept in order, written to a Maildir that a
+//! mail client can open and, when a relay is set, handed to an SMTP server.
 
 use std::{
     fs, io,
@@ -7,13 +7,16 @@ use std::{
 };
 
 use mail_builder::{MessageBuilder, headers::text::Text};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use crate::smtp::Relay;
 
 /// The sender of every mail.
 pub const SENDER: (&str, &str) = ("証明書発行サイト", "no-reply@mock-ca.invalid");
 
 /// A mail to send.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mail {
     /// The recipient's name.
     pub to_name: String,
@@ -25,29 +28,34 @@ pub struct Mail {
     pub body: String,
     /// The application it is about.
     pub application: String,
-    /// The catalogue id of this kind of mail (`MAIL-URL`, …).
-    pub catalogue: &'static str,
+    /// The catalogue id of this kind of mail (`MAIL-URL`, `MAIL-PASSWORD`, `MAIL-REMINDER`).
+    pub catalogue: String,
 }
 
 /// A mail that was sent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SentMail {
     /// Its id in the outbox (`m-0001`).
     pub id: String,
     /// What was sent.
     pub mail: Mail,
     /// When, by the site's clock.
+    #[serde(with = "time::serde::rfc3339")]
     pub sent_at: OffsetDateTime,
     /// The file in the Maildir's `new/`, if the outbox has a Maildir.
     pub path: Option<PathBuf>,
-    /// The message as written: RFC 5322 with MIME.
+    /// The message as written: RFC 5322 with MIME (ASCII: every header and the body are
+    /// transfer-encoded).
+    #[serde(with = "ascii")]
     pub raw: Vec<u8>,
 }
 
-/// Where mails go: always kept in memory, and written to a Maildir when one is set.
+/// Where mails go: always kept in memory, written to a Maildir when one is set, and handed to an
+/// SMTP relay when one is set.
 #[derive(Debug, Default)]
 pub struct Outbox {
     maildir: Option<PathBuf>,
+    relay: Option<Relay>,
     sent: Vec<SentMail>,
 }
 
@@ -64,8 +72,24 @@ impl Outbox {
         }
         Ok(Self {
             maildir: Some(root.to_path_buf()),
+            relay: None,
             sent: Vec::new(),
         })
+    }
+
+    /// Hands every mail sent from now on to `relay` too.
+    pub fn relay_to(&mut self, relay: Relay) {
+        self.relay = Some(relay);
+    }
+
+    /// The SMTP relay, if any.
+    pub fn relay(&self) -> Option<&Relay> {
+        self.relay.as_ref()
+    }
+
+    /// Takes back the mails of an earlier run (`--data-dir`); numbering goes on after them.
+    pub fn restore(&mut self, sent: Vec<SentMail>) {
+        self.sent = sent;
     }
 
     /// The Maildir, if any.
@@ -82,6 +106,9 @@ impl Outbox {
             Some(root) => Some(deliver(root, &raw, at, seq)?),
             None => None,
         };
+        if let Some(relay) = &self.relay {
+            relay.submit(&id, SENDER.1, &mail.to, &raw);
+        }
         self.sent.push(SentMail {
             id,
             mail,
@@ -89,6 +116,7 @@ impl Outbox {
             path,
             raw,
         });
+        // Invariant: a mail was pushed on the line above.
         Ok(self.sent.last().expect("a mail was just pushed"))
     }
 
@@ -106,7 +134,7 @@ fn render(mail: &Mail, id: &str, at: OffsetDateTime) -> io::Result<Vec<u8>> {
         .date(at.unix_timestamp())
         .message_id(format!("{id}.{}@mock-ca.invalid", mail.application))
         .header("X-Application", Text::new(mail.application.as_str()))
-        .header("X-Catalogue-Id", Text::new(mail.catalogue))
+        .header("X-Catalogue-Id", Text::new(mail.catalogue.as_str()))
         .text_body(mail.body.as_str())
         .write_to_vec()
 }
@@ -131,6 +159,19 @@ fn deliver(root: &Path, raw: &[u8], at: OffsetDateTime, seq: usize) -> io::Resul
     Ok(new)
 }
 
+/// The raw message as a JSON string: it is ASCII, and a string keeps the records readable.
+mod ascii {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(raw: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&String::from_utf8_lossy(raw))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Ok(String::deserialize(d)?.into_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -147,7 +188,7 @@ mod tests {
             subject: "電子証明書の発行 URL のお知らせ".into(),
             body: "https://127.0.0.1:1/apply/ap-0001\n".into(),
             application: "ap-0001".into(),
-            catalogue: "MAIL-URL",
+            catalogue: "MAIL-URL".into(),
         };
         let sent = outbox
             .send(mail, datetime!(2026-11-25 10:00 +9))

@@ -31,6 +31,9 @@ pub enum Refusal {
     /// COMPONENT-UNAVAILABLE: a step that needs the enrollment component, without it.
     #[error("this step needs the enrollment component (X-Enrollment-Component)")]
     ComponentUnavailable,
+    /// ENV-SUPPORTED: the enrollment component declared a platform the site does not support.
+    #[error("the declared platform {0:?} is not supported")]
+    PlatformUnsupported(String),
     /// SESSION-REQUIRED: a step after login without a valid session.
     #[error("log in first: no valid session")]
     SessionRequired,
@@ -43,6 +46,12 @@ pub enum Refusal {
     /// NOT-FOUND: an unknown application or path.
     #[error("no such page or application")]
     NotFound,
+    /// METHOD-NOT-ALLOWED: a known path asked with a method it does not answer.
+    #[error("this path does not answer this method")]
+    MethodNotAllowed,
+    /// FAULT-INJECTED: an HTTP status armed through the admin API's faults.
+    #[error("an injected fault answered HTTP {0}")]
+    FaultInjected(u16),
     /// ADMIN-UNAUTHORIZED: an admin request without the right token.
     #[error("the admin API needs its bearer token")]
     AdminUnauthorized,
@@ -61,10 +70,13 @@ impl Refusal {
             Self::CertRequestFailed(_) => "CERT-REQUEST-FAILED",
             Self::ConfirmForbidden(_) => "CONFIRM-FORBIDDEN",
             Self::ComponentUnavailable => "COMPONENT-UNAVAILABLE",
+            Self::PlatformUnsupported(_) => "ENV-SUPPORTED",
             Self::SessionRequired => "SESSION-REQUIRED",
             Self::OutOfOrder(_) => "OUT-OF-ORDER",
             Self::BadRequest(_) => "BAD-REQUEST",
             Self::NotFound => "NOT-FOUND",
+            Self::MethodNotAllowed => "METHOD-NOT-ALLOWED",
+            Self::FaultInjected(_) => "FAULT-INJECTED",
             Self::AdminUnauthorized => "ADMIN-UNAUTHORIZED",
             Self::Internal => "INTERNAL",
         }
@@ -81,10 +93,15 @@ impl Refusal {
             Self::CertRequestFailed(_) => "証明書生成要求に失敗しました",
             Self::ConfirmForbidden(_) => "このページの表示は認められていません",
             Self::ComponentUnavailable => "ActiveX コンポーネントは・・・できません",
+            Self::PlatformUnsupported(_) => {
+                "正式サポート OS は、Windows 10 および Windows 11 です。"
+            }
             Self::SessionRequired => "Please log in again (no valid session).",
             Self::OutOfOrder(_) => "This step is not available now.",
             Self::BadRequest(_) => "The request could not be read.",
             Self::NotFound => "Not found.",
+            Self::MethodNotAllowed => "Method not allowed.",
+            Self::FaultInjected(_) => "Injected fault.",
             Self::AdminUnauthorized => "The admin API needs its bearer token.",
             Self::Internal => "Internal error.",
         }
@@ -105,8 +122,33 @@ impl Refusal {
             Self::ComponentUnavailable => Some(
                 "Microsoft Edge (Internet Explorer モード) の設定が行われていません。(「1.3. ブラウザの設定」を参照してください)",
             ),
+            Self::PlatformUnsupported(_) => Some(
+                "また、サポートブラウザは Microsoft Edge（Internet Explorer モード）です。（サポートするバージョンは 「1.2. 端末動作環境の確認」の章を参照）",
+            ),
             _ => None,
         }
+    }
+
+    /// The refusal a fault armed with catalogue id `id` answers, as if the site had refused.
+    /// `None` for an id the site never answers with.
+    pub fn from_id(id: &str) -> Option<Self> {
+        let injected = || "injected fault".to_owned();
+        Some(match id {
+            "AUTH-FAILED" => Self::AuthFailed,
+            "NO-VALID-REQUEST" => Self::NoValidRequest,
+            "STEP3-ONE-WAY" => Self::InstallAbandoned,
+            "CERT-REQUEST-FAILED" => Self::CertRequestFailed(CsrDefect::Malformed(injected())),
+            "CONFIRM-FORBIDDEN" => Self::ConfirmForbidden(injected()),
+            "COMPONENT-UNAVAILABLE" => Self::ComponentUnavailable,
+            "ENV-SUPPORTED" => Self::PlatformUnsupported(injected()),
+            "SESSION-REQUIRED" => Self::SessionRequired,
+            "OUT-OF-ORDER" => Self::OutOfOrder("injected"),
+            "BAD-REQUEST" => Self::BadRequest(injected()),
+            "NOT-FOUND" => Self::NotFound,
+            "METHOD-NOT-ALLOWED" => Self::MethodNotAllowed,
+            "INTERNAL" => Self::Internal,
+            _ => return None,
+        })
     }
 
     /// English detail for people debugging; never matched on by programs.

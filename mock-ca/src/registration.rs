@@ -4,6 +4,7 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
@@ -11,7 +12,9 @@ use crate::{
     authority::{Authority, IssuedCertificate, Thumbprints},
     clock::Clock,
     entropy::{Entropy, draw_string},
-    outbox::{Mail, Outbox},
+    outbox::{Mail, Outbox, SentMail},
+    processing::Calendar,
+    records::Records,
     refusal::Refusal,
     request::{CertificateRequest, KeyDescription},
 };
@@ -29,6 +32,15 @@ pub struct Policy {
     pub key: KeyDescription,
     /// How long an issued certificate is valid.
     pub validity: Duration,
+    /// The back office's processing days and cut-off [MAIL-CUTOFF].
+    pub calendar: Calendar,
+    /// How often an approved application whose install is not complete is reminded
+    /// [MAIL-REMINDER]; `None`: never.
+    pub reminder_interval: Option<Duration>,
+    /// The platforms the enrollment component may declare, lower case [ENV-SUPPORTED]. `windows`
+    /// stands for the guide's Windows 10 and 11; `linux` and `macos` for where this project's
+    /// component runs.
+    pub platforms: Vec<String>,
 }
 
 impl Default for Policy {
@@ -40,6 +52,9 @@ impl Default for Policy {
                 bits: 2048,
             },
             validity: Duration::days(365 * 2),
+            calendar: Calendar::default(),
+            reminder_interval: Some(Duration::days(7)),
+            platforms: vec!["windows".into(), "linux".into(), "macos".into()],
         }
     }
 }
@@ -88,6 +103,28 @@ pub struct Confirmation {
     pub certificates: Vec<IssuedCertificate>,
 }
 
+/// A certificate the site issued, with the application it was issued for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Issued {
+    /// The application.
+    pub application: String,
+    /// The certificate.
+    pub certificate: IssuedCertificate,
+}
+
+/// Everything the desk must not forget across a restart (`--data-dir`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Every application, in filing order.
+    pub applications: Vec<Application>,
+    /// Every certificate issued, oldest first.
+    pub issued: Vec<Issued>,
+    /// Every mail sent, oldest first.
+    pub outbox: Vec<SentMail>,
+    /// Whether the back office approves filed applications by itself.
+    pub auto_approve: bool,
+}
+
 /// The registration authority.
 #[derive(Debug)]
 pub struct RegistrationAuthority {
@@ -98,7 +135,9 @@ pub struct RegistrationAuthority {
     outbox: Outbox,
     base_url: String,
     applications: BTreeMap<String, Application>,
-    issued: Vec<(String, IssuedCertificate)>,
+    issued: Vec<Issued>,
+    auto_approve: bool,
+    records: Option<Records>,
 }
 
 impl RegistrationAuthority {
@@ -120,6 +159,46 @@ impl RegistrationAuthority {
             base_url,
             applications: BTreeMap::new(),
             issued: Vec::new(),
+            auto_approve: false,
+            records: None,
+        }
+    }
+
+    /// Keeps the desk's records in `records`: what they hold is taken back now, and every change
+    /// is written there before it is acknowledged.
+    pub fn keep_records(&mut self, records: Records) -> Result<(), crate::records::RecordsError> {
+        if let Some(snapshot) = records.load()? {
+            self.applications = snapshot
+                .applications
+                .into_iter()
+                .map(|a| (a.id.clone(), a))
+                .collect();
+            self.issued = snapshot.issued;
+            self.outbox.restore(snapshot.outbox);
+            self.auto_approve = snapshot.auto_approve;
+        }
+        self.records = Some(records);
+        Ok(())
+    }
+
+    /// What `keep_records` writes.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            applications: self.applications.values().cloned().collect(),
+            issued: self.issued.clone(),
+            outbox: self.outbox.sent().to_vec(),
+            auto_approve: self.auto_approve,
+        }
+    }
+
+    /// Writes the records, if kept; a failure refuses the request that changed them.
+    fn persist(&self) -> Result<(), Refusal> {
+        match &self.records {
+            Some(records) => records.save(&self.snapshot()).map_err(|e| {
+                tracing::error!("writing the records failed: {e}");
+                Refusal::Internal
+            }),
+            None => Ok(()),
         }
     }
 
@@ -148,12 +227,129 @@ impl RegistrationAuthority {
         format!("{}/apply/{id}", self.base_url)
     }
 
-    /// Files an application; it waits for approval.
-    pub fn file(&mut self, form: ApplicationForm) -> &Application {
+    /// Files an application; it waits for approval. With auto-approval on, the back office
+    /// approves it on its processing schedule [MAIL-CUTOFF]: at once before 14:00 on a processing
+    /// day, else at the next processing day's opening.
+    pub fn file(&mut self, form: ApplicationForm) -> Result<&Application, Refusal> {
         let id = format!("ap-{:04}", self.applications.len() + 1);
         let password = draw_string(self.entropy.as_mut(), PASSWORD_ALPHABET, 12);
-        let application = Application::file(id.clone(), form, password);
-        self.applications.entry(id).or_insert(application)
+        let now = self.clock.now();
+        let mut application = Application::file(id.clone(), form, password, now);
+        if self.auto_approve {
+            application.approve_at = Some(self.policy.calendar.processing_time(now));
+        }
+        self.applications.insert(id.clone(), application);
+        self.run_due()?;
+        self.persist()?;
+        self.application(&id)
+    }
+
+    /// Whether the back office approves filed applications by itself.
+    pub fn auto_approve(&self) -> bool {
+        self.auto_approve
+    }
+
+    /// Turns auto-approval on or off. Turned on, every filed application is scheduled from when
+    /// it was filed (so one filed long ago is approved at once).
+    pub fn set_auto_approve(&mut self, on: bool) -> Result<(), Refusal> {
+        self.auto_approve = on;
+        let calendar = self.policy.calendar;
+        for application in self.applications.values_mut() {
+            if application.state == State::Filed {
+                application.approve_at = on.then(|| calendar.processing_time(application.filed_at));
+            }
+        }
+        self.run_due()?;
+        self.persist()
+    }
+
+    /// Withdraws an application: no login, no more mails.
+    pub fn withdraw(&mut self, id: &str) -> Result<&Application, Refusal> {
+        self.applications
+            .get_mut(id)
+            .ok_or(Refusal::NotFound)?
+            .withdraw()?;
+        self.persist()?;
+        self.application(id)
+    }
+
+    /// What is due at the site's clock: auto-approvals whose processing time came, and
+    /// MAIL-REMINDER for applications whose install is still to be completed. Called when the
+    /// clock is set or advanced, at every filing, and by the server's periodic tick.
+    pub fn tick(&mut self) -> Result<usize, Refusal> {
+        let sent = self.run_due()?;
+        if sent > 0 {
+            self.persist()?;
+        }
+        Ok(sent)
+    }
+
+    /// The mails sent by what was due; nothing is persisted here.
+    fn run_due(&mut self) -> Result<usize, Refusal> {
+        let now = self.clock.now();
+        let due: Vec<String> = self
+            .applications
+            .values()
+            .filter(|a| a.state == State::Filed && a.approve_at.is_some_and(|at| at <= now))
+            .map(|a| a.id.clone())
+            .collect();
+        let mut sent = 0;
+        for id in due {
+            self.approve_now(&id)?;
+            sent += 2;
+        }
+        let Some(interval) = self.policy.reminder_interval.filter(|i| i.is_positive()) else {
+            return Ok(sent);
+        };
+        let reminders: Vec<(String, u32)> = self
+            .applications
+            .values()
+            .filter(|a| a.awaits_install())
+            .filter_map(|a| {
+                let elapsed = now - a.mailed_at?;
+                let intervals = u32::try_from(elapsed.whole_seconds() / interval.whole_seconds())
+                    .unwrap_or(u32::MAX);
+                (intervals > a.reminders).then(|| (a.id.clone(), intervals))
+            })
+            .collect();
+        for (id, intervals) in reminders {
+            // One mail however many intervals passed at once: a clock moved by weeks does not
+            // make the applicant receive a pile of reminders.
+            self.send_reminder(&id)?;
+            if let Some(application) = self.applications.get_mut(&id) {
+                application.reminders = intervals;
+            }
+            sent += 1;
+        }
+        Ok(sent)
+    }
+
+    fn send_reminder(&mut self, id: &str) -> Result<(), Refusal> {
+        let url = self.application_url(id);
+        let application = self.application(id)?;
+        let form = &application.form;
+        let site = form.kind.site_name();
+        let mail = Mail {
+            to_name: form.applicant.clone(),
+            to: form.email.clone(),
+            subject: "電子証明書発行手続きのお願い".into(),
+            body: format!(
+                "{} 様\n\n{site}での電子証明書のインストールが完了していません。\n再度、{site}にログインを行い、インストールを完了してください。\n\n{url}\n\nURL とパスワードに有効期限はありません。パスワードは先にお送りしたメールをご覧ください。\n",
+                form.applicant
+            ),
+            application: id.to_owned(),
+            catalogue: "MAIL-REMINDER".into(),
+        };
+        self.send(mail)
+    }
+
+    fn send(&mut self, mail: Mail) -> Result<(), Refusal> {
+        let now = self.clock.now();
+        let application = mail.application.clone();
+        self.outbox.send(mail, now).map(|_| ()).map_err(|e| {
+            tracing::error!(application, "mail delivery failed: {e}");
+            Refusal::Internal
+        })
     }
 
     /// Every application, in filing order.
@@ -170,13 +366,20 @@ impl RegistrationAuthority {
     pub fn serials_of(&self, id: &str) -> Vec<String> {
         self.issued
             .iter()
-            .filter(|(application, _)| application == id)
-            .map(|(_, certificate)| certificate.serial.clone())
+            .filter(|issued| issued.application == id)
+            .map(|issued| issued.certificate.serial.clone())
             .collect()
     }
 
-    /// Approves an application and sends its two mails, the URL and the password apart.
+    /// Approves an application now, whatever the hour (the operator's hand, not the back
+    /// office's schedule), and sends its two mails, the URL and the password apart.
     pub fn approve(&mut self, id: &str) -> Result<&Application, Refusal> {
+        self.approve_now(id)?;
+        self.persist()?;
+        self.application(id)
+    }
+
+    fn approve_now(&mut self, id: &str) -> Result<(), Refusal> {
         let url = self.application_url(id);
         let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
         application.approve()?;
@@ -192,7 +395,7 @@ impl RegistrationAuthority {
                     form.applicant
                 ),
                 application: id.to_owned(),
-                catalogue: "MAIL-URL",
+                catalogue: "MAIL-URL".into(),
             },
             Mail {
                 to_name: form.applicant.clone(),
@@ -204,24 +407,26 @@ impl RegistrationAuthority {
                     application.password()
                 ),
                 application: id.to_owned(),
-                catalogue: "MAIL-PASSWORD",
+                catalogue: "MAIL-PASSWORD".into(),
             },
         ];
-        let now = self.clock.now();
         for mail in mails {
-            self.outbox.send(mail, now).map_err(|e| {
-                tracing::error!(application = id, "mail delivery failed: {e}");
-                Refusal::Internal
-            })?;
+            self.send(mail)?;
         }
-        self.application(id)
+        let now = self.clock.now();
+        if let Some(application) = self.applications.get_mut(id) {
+            application.mailed_at = Some(now);
+        }
+        Ok(())
     }
 
     /// A login with the password from the mail [STEP1-LOGIN].
     pub fn login(&mut self, id: &str, password: &str) -> Result<Opened, Refusal> {
         let session = draw_string(self.entropy.as_mut(), TOKEN_ALPHABET, 32);
         let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
-        match application.login(password, session.clone())? {
+        let step = application.login(password, session.clone())?;
+        self.persist()?;
+        match step {
             Step::Two => Ok(Opened::StepTwo(StepTwo {
                 session,
                 csp: self.policy.csp.clone(),
@@ -236,6 +441,7 @@ impl RegistrationAuthority {
         let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
         application.check_session(session)?;
         application.press_issue()?;
+        self.persist()?;
         self.step_three(id, session.unwrap_or_default().to_owned(), false)
     }
 
@@ -291,7 +497,11 @@ impl RegistrationAuthority {
             })?;
         let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
         application.record_issued(issued.serial.clone())?;
-        self.issued.push((id.to_owned(), issued.clone()));
+        self.issued.push(Issued {
+            application: id.to_owned(),
+            certificate: issued.clone(),
+        });
+        self.persist()?;
         Ok(issued)
     }
 
@@ -299,7 +509,8 @@ impl RegistrationAuthority {
     pub fn complete(&mut self, id: &str, session: Option<&str>) -> Result<(), Refusal> {
         let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
         application.check_session(session)?;
-        application.complete()
+        application.complete()?;
+        self.persist()
     }
 
     /// The confirmation page for a presented certificate [STEP4-CONFIRM], [CONFIRM-SITE-LISTING].
@@ -314,7 +525,7 @@ impl RegistrationAuthority {
         let issued = self
             .issued
             .iter()
-            .map(|(_, certificate)| certificate)
+            .map(|issued| &issued.certificate)
             .find(|certificate| certificate.serial == holder.serial)
             .ok_or_else(|| {
                 Refusal::ConfirmForbidden("the certificate is not in this site's records".into())
@@ -323,7 +534,7 @@ impl RegistrationAuthority {
         let mut certificates: Vec<IssuedCertificate> = self
             .issued
             .iter()
-            .map(|(_, certificate)| certificate)
+            .map(|issued| &issued.certificate)
             .filter(|certificate| certificate.subject == issued.subject)
             .cloned()
             .collect();
@@ -336,6 +547,26 @@ impl RegistrationAuthority {
             holder: issued,
             certificates,
         })
+    }
+
+    /// Checks the platform the enrollment component declared against the supported ones
+    /// [ENV-SUPPORTED]. The platform's first word counts, case aside: `Windows 11` is `windows`.
+    pub fn check_platform(&self, platform: &str) -> Result<(), Refusal> {
+        let name = platform
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if self
+            .policy
+            .platforms
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&name))
+        {
+            Ok(())
+        } else {
+            Err(Refusal::PlatformUnsupported(platform.to_owned()))
+        }
     }
 
     /// The kind of site (issuance or renewal) an application is served by.

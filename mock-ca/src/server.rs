@@ -4,7 +4,8 @@
 use std::{
     net::SocketAddr,
     path::PathBuf,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, MutexGuard},
+    time::Duration,
 };
 
 use axum::{Router, middleware};
@@ -15,10 +16,12 @@ use crate::{
     authority::{Authority, AuthorityError},
     clock::Clock,
     entropy::{Entropy, SeededEntropy, SystemEntropy, draw_string},
-    journal::{self, Journal},
+    journal,
     outbox::Outbox,
+    records::{Records, RecordsError},
     registration::{Policy, RegistrationAuthority},
     site::{self, Site},
+    smtp::{Relay, SmtpError},
     tls::{self, SiteIdentity, TlsError},
 };
 
@@ -46,6 +49,12 @@ pub enum StartError {
     /// An application given at start could not be filed or approved.
     #[error("application: {0}")]
     Application(String),
+    /// The records of `--data-dir` could not be read.
+    #[error("records: {0}")]
+    Records(#[from] RecordsError),
+    /// The SMTP relay could not be set up.
+    #[error("smtp: {0}")]
+    Smtp(#[from] SmtpError),
 }
 
 /// An application to file at start, approved or not.
@@ -72,6 +81,10 @@ pub struct Builder {
     policy: Policy,
     hosts: Vec<String>,
     applications: Vec<Seeded>,
+    data_dir: Option<PathBuf>,
+    smtp: Option<String>,
+    auto_approve: bool,
+    tick: Duration,
 }
 
 impl Default for Builder {
@@ -87,6 +100,10 @@ impl Default for Builder {
             policy: Policy::default(),
             hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             applications: Vec::new(),
+            data_dir: None,
+            smtp: None,
+            auto_approve: false,
+            tick: Duration::from_secs(1),
         }
     }
 }
@@ -146,21 +163,54 @@ impl Builder {
         self
     }
 
-    /// File (and perhaps approve) an application at start.
+    /// File (and perhaps approve) an application at start. With a data directory that already
+    /// holds applications, these are not filed again.
     pub fn application(mut self, form: ApplicationForm, approve: bool) -> Self {
         self.applications.push(Seeded { form, approve });
+        self
+    }
+
+    /// Keep the root CA, the site's TLS identity, the applications, the issued certificates and
+    /// the outbox in `dir` across restarts (the root in `dir/ca`, the rest beside it).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Also deliver every mail to the SMTP server at `url` (`smtp://host:port`).
+    pub fn smtp(mut self, url: impl Into<String>) -> Self {
+        self.smtp = Some(url.into());
+        self
+    }
+
+    /// Let the back office approve filed applications by itself, on its processing schedule.
+    pub fn auto_approve(mut self, on: bool) -> Self {
+        self.auto_approve = on;
+        self
+    }
+
+    /// How often the site looks at its clock for due auto-approvals and reminders (default 1 s).
+    pub fn tick_every(mut self, every: Duration) -> Self {
+        self.tick = every;
         self
     }
 
     /// Binds, makes or loads the root, and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<MockCa, StartError> {
         let now = self.clock.now();
-        let authority = match (self.authority, &self.ca_dir) {
+        let ca_dir = self
+            .ca_dir
+            .clone()
+            .or_else(|| self.data_dir.as_ref().map(|d| d.join("ca")));
+        let authority = match (self.authority, &ca_dir) {
             (Some(authority), _) => authority,
             (None, Some(dir)) => Authority::load_or_generate(dir, ROOT_NAME, now)?,
             (None, None) => Authority::generate(ROOT_NAME, now)?,
         };
-        let identity = SiteIdentity::generate(&self.hosts, now)?;
+        let identity = match &self.data_dir {
+            Some(dir) => SiteIdentity::load_or_generate(&dir.join("tls"), &self.hosts, now)?,
+            None => SiteIdentity::generate(&self.hosts, now)?,
+        };
         let config = tls::server_config(&identity, authority.certificate_der())?;
 
         let listener = std::net::TcpListener::bind(self.bind).map_err(|source| StartError::Io {
@@ -178,10 +228,13 @@ impl Builder {
             SocketAddr::V6(v6) => format!("https://[{}]:{}", v6.ip(), v6.port()),
         };
 
-        let outbox = match &self.maildir {
+        let mut outbox = match &self.maildir {
             Some(dir) => Outbox::maildir(dir).map_err(io(&format!("maildir {}", dir.display())))?,
             None => Outbox::memory(),
         };
+        if let Some(url) = &self.smtp {
+            outbox.relay_to(Relay::spawn(url)?);
+        }
         let mut entropy: Box<dyn Entropy> = self.entropy.unwrap_or_else(|| Box::new(SystemEntropy));
         let admin_token = self.admin_token.unwrap_or_else(|| {
             draw_string(
@@ -198,21 +251,34 @@ impl Builder {
             outbox,
             base_url.clone(),
         );
-        for seeded in self.applications {
-            let id = registration.file(seeded.form).id.clone();
-            if seeded.approve {
-                registration
-                    .approve(&id)
-                    .map_err(|e| StartError::Application(format!("{id}: {e}")))?;
+        if let Some(dir) = &self.data_dir {
+            registration.keep_records(Records::in_dir(dir)?)?;
+        }
+        let application = |e: crate::Refusal| StartError::Application(e.to_string());
+        if self.auto_approve {
+            registration.set_auto_approve(true).map_err(application)?;
+        }
+        // Applications of the configuration are filed once: a restart with kept records has them.
+        if registration.applications().next().is_none() {
+            for seeded in self.applications {
+                let id = registration
+                    .file(seeded.form)
+                    .map_err(application)?
+                    .id
+                    .clone();
+                if seeded.approve
+                    && registration.state_of(&id).map_err(application)?
+                        == &crate::application::State::Filed
+                {
+                    registration
+                        .approve(&id)
+                        .map_err(|e| StartError::Application(format!("{id}: {e}")))?;
+                }
             }
         }
         let root_pem = registration.authority().certificate_pem();
 
-        let site = Arc::new(Site {
-            registration: Mutex::new(registration),
-            journal: Mutex::new(Journal::default()),
-            admin_token: admin_token.clone(),
-        });
+        let site = Arc::new(Site::new(registration, admin_token.clone()));
         let handle = axum_server::Handle::new();
         let server = axum_server::from_tcp_rustls(
             listener,
@@ -220,12 +286,13 @@ impl Builder {
         )
         .map_err(io("listener"))?
         .handle(handle.clone());
-        let service = app(site.clone()).into_make_service();
+        let service = site::faults::DroppingConnections(app(site.clone()));
         let task = tokio::spawn(async move {
-            if let Err(e) = server.serve(service).await {
+            if let Err(e) = server.serve(tower::make::Shared::new(service)).await {
                 tracing::error!("server stopped: {e}");
             }
         });
+        let ticker = tokio::spawn(tick(site.clone(), self.tick));
         Ok(MockCa {
             url: base_url,
             admin_token,
@@ -234,7 +301,20 @@ impl Builder {
             site,
             handle,
             task,
+            ticker,
         })
+    }
+}
+
+/// Looks at the site's clock now and then: auto-approvals and reminders fall due with time.
+async fn tick(site: Arc<Site>, every: Duration) {
+    let mut interval = tokio::time::interval(every.max(Duration::from_millis(10)));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(e) = site.registration().tick() {
+            tracing::error!("periodic tick: {e}");
+        }
     }
 }
 
@@ -244,6 +324,10 @@ pub(crate) fn app(site: Arc<Site>) -> Router {
         .merge(site::router())
         .nest("/admin", admin::router(site.clone()))
         .fallback(site::not_found)
+        .layer(middleware::from_fn_with_state(
+            site.clone(),
+            site::faults::inject,
+        ))
         .layer(middleware::from_fn_with_state(
             site.clone(),
             journal::record,
@@ -261,6 +345,7 @@ pub struct MockCa {
     site: Arc<Site>,
     handle: axum_server::Handle<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
+    ticker: tokio::task::JoinHandle<()>,
 }
 
 impl MockCa {
@@ -301,16 +386,13 @@ impl MockCa {
 
     /// The request journal so far.
     pub fn journal(&self) -> Vec<journal::Entry> {
-        self.site
-            .journal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entries()
-            .to_vec()
+        self.site.journal().entries().to_vec()
     }
 
-    /// Stops accepting, lets requests in flight finish (up to a second), and waits.
+    /// Stops accepting, lets requests in flight finish (up to a second), and waits. Every change
+    /// that was answered is already in the records (`--data-dir`).
     pub async fn shutdown(mut self) {
+        self.ticker.abort();
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(1)));
         let _ = (&mut self.task).await;
@@ -319,6 +401,7 @@ impl MockCa {
 
 impl Drop for MockCa {
     fn drop(&mut self) {
+        self.ticker.abort();
         self.handle.shutdown();
     }
 }

@@ -18,6 +18,14 @@ pub enum TlsError {
     /// Making the site's certificates failed.
     #[error("site certificate: {0}")]
     Certificate(#[from] rcgen::Error),
+    /// A kept identity could not be read or written.
+    #[error("site identity in {path}: {why}")]
+    Kept {
+        /// The directory.
+        path: String,
+        /// What went wrong.
+        why: String,
+    },
     /// rustls refused the configuration.
     #[error("TLS configuration: {0}")]
     Config(#[from] rustls::Error),
@@ -78,6 +86,57 @@ impl SiteIdentity {
             ],
             key: PrivatePkcs8KeyDer::from(server_key.serialize_der()),
         })
+    }
+}
+
+const CHAIN_FILE: &str = "site-chain.pem";
+const KEY_FILE: &str = "site.key.pem";
+
+impl SiteIdentity {
+    /// The identity kept in `dir` (server certificate, then the anchor, in `site-chain.pem`; the
+    /// key in `site.key.pem`), made and saved there if `dir` has none: a client that trusted the
+    /// site before a restart still does after it.
+    pub fn load_or_generate(
+        dir: &std::path::Path,
+        hosts: &[String],
+        now: OffsetDateTime,
+    ) -> Result<Self, TlsError> {
+        use rustls_pki_types::pem::PemObject;
+        let kept = |why: String| TlsError::Kept {
+            path: dir.display().to_string(),
+            why,
+        };
+        let (chain_path, key_path) = (dir.join(CHAIN_FILE), dir.join(KEY_FILE));
+        if chain_path.exists() {
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&chain_path)
+                .map_err(|e| kept(e.to_string()))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| kept(e.to_string()))?;
+            let key =
+                PrivatePkcs8KeyDer::from_pem_file(&key_path).map_err(|e| kept(e.to_string()))?;
+            let [_, anchor] = chain.as_slice() else {
+                return Err(kept("site-chain.pem must hold two certificates".into()));
+            };
+            let trust_anchor_pem = crate::authority::pem_encode("CERTIFICATE", anchor);
+            return Ok(Self {
+                trust_anchor_pem,
+                chain,
+                key,
+            });
+        }
+        let identity = Self::generate(hosts, now)?;
+        std::fs::create_dir_all(dir).map_err(|e| kept(e.to_string()))?;
+        let chain_pem: String = identity
+            .chain
+            .iter()
+            .map(|c| crate::authority::pem_encode("CERTIFICATE", c))
+            .collect();
+        let key_pem = crate::authority::pem_encode("PRIVATE KEY", identity.key.secret_pkcs8_der());
+        crate::authority::write_atomically(&key_path, key_pem.as_bytes(), 0o600)
+            .map_err(|e| kept(e.to_string()))?;
+        crate::authority::write_atomically(&chain_path, chain_pem.as_bytes(), 0o644)
+            .map_err(|e| kept(e.to_string()))?;
+        Ok(identity)
     }
 }
 

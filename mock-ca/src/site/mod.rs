@@ -1,6 +1,7 @@
 //! The issuance site over HTTP: thin handlers that read a request, call the registration authority
 //! and render its answer as HTML or JSON from one view.
 
+pub(crate) mod faults;
 mod page;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,7 +19,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::{
+    application::Kind,
     authority::IssuedCertificate,
+    faults::Faults,
     journal::Journal,
     refusal::Refusal,
     registration::{Opened, RegistrationAuthority, StepThree, StepTwo},
@@ -33,10 +36,31 @@ pub const COMPONENT_HEADER: &str = "x-enrollment-component";
 pub(crate) struct Site {
     pub(crate) registration: Mutex<RegistrationAuthority>,
     pub(crate) journal: Mutex<Journal>,
+    pub(crate) faults: Mutex<Faults>,
     pub(crate) admin_token: String,
 }
 
 impl Site {
+    /// A site around `registration`, with an empty journal and no faults.
+    pub(crate) fn new(registration: RegistrationAuthority, admin_token: String) -> Self {
+        Self {
+            registration: Mutex::new(registration),
+            journal: Mutex::new(Journal::default()),
+            faults: Mutex::new(Faults::default()),
+            admin_token,
+        }
+    }
+
+    pub(crate) fn journal(&self) -> MutexGuard<'_, Journal> {
+        // Entries are pushed whole: a poisoned lock still holds a consistent journal.
+        self.journal.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, Faults> {
+        // Faults are armed, hit and disarmed whole: a poisoned lock is still consistent.
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(crate) fn registration(&self) -> MutexGuard<'_, RegistrationAuthority> {
         // A panic while the lock is held cannot leave an application half-moved: every transition
         // checks first and changes state last. So a poisoned lock is still consistent.
@@ -58,6 +82,7 @@ pub(crate) fn router() -> Router<Arc<Site>> {
         .route("/apply/{application}/csr", post(submit_csr))
         .route("/apply/{application}/complete", post(complete))
         .route("/confirm", get(confirm))
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// HTML for people, JSON for programs: chosen by `Accept`.
@@ -96,6 +121,8 @@ pub(crate) struct SiteError {
     pub(crate) representation: Representation,
     pub(crate) refusal: Refusal,
     pub(crate) site_name: &'static str,
+    /// The supported platforms, shown with COMPONENT-UNAVAILABLE and ENV-SUPPORTED.
+    pub(crate) supported: Vec<String>,
 }
 
 impl SiteError {
@@ -103,8 +130,26 @@ impl SiteError {
         Self {
             representation,
             refusal,
-            site_name: "証明書発行サイト",
+            site_name: Kind::New.site_name(),
+            supported: Vec::new(),
         }
+    }
+
+    /// The page is framed as the application's site (証明書更新サイト for a renewal).
+    pub(crate) fn on(mut self, kind: Kind) -> Self {
+        self.site_name = kind.site_name();
+        self
+    }
+
+    /// Names the supported platforms, where the refusal is about the environment.
+    pub(crate) fn supporting(mut self, platforms: &[String]) -> Self {
+        if matches!(
+            self.refusal,
+            Refusal::ComponentUnavailable | Refusal::PlatformUnsupported(_)
+        ) {
+            self.supported = platforms.to_vec();
+        }
+        self
     }
 }
 
@@ -118,8 +163,13 @@ pub(crate) fn status_of(refusal: &Refusal) -> StatusCode {
         Refusal::CertRequestFailed(_) | Refusal::BadRequest(_) => StatusCode::BAD_REQUEST,
         Refusal::ConfirmForbidden(_) => StatusCode::FORBIDDEN,
         Refusal::ComponentUnavailable => StatusCode::PRECONDITION_REQUIRED,
+        Refusal::PlatformUnsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Refusal::OutOfOrder(_) => StatusCode::CONFLICT,
         Refusal::NotFound => StatusCode::NOT_FOUND,
+        Refusal::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Refusal::FaultInjected(status) => {
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -129,25 +179,37 @@ impl IntoResponse for SiteError {
         let refusal = &self.refusal;
         let status = status_of(refusal);
         let mut response = match self.representation {
-            Representation::Json => (
-                status,
-                axum::Json(json!({
-                    "error": {
-                        "id": refusal.id(),
-                        "message": refusal.message(),
-                        "remedy": refusal.remedy(),
-                        "detail": refusal.detail(),
-                    }
-                })),
-            )
-                .into_response(),
+            Representation::Json => {
+                let mut error = json!({
+                    "id": refusal.id(),
+                    "message": refusal.message(),
+                    "remedy": refusal.remedy(),
+                    "detail": refusal.detail(),
+                });
+                if !self.supported.is_empty() {
+                    error["supported"] = json!(self.supported);
+                }
+                (status, axum::Json(json!({ "error": error }))).into_response()
+            }
             Representation::Html => {
                 let remedy = refusal
                     .remedy()
                     .map(|r| format!("<p class=\"remedy\">{}</p>\n", escape(r)))
                     .unwrap_or_default();
+                let supported = if self.supported.is_empty() {
+                    String::new()
+                } else {
+                    let items: String = self
+                        .supported
+                        .iter()
+                        .map(|p| format!("<li>{}</li>", escape(p)))
+                        .collect();
+                    format!(
+                        "<p>対応する環境 (supported platforms):</p>\n<ul id=\"supported\">{items}</ul>\n<p>「1.2. 端末動作環境の確認」「1.3. ブラウザの設定」を参照してください。</p>\n"
+                    )
+                };
                 let body = format!(
-                    "<div class=\"error\" id=\"error\" data-catalogue-id=\"{id}\">\n<p class=\"message\">{message}</p>\n{remedy}<p class=\"id\">{id}</p>\n<p class=\"detail\">{detail}</p>\n</div>\n",
+                    "<div class=\"error\" id=\"error\" data-catalogue-id=\"{id}\">\n<p class=\"message\">{message}</p>\n{remedy}{supported}<p class=\"id\">{id}</p>\n<p class=\"detail\">{detail}</p>\n</div>\n",
                     id = refusal.id(),
                     message = escape(refusal.message()),
                     detail = escape(&refusal.detail()),
@@ -209,11 +271,43 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn require_component(headers: &HeaderMap) -> Result<(), Refusal> {
-    match headers.get(COMPONENT_HEADER) {
-        Some(value) if !value.as_bytes().trim_ascii().is_empty() => Ok(()),
-        _ => Err(Refusal::ComponentUnavailable),
+/// The declared enrollment component: `None` when absent or blank; its platform is what stands
+/// in parentheses, if anything does.
+fn declared_component(headers: &HeaderMap) -> Option<(String, Option<String>)> {
+    let value = headers.get(COMPONENT_HEADER)?;
+    let value = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
+    if value.is_empty() {
+        return None;
     }
+    let platform = value
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(platform, _)| platform.trim().to_owned())
+        .filter(|p| !p.is_empty());
+    Some((value, platform))
+}
+
+/// Checks a declared platform, if one is declared [ENV-SUPPORTED].
+fn check_declared_platform(
+    registration: &RegistrationAuthority,
+    headers: &HeaderMap,
+) -> Result<(), Refusal> {
+    match declared_component(headers) {
+        Some((_, Some(platform))) => registration.check_platform(&platform),
+        _ => Ok(()),
+    }
+}
+
+/// A step that needs the enrollment component: it must be declared [COMPONENT-UNAVAILABLE], on a
+/// supported platform [ENV-SUPPORTED].
+fn require_component(
+    registration: &RegistrationAuthority,
+    headers: &HeaderMap,
+) -> Result<(), Refusal> {
+    if declared_component(headers).is_none() {
+        return Err(Refusal::ComponentUnavailable);
+    }
+    check_declared_platform(registration, headers)
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -299,7 +393,7 @@ async fn step_one(
     let login = format!("/apply/{id}/login");
     let json = json!({
         "step": 1,
-        "site": match kind { crate::application::Kind::New => "issuance", crate::application::Kind::Renewal => "renewal" },
+        "site": match kind { Kind::New => "issuance", Kind::Renewal => "renewal" },
         "title": title,
         "login": login,
     });
@@ -325,11 +419,21 @@ async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let fail = |r| SiteError::new(representation, r);
-    let form: LoginForm = read_body(&headers, &body).map_err(fail)?;
     let (opened, kind) = {
         let mut registration = site.registration();
-        let kind = registration.kind_of(&id).map_err(fail)?;
+        let kind = registration
+            .kind_of(&id)
+            .map_err(|r| SiteError::new(representation, r))?;
+        let platforms = registration.policy().platforms.clone();
+        let fail = |r| {
+            SiteError::new(representation, r)
+                .on(kind)
+                .supporting(&platforms)
+        };
+        let form: LoginForm = read_body(&headers, &body).map_err(fail)?;
+        // A program that declares an unsupported platform learns it before step 2; a plain
+        // browser (no declaration) sees step 2 and meets COMPONENT-UNAVAILABLE at 発行.
+        check_declared_platform(&registration, &headers).map_err(fail)?;
         (registration.login(&id, &form.password).map_err(fail)?, kind)
     };
     let (session, mut response) = match opened {
@@ -426,17 +530,24 @@ async fn press_issue(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Answer {
-    let fail = |r| SiteError::new(representation, r);
     let session = session_cookie(&headers);
     let (three, kind) = {
         let mut registration = site.registration();
-        let kind = registration.kind_of(&id).map_err(fail)?;
+        let kind = registration
+            .kind_of(&id)
+            .map_err(|r| SiteError::new(representation, r))?;
+        let platforms = registration.policy().platforms.clone();
+        let fail = |r| {
+            SiteError::new(representation, r)
+                .on(kind)
+                .supporting(&platforms)
+        };
         // Checked after the application exists, before anything moves: a browser sees the
         // component message on the page where the guide's users saw it.
         registration
             .application(&id)
             .and_then(|a| a.check_session(session.as_deref()))
-            .and_then(|()| require_component(&headers))
+            .and_then(|()| require_component(&registration, &headers))
             .map_err(fail)?;
         (
             registration
@@ -461,19 +572,28 @@ async fn submit_csr(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let fail = |r| SiteError::new(representation, r);
     let session = session_cookie(&headers);
-    let issued = {
+    let (issued, kind) = {
         let mut registration = site.registration();
+        let kind = registration
+            .kind_of(&id)
+            .map_err(|r| SiteError::new(representation, r))?;
+        let platforms = registration.policy().platforms.clone();
+        let fail = |r| {
+            SiteError::new(representation, r)
+                .on(kind)
+                .supporting(&platforms)
+        };
         registration
             .application(&id)
             .and_then(|a| a.check_session(session.as_deref()))
-            .and_then(|()| require_component(&headers))
+            .and_then(|()| require_component(&registration, &headers))
             .map_err(fail)?;
         let form: CsrForm = read_body(&headers, &body).map_err(fail)?;
-        registration
+        let issued = registration
             .submit_csr(&id, session.as_deref(), form.csr.as_bytes())
-            .map_err(fail)?
+            .map_err(fail)?;
+        (issued, kind)
     };
     let complete = format!("/apply/{id}/complete");
     let json = json!({
@@ -489,7 +609,8 @@ async fn submit_csr(
             certificate_rows(&issued),
             button(&complete, "OK", "complete"),
         );
-        layout("証明書発行サイト", "証明書発行サイト【ステップ 3】", &body)
+        let site_name = kind.site_name();
+        layout(site_name, &format!("{site_name}【ステップ 3】"), &body)
     }))
 }
 
@@ -509,14 +630,15 @@ async fn complete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Answer {
-    let fail = |r| SiteError::new(representation, r);
     let session = session_cookie(&headers);
     let kind = {
         let mut registration = site.registration();
-        let kind = registration.kind_of(&id).map_err(fail)?;
+        let kind = registration
+            .kind_of(&id)
+            .map_err(|r| SiteError::new(representation, r))?;
         registration
             .complete(&id, session.as_deref())
-            .map_err(fail)?;
+            .map_err(|r| SiteError::new(representation, r).on(kind))?;
         kind
     };
     let json = json!({"step": 4, "confirm": "/confirm"});
@@ -584,6 +706,11 @@ async fn confirm(
 /// Anything else: NOT-FOUND in the site's error format.
 pub(crate) async fn not_found(representation: Representation) -> SiteError {
     SiteError::new(representation, Refusal::NotFound)
+}
+
+/// A known path with a method it does not answer: METHOD-NOT-ALLOWED in the error format.
+pub(crate) async fn method_not_allowed(representation: Representation) -> SiteError {
+    SiteError::new(representation, Refusal::MethodNotAllowed)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (journal middleware, admin API, fallback included), without TLS. A client certificate is handed
 //! to `/confirm` the way the TLS acceptor does it, as an `Arc<TlsInfo>` request extension.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -26,7 +26,6 @@ use crate::{
     authority::{Authority, Thumbprints},
     clock::Clock,
     entropy::SeededEntropy,
-    journal::Journal,
     outbox::Outbox,
     registration::{Policy, RegistrationAuthority},
     request::CertificateRequest,
@@ -141,11 +140,7 @@ impl TestSite {
             Outbox::memory(),
             "https://127.0.0.1:1".into(),
         );
-        let site = Arc::new(Site {
-            registration: Mutex::new(registration),
-            journal: Mutex::new(Journal::default()),
-            admin_token: ADMIN_TOKEN.into(),
-        });
+        let site = Arc::new(Site::new(registration, ADMIN_TOKEN.into()));
         Self {
             app: app(site.clone()),
             site,
@@ -979,7 +974,8 @@ async fn the_journal_lists_public_requests_with_their_error_ids_and_leaves_out_a
     let journal = site.admin(Method::GET, "/admin/journal", None).await.json();
     assert_eq!(
         journal,
-        json!([{"seq": 6, "method": "GET", "path": "/", "status": 200, "error": null}])
+        json!([{"seq": 6, "method": "GET", "path": "/", "status": 200, "error": null,
+                "at": "2026-11-25T10:00:00+09:00"}])
     );
 }
 
