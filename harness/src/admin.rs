@@ -154,6 +154,30 @@ impl Admin {
             self.json(reqwest::Method::GET, "/journal", None).await?,
         ))
     }
+
+    /// Any admin call with a JSON body, for the calls the harness scripts (clock, faults, withdraw).
+    pub async fn post(&self, path: &str, body: Value) -> Result<Value, AdminError> {
+        let what = format!("POST {path}");
+        let response = self.call(reqwest::Method::POST, path, Some(body)).await?;
+        let text = response.text().await.map_err(|e| AdminError::Request {
+            what: what.clone(),
+            why: e.to_string(),
+        })?;
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|e| AdminError::Request { what, why: e.to_string() })
+    }
+
+    /// One application.
+    pub async fn application(&self, id: &str) -> Result<Value, AdminError> {
+        self.json(reqwest::Method::GET, &format!("/applications/{id}"), None).await
+    }
+
+    /// Empties the request journal.
+    pub async fn clear_journal(&self) -> Result<(), AdminError> {
+        self.call(reqwest::Method::DELETE, "/journal", None).await.map(|_| ())
+    }
 }
 
 fn as_list(value: Value) -> Vec<Value> {

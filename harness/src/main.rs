@@ -1,16 +1,13 @@
-//! The `harness` binary: runs scenarios and prints their transcripts.
+//! The `harness` binary: list, run and report scenarios; reproduce a catalogue case for support.
 
 use std::{path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand};
-use harness::{Scenario, fixtures_dir};
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use harness::{Scenario, Target, Verdict, catalogue, fixtures_dir, report, suite};
 
 #[derive(Parser)]
-#[command(
-    name = "harness",
-    version,
-    about = "Run conformance scenarios against the mock issuance site"
-)]
+#[command(name = "harness", version, about = "Conformance scenarios for the mock issuance site and cert-client")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,58 +16,198 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// One line per scenario: its name and the catalogue ids it covers.
-    List,
-    /// Run scenarios (all under fixtures/scenarios when none is named) and print their transcripts.
-    Run {
-        /// Scenario files.
-        scenarios: Vec<PathBuf>,
-        /// Print only the result lines, not the transcripts.
-        #[arg(long, short)]
-        quiet: bool,
+    List {
+        /// JSON instead of lines.
+        #[arg(long)]
+        json: bool,
     },
+    /// Run scenarios: all, or those named / covering the ids given.
+    Run(RunArgs),
+    /// Support: run the case for one catalogue id and show what the user saw and what to do.
+    Reproduce {
+        /// A catalogue id, e.g. AUTH-FAILED.
+        id: String,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario names, files, or catalogue ids.
+    selectors: Vec<String>,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the HTML report into this directory.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Scenarios run at once (in-process only).
+    #[arg(long, short, default_value_t = 4)]
+    jobs: usize,
+    /// Print the transcripts.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Do not compare transcripts with fixtures/snapshots.
+    #[arg(long)]
+    no_snapshots: bool,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+#[derive(Args)]
+struct TargetArgs {
+    /// Run against a mock-ca started elsewhere (its URL), instead of one in-process per scenario.
+    #[arg(long, requires_all = ["admin_token", "site_ca"])]
+    target: Option<String>,
+    /// That site's admin token.
+    #[arg(long, env = "MOCK_CA_ADMIN_TOKEN")]
+    admin_token: Option<String>,
+    /// That site's TLS trust anchor (its state directory's site-ca.pem).
+    #[arg(long)]
+    site_ca: Option<PathBuf>,
+}
+
+impl TargetArgs {
+    fn target(&self) -> anyhow::Result<Target> {
+        Ok(match (&self.target, &self.admin_token, &self.site_ca) {
+            (Some(url), Some(token), Some(ca)) => Target::Remote {
+                url: url.clone(),
+                admin_token: token.clone(),
+                site_trust_pem: std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?,
+            },
+            _ => Target::InProcess,
+        })
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let all = || Scenario::discover(&fixtures_dir().join("scenarios"));
+    let scenarios = Scenario::discover(&fixtures_dir().join("scenarios"))?;
     match cli.command {
-        Command::List => {
-            for path in all()? {
-                let scenario = Scenario::load(&path)?;
-                println!("{}\t{}", scenario.name, scenario.covers.join(" "));
+        Command::List { json } => {
+            if json {
+                let list: Vec<serde_json::Value> = scenarios
+                    .iter()
+                    .map(|s| serde_json::json!({"name": s.name, "area": s.area, "covers": s.covers, "summary": s.summary, "known_failure": s.known_failure()}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for s in &scenarios {
+                    println!("{}/{}\t{}", s.area, s.name, s.covers.join(" "));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { scenarios, quiet } => {
-            let paths = if scenarios.is_empty() {
-                all()?
-            } else {
-                scenarios
-            };
-            let mut failed = 0;
-            for path in &paths {
-                let scenario = Scenario::load(path)?;
-                let report = harness::run(&scenario).await?;
-                if !quiet {
-                    println!("{}", report.transcript);
-                }
-                if report.passed() {
-                    println!("PASS {}", report.name);
-                } else {
-                    failed += 1;
-                    println!("FAIL {}", report.name);
-                    for failure in &report.failures {
-                        println!("  - {failure}");
-                    }
-                }
+        Command::Run(args) => run(args, scenarios).await,
+        Command::Reproduce { id, target } => reproduce(&id, &target, scenarios).await,
+    }
+}
+
+async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode> {
+    let chosen = suite::select(scenarios, &args.selectors).map_err(anyhow::Error::msg)?;
+    let target = args.target.target()?;
+    let snapshots = fixtures_dir().join("snapshots");
+    let reports = suite::run(
+        chosen,
+        &target,
+        args.jobs,
+        (!args.no_snapshots).then_some(snapshots.as_path()),
+    )
+    .await?;
+    let mut unexpected = 0;
+    for report in &reports {
+        if args.verbose {
+            println!("{}", report.transcript);
+        }
+        let verdict = report.verdict();
+        let label = match verdict {
+            Verdict::Passed => "PASS",
+            Verdict::Failed => "FAIL",
+            Verdict::KnownFailure => "XFAIL",
+            Verdict::UnexpectedPass => "XPASS",
+        };
+        println!("{label} {}/{} ({:.2} s)", report.area, report.name, report.duration.as_secs_f64());
+        if !verdict.is_ok() {
+            unexpected += 1;
+            for failure in &report.failures {
+                println!("  - {failure}");
             }
-            println!("{} passed, {failed} failed", paths.len() - failed);
-            Ok(if failed == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            if verdict == Verdict::UnexpectedPass {
+                println!("  - marked `expect = \"fail: …\"` but passed: remove the mark");
+            }
         }
     }
+    if let Some(path) = &args.junit {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, report::junit::render(&reports)?)?;
+        println!("JUnit: {}", path.display());
+    }
+    if let Some(dir) = &args.html {
+        report::html::write(dir, &reports)?;
+        println!("HTML report: {}", dir.join("index.html").display());
+    }
+    println!("{} passed, {unexpected} failed", reports.len() - unexpected);
+    Ok(if unexpected == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn reproduce(id: &str, target: &TargetArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode> {
+    let entries = catalogue::load(&fixtures_dir().join("catalogue.toml"))?;
+    let entry = entries
+        .iter()
+        .find(|e| e.id == id)
+        .with_context(|| format!("{id} is not a catalogue id"))?;
+    // The scenario named after the id first, else the first that covers it.
+    let wanted = id.to_lowercase();
+    let scenario = scenarios
+        .iter()
+        .find(|s| s.name == wanted && s.covers.iter().any(|c| c == id))
+        .or_else(|| scenarios.iter().find(|s| s.covers.iter().any(|c| c == id)))
+        .with_context(|| format!("no scenario covers {id} yet"))?;
+    let target_kind = target.target()?;
+    let report = harness::run(scenario, &target_kind).await?;
+
+    println!("{id} — guide {}\n", entry.guide);
+    println!("いつ (when): {}", entry.trigger);
+    if let Some(message) = &entry.message {
+        println!("ガイドの表示 (the guide's message): {message}");
+    }
+    println!("\n利用者が見た画面 (what the user saw), from scenario {}/{}:", scenario.area, scenario.name);
+    let shown: Vec<&str> = report
+        .transcript
+        .lines()
+        .filter(|l| l.contains(id) || entry.message.as_deref().is_some_and(|m| l.contains(m)))
+        .collect();
+    if shown.is_empty() {
+        println!("  (see the transcript below)");
+    }
+    for line in &shown {
+        println!("  {line}");
+    }
+    if let Some(recovery) = &entry.recovery {
+        println!("\n対処 (the guide's remedy): {recovery}");
+    }
+    if let Some(ours) = &entry.ours {
+        println!("この再現では (how this project reproduces it): {ours}");
+    }
+    println!("\nブラウザで同じ状態を開くには (to open the same state in a browser):");
+    println!("  1. start a site:   cargo run -p mock-ca -- serve --state-dir /tmp/repro --admin-token support");
+    println!("  2. put it in this state:");
+    println!(
+        "     cargo run -p harness -- reproduce {id} --target <its URL> --admin-token support --site-ca /tmp/repro/site-ca.pem"
+    );
+    println!("  3. open the application's URL (see `curl --cacert /tmp/repro/site-ca.pem -H 'Authorization: Bearer support' <URL>/admin/applications`)");
+    println!("     in a browser that trusts /tmp/repro/site-ca.pem; the password is in the mail under /tmp/repro/maildir/new/.");
+    println!("\n--- transcript ---\n{}", report.transcript);
+    let ok = report.verdict().is_ok();
+    if !ok {
+        println!("the scenario did not pass:");
+        for failure in &report.failures {
+            println!("  - {failure}");
+        }
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -1,10 +1,14 @@
-//! Runs a scenario: a fresh site in-process, the applications filed through the admin API, the
-//! client driven step by step with scripted answers, and everything recorded in a transcript.
+//! Runs a scenario: the site set up through its admin API, each step performed (the client through
+//! its library or its real binary, the site through its admin API), every check made, and
+//! everything that crossed recorded in a transcript.
 
 use std::{
+    collections::BTreeSet,
     fmt::Write as _,
-    path::Path,
+    path::PathBuf,
+    process::Stdio,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use client::{
@@ -12,28 +16,48 @@ use client::{
     prompt::{Prompter, Question, Scripted},
 };
 use mail_parser::MessageParser;
-use mock_ca::MockCa;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{
-    admin::{Admin, AdminError},
+    admin::AdminError,
     redact::Redactor,
-    scenario::{Action, Expect, Scenario, Step},
+    scenario::{Action, Expect, Scenario, Step, Via, parse_duration},
+    site::{SiteError, SiteUnderTest, Target},
 };
 
 /// A run could not be carried out (as opposed to a scenario that ran and failed its checks).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
-    /// The site did not start.
-    #[error("mock-ca: {0}")]
-    Site(#[from] mock_ca::StartError),
+    /// The site could not be started or reached.
+    #[error(transparent)]
+    Site(#[from] SiteError),
     /// The admin API failed.
     #[error(transparent)]
     Admin(#[from] AdminError),
-    /// A temporary directory or the store could not be made.
+    /// A temporary directory, the store or the binary could not be used.
     #[error("set-up: {0}")]
     SetUp(String),
+}
+
+/// How a scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check passed.
+    Passed,
+    /// A check failed.
+    Failed,
+    /// Marked `expect = "fail: …"` and failed, as expected.
+    KnownFailure,
+    /// Marked as a known failure, but passed: the mark must go.
+    UnexpectedPass,
+}
+
+impl Verdict {
+    /// Whether the run as a whole may succeed with this verdict.
+    pub fn is_ok(self) -> bool {
+        matches!(self, Self::Passed | Self::KnownFailure)
+    }
 }
 
 /// What a run produced.
@@ -41,10 +65,20 @@ pub enum RunError {
 pub struct Report {
     /// The scenario's name.
     pub name: String,
+    /// Its area.
+    pub area: String,
+    /// The ids it covers.
+    pub covers: Vec<String>,
+    /// Its summary.
+    pub summary: String,
     /// The redacted transcript.
     pub transcript: String,
-    /// Checks that failed; empty when the scenario passed.
+    /// Checks that failed.
     pub failures: Vec<String>,
+    /// The known-failure reason, if marked.
+    pub known_failure: Option<String>,
+    /// How long it took.
+    pub duration: Duration,
 }
 
 impl Report {
@@ -52,9 +86,550 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
+
+    /// The verdict, counting the known-failure mark.
+    pub fn verdict(&self) -> Verdict {
+        match (self.passed(), self.known_failure.is_some()) {
+            (true, false) => Verdict::Passed,
+            (false, false) => Verdict::Failed,
+            (false, true) => Verdict::KnownFailure,
+            (true, true) => Verdict::UnexpectedPass,
+        }
+    }
 }
 
-/// Records each prompt and its scripted answer into the transcript.
+/// How to reach the client binary; found beside the harness's own executable by default.
+pub fn cert_client_binary() -> Result<PathBuf, RunError> {
+    if let Some(path) = std::env::var_os("HARNESS_CERT_CLIENT") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().map_err(|e| RunError::SetUp(e.to_string()))?;
+    let mut dir = exe.parent();
+    while let Some(d) = dir {
+        let candidate = d.join("cert-client");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        // From target/debug/deps/<test> look in target/debug.
+        if d.file_name().is_some_and(|n| n == "deps") {
+            dir = d.parent();
+        } else {
+            break;
+        }
+    }
+    Err(RunError::SetUp(
+        "cert-client is not built beside the harness: run `cargo build --workspace --bins`".into(),
+    ))
+}
+
+struct Run<'a> {
+    scenario: &'a Scenario,
+    site: SiteUnderTest,
+    temp: tempfile::TempDir,
+    store: Store,
+    ids: Vec<String>,
+    urls: Vec<String>,
+    delivered: BTreeSet<String>,
+    redactor: Redactor,
+    out: String,
+    failures: Vec<String>,
+}
+
+/// Runs `scenario` against `target`.
+pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let temp = tempfile::Builder::new()
+        .prefix("harness-")
+        .tempdir()
+        .map_err(|e| RunError::SetUp(e.to_string()))?;
+    let site = SiteUnderTest::open(target).await?;
+    let store = Store::open(temp.path().join("store")).map_err(|e| RunError::SetUp(e.to_string()))?;
+    let mut redactor = Redactor::default();
+    redactor.literal(temp.path().display().to_string(), "<tmp>");
+    let mut run = Run {
+        scenario,
+        site,
+        temp,
+        store,
+        ids: Vec::new(),
+        urls: Vec::new(),
+        delivered: BTreeSet::new(),
+        redactor,
+        out: String::new(),
+        failures: Vec::new(),
+    };
+    let outcome = run.perform().await;
+    let Run {
+        site,
+        redactor,
+        out,
+        mut failures,
+        ..
+    } = run;
+    site.close().await;
+    if let Err(error) = outcome {
+        failures.push(format!("the run stopped: {error}"));
+    }
+    Ok(Report {
+        name: scenario.name.clone(),
+        area: scenario.area.clone(),
+        covers: scenario.covers.clone(),
+        summary: scenario.summary.clone(),
+        transcript: redactor.redact(&out),
+        failures,
+        known_failure: scenario.known_failure().map(str::to_owned),
+        duration: started.elapsed(),
+    })
+}
+
+impl Run<'_> {
+    async fn perform(&mut self) -> Result<(), RunError> {
+        let scenario = self.scenario;
+        let _ = writeln!(
+            self.out,
+            "scenario: {}/{}\nsummary: {}\ncovers: {}\n",
+            scenario.area,
+            scenario.name,
+            scenario.summary,
+            scenario.covers.join(", ")
+        );
+
+        self.out.push_str("== site set-up\n");
+        for (index, application) in scenario.applications.iter().enumerate() {
+            let filed = self.site.admin.file(application).await?;
+            let id = text(&filed, "id");
+            self.redactor.literal(id.clone(), format!("<application-{}>", index + 1));
+            self.ids.push(id.clone());
+            self.urls.push(text(&filed, "url"));
+            let _ = writeln!(
+                self.out,
+                "file {id}: {} <{}> ({}) → {}",
+                application.applicant,
+                application.email,
+                application.kind,
+                text(&filed, "state")
+            );
+            if application.approve {
+                let approved = self.site.admin.approve(&id).await?;
+                let _ = writeln!(self.out, "approve {id} → {}", text(&approved, "state"));
+            }
+        }
+        self.deliver_mails().await?;
+
+        for (index, step) in scenario.steps.iter().enumerate() {
+            let number = index + 1;
+            let via = if step.action.is_client() {
+                format!(" (via {})", if step.via == Via::Binary { "binary" } else { "library" })
+            } else {
+                String::new()
+            };
+            let _ = writeln!(self.out, "\n== step {number}: {:?}{via}", step.action);
+            let shown = self.step(step).await?;
+            self.check(number, step, &shown).await?;
+            self.deliver_mails().await?;
+        }
+
+        self.out.push_str("\n== http (site journal)\n");
+        for entry in self.site.admin.journal().await? {
+            let error = entry
+                .get("error")
+                .and_then(Value::as_str)
+                .map(|e| format!(" {e}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                self.out,
+                "{} {} → {}{error}",
+                text(&entry, "method"),
+                text(&entry, "path"),
+                entry["status"]
+            );
+        }
+
+        self.out.push_str("\n== site state\n");
+        for id in self.ids.clone() {
+            let application = self.site.admin.application(&id).await?;
+            let certificates: Vec<String> = application["certificates"]
+                .as_array()
+                .map(|c| c.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+            let _ = writeln!(
+                self.out,
+                "{id} {} certificates: [{}]",
+                text(&application, "state"),
+                certificates.join(", ")
+            );
+        }
+
+        self.out.push_str("\n== store\n");
+        let store = describe_store(&self.store);
+        self.out.push_str(&store);
+        Ok(())
+    }
+
+    fn maildir(&self, application: usize) -> PathBuf {
+        self.temp.path().join("mail").join(application.to_string())
+    }
+
+    /// Copies the site's new mails for this scenario's applications into one Maildir per
+    /// application, as a mail client would receive them, and records them.
+    async fn deliver_mails(&mut self) -> Result<(), RunError> {
+        let outbox = self.site.admin.outbox().await?;
+        for mail in outbox {
+            let id = text(&mail, "id");
+            let application = text(&mail, "application");
+            let Some(index) = self.ids.iter().position(|a| *a == application) else {
+                continue; // another scenario's mail, on a shared remote site
+            };
+            if !self.delivered.insert(id.clone()) {
+                continue;
+            }
+            let raw = self.site.admin.mail(&id).await?;
+            let dir = self.maildir(index + 1);
+            for sub in ["tmp", "new", "cur"] {
+                std::fs::create_dir_all(dir.join(sub)).map_err(|e| RunError::SetUp(e.to_string()))?;
+            }
+            std::fs::write(dir.join("new").join(format!("{id}.eml")), &raw)
+                .map_err(|e| RunError::SetUp(e.to_string()))?;
+            let _ = writeln!(
+                self.out,
+                "mail {id} {} to {}: {}",
+                text(&mail, "catalogue"),
+                text(&mail, "to"),
+                text(&mail, "subject")
+            );
+            match MessageParser::default().parse(&raw) {
+                Some(message) => {
+                    let _ = writeln!(self.out, "  Subject (decoded): {}", message.subject().unwrap_or_default());
+                    let body = message.body_text(0).unwrap_or_default();
+                    let mut after_label = false;
+                    for line in body.lines() {
+                        // The password is a secret: never in a transcript.
+                        let line = if after_label && !line.trim().is_empty() {
+                            after_label = false;
+                            self.redactor.literal(line.trim(), "<password>");
+                            "<password>".to_owned()
+                        } else {
+                            line.to_owned()
+                        };
+                        if line.starts_with("認証情報パスワード") {
+                            after_label = true;
+                        }
+                        let _ = writeln!(self.out, "  | {line}");
+                    }
+                }
+                None => self.failures.push(format!("mail {id} is not a parsable RFC 5322 message")),
+            }
+        }
+        Ok(())
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<Shown, RunError> {
+        let index = step.application - 1;
+        let id = self.ids.get(index).cloned().unwrap_or_default();
+        let admin = &self.site.admin;
+        let site_action = |answer: Value| {
+            let state = answer.get("state").and_then(Value::as_str).map(str::to_owned);
+            Shown {
+                output: vec![format!("site: {}", state.unwrap_or_else(|| answer.to_string()))],
+                ..Shown::default()
+            }
+        };
+        let shown = match step.action {
+            Action::Approve => site_action(admin.approve(&id).await?),
+            Action::Withdraw => site_action(admin.post(&format!("/applications/{id}/withdraw"), json!({})).await?),
+            Action::SetClock => {
+                let at = step.clock.clone().unwrap_or_default();
+                site_action(admin.post("/clock", json!({ "now": at })).await?)
+            }
+            Action::AdvanceClock => {
+                let by = step
+                    .clock
+                    .as_deref()
+                    .and_then(parse_duration)
+                    .ok_or_else(|| RunError::SetUp(format!("advance-clock needs clock = \"<n>s|m|h|d\", not {:?}", step.clock)))?;
+                site_action(admin.post("/clock/advance", json!({ "seconds": by.as_secs() })).await?)
+            }
+            Action::Fault => {
+                let fault = serde_json::to_value(step.fault.clone().unwrap_or_default())
+                    .map_err(|e| RunError::SetUp(e.to_string()))?;
+                site_action(admin.post("/faults", fault).await?)
+            }
+            Action::Enroll | Action::List | Action::Confirm => match step.via {
+                Via::Library => self.library(step).await,
+                Via::Binary => self.binary(step).await?,
+            },
+        };
+        for line in &shown.output {
+            let _ = writeln!(self.out, "{line}");
+        }
+        if let Some(code) = shown.exit {
+            let _ = writeln!(self.out, "exit: {code}");
+        }
+        match (&shown.id, &shown.message) {
+            (Some(id), Some(message)) => {
+                let _ = writeln!(self.out, "result: error[{id}] {message}");
+            }
+            _ if step.action.is_client() => self.out.push_str("result: ok\n"),
+            _ => {}
+        }
+        Ok(shown)
+    }
+
+    async fn library(&mut self, step: &Step) -> Shown {
+        let shared = Arc::new(Mutex::new(Vec::new()));
+        let sink = shared.clone();
+        let mut observe = move |event: &client::Event| lines(&sink).push(event.to_string());
+        let trust = self.site.site_trust_pem.clone();
+        let result = match step.action {
+            Action::Enroll => {
+                let invitation = match self.invitation(step) {
+                    Ok(invitation) => invitation,
+                    Err(error) => return shown_error(&error, Vec::new()),
+                };
+                let mut prompter = Recording {
+                    script: Scripted::new(step.answers.iter().map(|(k, v)| (k.clone(), *v))),
+                    lines: shared.clone(),
+                };
+                client::enroll(&invitation, &self.store, &mut prompter, &mut observe)
+                    .await
+                    .map(|_| ())
+            }
+            Action::List => self.store.list().map(|listed| {
+                for entry in listed {
+                    lines(&shared).push(entry.to_string());
+                }
+            }).map_err(client::Error::from),
+            _ => {
+                let url = format!("{}/confirm", self.site.url);
+                client::confirm(&url, &trust, &self.store, &mut observe).await.map(|_| ())
+            }
+        };
+        let output = lines(&shared).clone();
+        match result {
+            Ok(()) => Shown {
+                output,
+                ..Shown::default()
+            },
+            Err(error) => shown_error(&error, output),
+        }
+    }
+
+    fn invitation(&self, step: &Step) -> Result<client::Invitation, client::Error> {
+        let index = step.application - 1;
+        let (url, password) = match &step.password {
+            Some(password) => (self.urls.get(index).cloned().unwrap_or_default(), password.clone()),
+            None => {
+                let found = client::mailbox::read_invitation(&self.maildir(step.application))?;
+                (found.url, found.password)
+            }
+        };
+        Ok(client::Invitation {
+            url,
+            password,
+            site_trust_pem: self.site.site_trust_pem.clone(),
+        })
+    }
+
+    async fn binary(&mut self, step: &Step) -> Result<Shown, RunError> {
+        let binary = cert_client_binary()?;
+        let site_ca = self.temp.path().join("site-ca.pem");
+        std::fs::write(&site_ca, &self.site.site_trust_pem).map_err(|e| RunError::SetUp(e.to_string()))?;
+        let mut command = std::process::Command::new(&binary);
+        command.arg("--store").arg(self.store.path());
+        match step.action {
+            Action::Enroll => {
+                command.arg("enroll").arg("--site-ca").arg(&site_ca);
+                match &step.password {
+                    Some(password) => {
+                        let url = self.urls.get(step.application - 1).cloned().unwrap_or_default();
+                        command.arg("--url").arg(url).arg("--password").arg(password);
+                    }
+                    None => {
+                        command.arg("--maildir").arg(self.maildir(step.application));
+                    }
+                }
+            }
+            Action::List => {
+                command.arg("list");
+            }
+            _ => {
+                command
+                    .arg("confirm")
+                    .arg("--url")
+                    .arg(format!("{}/confirm", self.site.url))
+                    .arg("--site-ca")
+                    .arg(&site_ca);
+            }
+        }
+        command.args(&step.args);
+        // The answers, in the order the guide asks: 発行, the root install, Web アクセスの確認.
+        let mut answers = String::new();
+        for name in ["issue", "install-root", "web-access"] {
+            if let Some(yes) = step.answers.get(name) {
+                answers.push_str(if *yes { "y\n" } else { "n\n" });
+            }
+        }
+        // One pipe for stdout and stderr: the transcript shows them interleaved, as a terminal would.
+        let (mut reader, writer) = std::io::pipe().map_err(|e| RunError::SetUp(e.to_string()))?;
+        let stderr = writer.try_clone().map_err(|e| RunError::SetUp(e.to_string()))?;
+        command
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(writer)
+            .stderr(stderr);
+        let mut child = command
+            .spawn()
+            .map_err(|e| RunError::SetUp(format!("{}: {e}", binary.display())))?;
+        // The command holds the pipe's write ends; the reader sees the end only once they close.
+        drop(command);
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write as _;
+            let _ = stdin.write_all(answers.as_bytes());
+        }
+        let finished = tokio::task::spawn_blocking(move || {
+            use std::io::Read as _;
+            let mut bytes = Vec::new();
+            let read = reader.read_to_end(&mut bytes);
+            let status = child.wait();
+            (bytes, read, status)
+        });
+        let (bytes, read, status) = tokio::time::timeout(Duration::from_secs(120), finished)
+            .await
+            .map_err(|_| RunError::SetUp("cert-client did not finish in 120 s".into()))?
+            .map_err(|e| RunError::SetUp(e.to_string()))?;
+        read.map_err(|e| RunError::SetUp(e.to_string()))?;
+        let status = status.map_err(|e| RunError::SetUp(e.to_string()))?;
+        let mut shown = Shown {
+            exit: status.code(),
+            ..Shown::default()
+        };
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            // A prompt leaves no newline before what follows it: an error may start mid-line.
+            let (before, error) = match line.find("error[") {
+                Some(at) => (&line[..at], Some(&line[at + "error[".len()..])),
+                None => (line, None),
+            };
+            if !before.trim().is_empty() || error.is_none() {
+                shown.output.push(before.trim_end().to_owned());
+            }
+            if let Some((id, message)) = error.and_then(|rest| rest.split_once("]: ")) {
+                shown.id = Some(id.to_owned());
+                shown.message = Some(message.to_owned());
+            }
+        }
+        Ok(shown)
+    }
+
+    async fn check(&mut self, number: usize, step: &Step, shown: &Shown) -> Result<(), RunError> {
+        let expect: &Expect = &step.expect;
+        let failures = &mut self.failures;
+        match (&expect.error, &shown.id) {
+            (None, Some(id)) => failures.push(format!(
+                "step {number}: expected success, got error[{id}] {}",
+                shown.message.clone().unwrap_or_default()
+            )),
+            (Some(wanted), None) => failures.push(format!("step {number}: expected error[{wanted}], got success")),
+            (Some(wanted), Some(id)) if wanted != id => {
+                failures.push(format!("step {number}: expected error[{wanted}], got error[{id}]"));
+            }
+            _ => {}
+        }
+        if let Some(wanted) = &expect.message
+            && shown.message.as_ref() != Some(wanted)
+        {
+            failures.push(format!("step {number}: message {:?} is not exactly {wanted:?}", shown.message));
+        }
+        if let Some(wanted) = expect.exit
+            && shown.exit != Some(wanted)
+        {
+            failures.push(format!("step {number}: exit code {:?}, expected {wanted}", shown.exit));
+        }
+        for wanted in &expect.output {
+            if !shown.output.iter().any(|line| line.contains(wanted.as_str())) {
+                failures.push(format!("step {number}: no output contains {wanted:?}"));
+            }
+        }
+        let id = self.ids.get(step.application - 1).cloned().unwrap_or_default();
+        if let Some(wanted) = &expect.state {
+            let application = self.site.admin.application(&id).await?;
+            let state = text(&application, "state");
+            if &state != wanted {
+                self.failures
+                    .push(format!("step {number}: application state is {state:?}, expected {wanted:?}"));
+            }
+        }
+        if expect.mails.is_some() || expect.mail_subjects.is_some() {
+            let subjects: Vec<String> = self
+                .site
+                .admin
+                .outbox()
+                .await?
+                .iter()
+                .filter(|m| text(m, "application") == id)
+                .map(|m| text(m, "subject"))
+                .collect();
+            if let Some(wanted) = expect.mails
+                && subjects.len() != wanted
+            {
+                self.failures
+                    .push(format!("step {number}: {} mails sent, expected {wanted}", subjects.len()));
+            }
+            if let Some(wanted) = &expect.mail_subjects
+                && &subjects != wanted
+            {
+                self.failures
+                    .push(format!("step {number}: mail subjects {subjects:?}, expected {wanted:?}"));
+            }
+        }
+        if let Some(wanted) = &expect.store {
+            let listed = self.store.list().map_err(|e| RunError::SetUp(e.to_string()))?;
+            let pending = self.store.pending().map_err(|e| RunError::SetUp(e.to_string()))?;
+            let roots = self.store.roots().map_err(|e| RunError::SetUp(e.to_string()))?;
+            let found = [
+                ("certificates", wanted.certificates, listed.len()),
+                ("keys", wanted.keys, listed.iter().filter(|l| l.key_present).count()),
+                ("pending", wanted.pending, pending.len()),
+                ("roots", wanted.roots, roots.len()),
+            ];
+            for (what, wanted, count) in found {
+                if let Some(wanted) = wanted
+                    && wanted != count
+                {
+                    self.failures
+                        .push(format!("step {number}: the store holds {count} {what}, expected {wanted}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a client step showed.
+#[derive(Debug, Clone, Default)]
+struct Shown {
+    /// The error id, if it failed.
+    id: Option<String>,
+    /// The message shown with it.
+    message: Option<String>,
+    /// The binary's exit code.
+    exit: Option<i32>,
+    /// What it printed (events, listing, stderr lines).
+    output: Vec<String>,
+}
+
+fn shown_error(error: &client::Error, mut output: Vec<String>) -> Shown {
+    if let Some(remedy) = error.remedy() {
+        output.push(format!("  → {remedy}"));
+    }
+    Shown {
+        id: Some(error.id().to_owned()),
+        message: Some(error.message()),
+        exit: None,
+        output,
+    }
+}
+
+/// Records each prompt and its scripted answer.
 struct Recording {
     script: Scripted,
     lines: Arc<Mutex<Vec<String>>>,
@@ -71,248 +646,6 @@ impl Prompter for Recording {
 
 fn lines(shared: &Arc<Mutex<Vec<String>>>) -> std::sync::MutexGuard<'_, Vec<String>> {
     shared.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Runs `scenario` against a fresh in-process site.
-pub async fn run(scenario: &Scenario) -> Result<Report, RunError> {
-    let temp = tempfile::Builder::new()
-        .prefix("harness-")
-        .tempdir()
-        .map_err(|e| RunError::SetUp(e.to_string()))?;
-    let maildir = temp.path().join("maildir");
-    let site = MockCa::builder().maildir(&maildir).seed(1).start().await?;
-    let admin = Admin::new(
-        site.url(),
-        site.admin_token(),
-        site.site_trust_pem().as_bytes(),
-    )?;
-    let store =
-        Store::open(temp.path().join("store")).map_err(|e| RunError::SetUp(e.to_string()))?;
-
-    let mut redactor = Redactor::default();
-    redactor.literal(temp.path().display().to_string(), "<tmp>");
-    let mut out = String::new();
-    let mut failures = Vec::new();
-    let _ = writeln!(
-        out,
-        "scenario: {}\nsummary: {}\ncovers: {}\n",
-        scenario.name,
-        scenario.summary,
-        scenario.covers.join(", ")
-    );
-
-    out.push_str("== site set-up\n");
-    for application in &scenario.applications {
-        let filed = admin.file(application).await?;
-        let id = text(&filed, "id");
-        let _ = writeln!(
-            out,
-            "file {id}: {} <{}> ({}) → {}",
-            application.applicant,
-            application.email,
-            application.kind,
-            text(&filed, "state")
-        );
-        if application.approve {
-            let approved = admin.approve(&id).await?;
-            let _ = writeln!(out, "approve {id} → {}", text(&approved, "state"));
-        }
-    }
-
-    out.push_str("\n== mails\n");
-    for mail in admin.outbox().await? {
-        let id = text(&mail, "id");
-        let raw = admin.mail(&id).await?;
-        let _ = writeln!(
-            out,
-            "{id} {} to {}: {}",
-            text(&mail, "catalogue"),
-            text(&mail, "to"),
-            text(&mail, "subject")
-        );
-        match MessageParser::default().parse(&raw) {
-            Some(message) => {
-                let _ = writeln!(
-                    out,
-                    "  Subject (decoded): {}",
-                    message.subject().unwrap_or_default()
-                );
-                let body = message.body_text(0).unwrap_or_default();
-                let mut after_password_label = false;
-                for line in body.lines() {
-                    // The password varies with the seed only, but it is a secret: never in a snapshot.
-                    let line = if after_password_label && !line.trim().is_empty() {
-                        after_password_label = false;
-                        redactor.literal(line.trim(), "<password>");
-                        "<password>".to_owned()
-                    } else {
-                        line.to_owned()
-                    };
-                    if line.starts_with("認証情報パスワード") {
-                        after_password_label = true;
-                    }
-                    let _ = writeln!(out, "  | {line}");
-                }
-                if !text(&mail, "path").contains("/new/") {
-                    failures.push(format!("mail {id} is not in the Maildir's new/"));
-                }
-            }
-            None => failures.push(format!("mail {id} is not a parsable RFC 5322 message")),
-        }
-    }
-
-    for (index, step) in scenario.steps.iter().enumerate() {
-        let _ = writeln!(out, "\n== step {}: {:?}", index + 1, step.action);
-        let shared = Arc::new(Mutex::new(Vec::new()));
-        let result = perform(step, &site, &store, &maildir, &shared).await;
-        let printed = lines(&shared).clone();
-        for line in &printed {
-            let _ = writeln!(out, "{line}");
-        }
-        let shown = match &result {
-            Ok(()) => {
-                out.push_str("result: ok\n");
-                None
-            }
-            Err(error) => {
-                let _ = writeln!(out, "result: error[{}] {}", error.id(), error.message());
-                if let Some(remedy) = error.remedy() {
-                    let _ = writeln!(out, "  → {remedy}");
-                }
-                Some((error.id().to_owned(), error.message()))
-            }
-        };
-        check(
-            index + 1,
-            &step.expect,
-            shown.as_ref(),
-            &printed,
-            &mut failures,
-        );
-    }
-
-    out.push_str("\n== http (site journal)\n");
-    for entry in admin.journal().await? {
-        let error = entry
-            .get("error")
-            .and_then(Value::as_str)
-            .map(|e| format!(" {e}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{} {} → {}{error}",
-            text(&entry, "method"),
-            text(&entry, "path"),
-            entry["status"]
-        );
-    }
-
-    out.push_str("\n== site state\n");
-    for application in admin.applications().await? {
-        let certificates: Vec<String> = application["certificates"]
-            .as_array()
-            .map(|c| {
-                c.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{} {} certificates: [{}]",
-            text(&application, "id"),
-            text(&application, "state"),
-            certificates.join(", ")
-        );
-    }
-
-    out.push_str("\n== store\n");
-    out.push_str(&describe_store(&store));
-    site.shutdown().await;
-
-    Ok(Report {
-        name: scenario.name.clone(),
-        transcript: redactor.redact(&out),
-        failures,
-    })
-}
-
-async fn perform(
-    step: &Step,
-    site: &MockCa,
-    store: &Store,
-    maildir: &Path,
-    shared: &Arc<Mutex<Vec<String>>>,
-) -> Result<(), client::Error> {
-    let trust = site.site_trust_pem().as_bytes().to_vec();
-    let sink = shared.clone();
-    let mut observe = move |event: &client::Event| lines(&sink).push(event.to_string());
-    match step.action {
-        Action::Enroll => {
-            let found = client::mailbox::read_invitation(maildir)?;
-            let invitation = client::Invitation {
-                url: found.url,
-                password: found.password,
-                site_trust_pem: trust,
-            };
-            let mut prompter = Recording {
-                script: Scripted::new(step.answers.iter().map(|(k, v)| (k.clone(), *v))),
-                lines: shared.clone(),
-            };
-            client::enroll(&invitation, store, &mut prompter, &mut observe).await?;
-        }
-        Action::List => {
-            for listed in store.list()? {
-                lines(shared).push(listed.to_string());
-            }
-        }
-        Action::Confirm => {
-            client::confirm(
-                &format!("{}/confirm", site.url()),
-                &trust,
-                store,
-                &mut observe,
-            )
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-fn check(
-    step: usize,
-    expect: &Expect,
-    shown: Option<&(String, String)>,
-    printed: &[String],
-    failures: &mut Vec<String>,
-) {
-    match (&expect.error, shown) {
-        (None, Some((id, message))) => failures.push(format!(
-            "step {step}: expected success, got error[{id}] {message}"
-        )),
-        (Some(wanted), None) => failures.push(format!(
-            "step {step}: expected error[{wanted}], got success"
-        )),
-        (Some(wanted), Some((id, _))) if wanted != id => {
-            failures.push(format!(
-                "step {step}: expected error[{wanted}], got error[{id}]"
-            ));
-        }
-        _ => {}
-    }
-    if let (Some(wanted), Some((_, message))) = (&expect.message, shown)
-        && wanted != message
-    {
-        failures.push(format!(
-            "step {step}: message {message:?} is not exactly {wanted:?}"
-        ));
-    }
-    for wanted in &expect.output {
-        if !printed.iter().any(|line| line.contains(wanted.as_str())) {
-            failures.push(format!("step {step}: no output line contains {wanted:?}"));
-        }
-    }
 }
 
 /// The store's files (with their modes) and its listing.
@@ -350,9 +683,5 @@ fn describe_store(store: &Store) -> String {
 }
 
 fn text(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+    value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
 }

@@ -1,7 +1,30 @@
-//! A scenario file: the site's set-up, the client's actions with the answers to each prompt, and
-//! what must come out. One TOML file per scenario under `fixtures/scenarios/<area>/`.
+//! A scenario file: the site's set-up, a list of steps (client actions with the answers to each
+//! prompt, and site actions through the admin API), and what must come out of each. One TOML file
+//! per scenario under `fixtures/scenarios/<area>/`; its name is the file's stem.
+//!
+//! ```toml
+//! summary = "A wrong password is refused with the guide's message."
+//! covers = ["AUTH-FAILED"]
+//! # expect = "fail: why this is known to fail"   # a known failure: the run fails when it passes
+//!
+//! [[application]]                 # filed through the admin API before the steps
+//! applicant = "山田 太郎"
+//! email = "taro@example.jp"
+//! subject = [["C", "JP"], ["O", "Example Securities"], ["CN", "Taro Yamada"]]
+//! approve = true
+//!
+//! [[step]]
+//! action = "enroll"               # enroll | list | confirm | approve | withdraw | set-clock | advance-clock | fault
+//! via = "binary"                  # the real cert-client binary, or "library" (default)
+//! password = "wrong"              # log in with this instead of the mailed password
+//! answers = { issue = true }      # prompts: issue, install-root, web-access; unanswered is いいえ
+//! expect = { error = "AUTH-FAILED", message = "認証に失敗したか、申請が承認されていません", exit = 3 }
+//! ```
 
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use serde::Deserialize;
 
@@ -13,15 +36,24 @@ pub struct Scenario {
     pub summary: String,
     /// The catalogue ids it covers.
     pub covers: Vec<String>,
+    /// `fail: reason` marks a known failure.
+    #[serde(default)]
+    pub expect: Option<String>,
     /// Applications to file on the site before the steps.
     #[serde(default, rename = "application")]
     pub applications: Vec<Application>,
-    /// The client's actions, in order.
+    /// The steps, in order.
     #[serde(rename = "step")]
     pub steps: Vec<Step>,
-    /// The name: the file's stem (not written in the file).
+    /// The name: the file's stem.
     #[serde(skip)]
     pub name: String,
+    /// The area: the directory under `scenarios/`.
+    #[serde(skip)]
+    pub area: String,
+    /// Where the file is.
+    #[serde(skip)]
+    pub path: PathBuf,
 }
 
 /// An application to file through the admin API.
@@ -37,7 +69,7 @@ pub struct Application {
     /// `new` or `renewal`.
     #[serde(default = "new_kind")]
     pub kind: String,
-    /// Approve it (its mails go out).
+    /// Approve it at once (its mails go out).
     #[serde(default)]
     pub approve: bool,
 }
@@ -46,43 +78,117 @@ fn new_kind() -> String {
     "new".into()
 }
 
-/// A client action.
+/// One step.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// `enroll` (from the Maildir), `list`, `confirm`.
+    /// What to do.
     pub action: Action,
+    /// Through the real binary or the library (client actions).
+    #[serde(default)]
+    pub via: Via,
+    /// Which application (1-based, in filing order) the step is about; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// Log in with this password instead of the mailed one (`enroll`).
+    #[serde(default)]
+    pub password: Option<String>,
     /// Answers to the prompts by name (`issue`, `install-root`, `web-access`); unanswered is no.
     #[serde(default)]
     pub answers: BTreeMap<String, bool>,
+    /// Extra arguments for the binary.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// For `set-clock`: an RFC 3339 time; for `advance-clock`: a duration like `90m`, `25h`, `3d`.
+    #[serde(default)]
+    pub clock: Option<String>,
+    /// For `fault`: the admin API's fault body, as TOML.
+    #[serde(default)]
+    pub fault: Option<toml::Table>,
     /// What must come out.
     #[serde(default)]
     pub expect: Expect,
 }
 
-/// The client actions a scenario can take.
+fn first() -> usize {
+    1
+}
+
+/// The actions a step can take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
-    /// `cert-client enroll --maildir`
+    /// `cert-client enroll` with the application's two mails (or `password`).
     Enroll,
     /// `cert-client list`
     List,
     /// `cert-client confirm`
     Confirm,
+    /// Admin: approve the application (its mails go out).
+    Approve,
+    /// Admin: withdraw the application.
+    Withdraw,
+    /// Admin: set the site's clock.
+    SetClock,
+    /// Admin: move the site's clock forward.
+    AdvanceClock,
+    /// Admin: arm a fault.
+    Fault,
+}
+
+impl Action {
+    /// Whether the client performs it (as opposed to the site's admin API).
+    pub fn is_client(self) -> bool {
+        matches!(self, Self::Enroll | Self::List | Self::Confirm)
+    }
+}
+
+/// How a client step is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    /// The `client` library, in-process, with a scripted prompter.
+    #[default]
+    Library,
+    /// The real `cert-client` binary, answers fed to its prompts.
+    Binary,
 }
 
 /// What a step must end with.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// The error id, or none for success.
+    /// The error id shown, or none for success.
     pub error: Option<String>,
     /// The message shown, exactly.
     pub message: Option<String>,
-    /// Lines the client must have printed (each a substring of some line).
+    /// The binary's exit code.
+    pub exit: Option<i32>,
+    /// Texts the client must have printed (each a substring of the output).
     #[serde(default)]
     pub output: Vec<String>,
+    /// The application's state on the site after the step.
+    pub state: Option<String>,
+    /// How many mails the site has sent for the application after the step.
+    pub mails: Option<usize>,
+    /// The subjects of the mails sent for the application, in order, after the step.
+    pub mail_subjects: Option<Vec<String>>,
+    /// The store's contents after the step.
+    pub store: Option<StoreExpect>,
+}
+
+/// What the store holds.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreExpect {
+    /// Personal certificates.
+    pub certificates: Option<usize>,
+    /// Personal certificates whose key is present.
+    pub keys: Option<usize>,
+    /// Pending requests.
+    pub pending: Option<usize>,
+    /// Trusted roots.
+    pub roots: Option<usize>,
 }
 
 /// A scenario file could not be read.
@@ -105,28 +211,62 @@ pub enum ScenarioError {
         /// Why.
         source: toml::de::Error,
     },
+    /// Read, but not usable.
+    #[error("{path}: {why}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Why.
+        why: String,
+    },
 }
 
 impl Scenario {
-    /// Reads a scenario file; its name is the file's stem.
+    /// Reads a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            path: path.display().to_string(),
+            path: shown.clone(),
             source,
         })?;
         let mut scenario: Self = toml::from_str(&text).map_err(|source| ScenarioError::Parse {
-            path: path.display().to_string(),
+            path: shown.clone(),
             source,
         })?;
         scenario.name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        scenario.area = path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        scenario.path = path.to_path_buf();
+        let invalid = |why: String| ScenarioError::Invalid {
+            path: shown.clone(),
+            why,
+        };
+        if let Some(expect) = &scenario.expect
+            && !expect.starts_with("fail: ")
+        {
+            return Err(invalid(format!("expect must be \"fail: <reason>\", not {expect:?}")));
+        }
+        for (i, step) in scenario.steps.iter().enumerate() {
+            if step.application == 0 || step.application > scenario.applications.len().max(1) {
+                return Err(invalid(format!("step {}: no application {}", i + 1, step.application)));
+            }
+        }
         Ok(scenario)
     }
 
-    /// Every scenario file under `dir`, sorted by path.
-    pub fn discover(dir: &Path) -> Result<Vec<std::path::PathBuf>, ScenarioError> {
+    /// The known-failure reason, if the scenario is marked as one.
+    pub fn known_failure(&self) -> Option<&str> {
+        self.expect.as_deref().and_then(|e| e.strip_prefix("fail: "))
+    }
+
+    /// Every scenario under `dir`, sorted by path.
+    pub fn discover(dir: &Path) -> Result<Vec<Self>, ScenarioError> {
         let mut found = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(dir) = stack.pop() {
@@ -144,6 +284,49 @@ impl Scenario {
             }
         }
         found.sort();
-        Ok(found)
+        found.iter().map(|p| Self::load(p)).collect()
+    }
+}
+
+/// Parses a duration like `90m`, `25h`, `3d`, `45s`.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text: String = include_str!("scenario.rs")
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.trim_start_matches("//!").trim_start())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let scenario: Scenario = toml::from_str(&text).unwrap();
+        assert_eq!(scenario.steps[0].via, Via::Binary);
+        assert_eq!(scenario.steps[0].expect.exit, Some(3));
+    }
+
+    #[test]
+    fn durations_read_as_written() {
+        assert_eq!(parse_duration("90m"), Some(std::time::Duration::from_secs(5400)));
+        assert_eq!(parse_duration("3d"), Some(std::time::Duration::from_secs(259_200)));
+        assert_eq!(parse_duration("3w"), None);
     }
 }

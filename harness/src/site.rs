@@ -1,0 +1,86 @@
+//! The site under test: a fresh `mock-ca` started in-process for one scenario, or a site started
+//! elsewhere (`--target`), reached only through its public pages and its admin API.
+
+use mock_ca::MockCa;
+
+use crate::admin::{Admin, AdminError};
+
+/// Where the scenarios run.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A fresh site in this process for each scenario (isolated; scenarios may run in parallel).
+    InProcess,
+    /// A running site (its URL, admin token and TLS trust anchor); scenarios run one at a time.
+    Remote {
+        /// The site's URL.
+        url: String,
+        /// Its admin token.
+        admin_token: String,
+        /// Its TLS trust anchor (PEM).
+        site_trust_pem: Vec<u8>,
+    },
+}
+
+/// The site could not be started or reached.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SiteError {
+    /// The in-process site did not start.
+    #[error("mock-ca: {0}")]
+    Start(#[from] mock_ca::StartError),
+    /// The admin API failed.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+}
+
+/// A site a scenario runs against.
+#[derive(Debug)]
+pub struct SiteUnderTest {
+    /// Its URL.
+    pub url: String,
+    /// Its TLS trust anchor (PEM).
+    pub site_trust_pem: Vec<u8>,
+    /// Its admin API.
+    pub admin: Admin,
+    running: Option<MockCa>,
+}
+
+impl SiteUnderTest {
+    /// Starts or reaches the site; a remote site's journal is emptied so the transcript holds only
+    /// this scenario's requests.
+    pub async fn open(target: &Target) -> Result<Self, SiteError> {
+        match target {
+            Target::InProcess => {
+                let site = MockCa::builder().seed(1).start().await?;
+                let admin = Admin::new(site.url(), site.admin_token(), site.site_trust_pem().as_bytes())?;
+                Ok(Self {
+                    url: site.url().to_owned(),
+                    site_trust_pem: site.site_trust_pem().as_bytes().to_vec(),
+                    admin,
+                    running: Some(site),
+                })
+            }
+            Target::Remote {
+                url,
+                admin_token,
+                site_trust_pem,
+            } => {
+                let admin = Admin::new(url, admin_token, site_trust_pem)?;
+                admin.clear_journal().await?;
+                Ok(Self {
+                    url: url.trim_end_matches('/').to_owned(),
+                    site_trust_pem: site_trust_pem.clone(),
+                    admin,
+                    running: None,
+                })
+            }
+        }
+    }
+
+    /// Stops an in-process site.
+    pub async fn close(self) {
+        if let Some(site) = self.running {
+            site.shutdown().await;
+        }
+    }
+}

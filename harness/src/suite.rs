@@ -1,0 +1,92 @@
+//! A set of scenarios: chosen by name, file or catalogue id, run in parallel against their own
+//! in-process sites (or one at a time against a remote one), and checked against their snapshots.
+
+use std::{path::Path, sync::Arc};
+
+use tokio::{sync::Semaphore, task::JoinSet};
+
+use crate::{
+    runner::{self, Report, RunError},
+    scenario::Scenario,
+    site::Target,
+    snapshot,
+};
+
+/// The scenarios that `selectors` name: a scenario's name, its file, or a catalogue id it covers.
+/// No selectors means all of them.
+pub fn select(all: Vec<Scenario>, selectors: &[String]) -> Result<Vec<Scenario>, String> {
+    if selectors.is_empty() {
+        return Ok(all);
+    }
+    let mut chosen: Vec<Scenario> = Vec::new();
+    for selector in selectors {
+        let matched: Vec<&Scenario> = all
+            .iter()
+            .filter(|s| {
+                s.name == *selector
+                    || s.covers.iter().any(|id| id == selector)
+                    || s.path.ends_with(selector)
+                    || Path::new(selector).canonicalize().ok() == s.path.canonicalize().ok()
+            })
+            .collect();
+        if matched.is_empty() {
+            return Err(format!("no scenario is named, or covers, {selector:?}"));
+        }
+        for scenario in matched {
+            if !chosen.iter().any(|c| c.path == scenario.path) {
+                chosen.push(scenario.clone());
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+/// Runs `scenarios`, at most `jobs` at a time in-process (one at a time against a remote site),
+/// and adds a failure to each whose transcript differs from its snapshot in `snapshots`.
+pub async fn run(
+    scenarios: Vec<Scenario>,
+    target: &Target,
+    jobs: usize,
+    snapshots: Option<&Path>,
+) -> Result<Vec<Report>, RunError> {
+    let jobs = match target {
+        Target::InProcess => jobs.max(1),
+        // A shared site's clock, faults and journal belong to one scenario at a time.
+        Target::Remote { .. } => 1,
+    };
+    let permits = Arc::new(Semaphore::new(jobs));
+    let mut set = JoinSet::new();
+    for (index, scenario) in scenarios.into_iter().enumerate() {
+        let permits = permits.clone();
+        let target = target.clone();
+        set.spawn(async move {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let _permit = permits.acquire_owned().await.expect("semaphore open");
+            (index, runner::run(&scenario, &target).await)
+        });
+    }
+    let mut reports = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (index, report) = joined.map_err(|e| RunError::SetUp(format!("a scenario task failed: {e}")))?;
+        reports.push((index, report?));
+    }
+    reports.sort_by_key(|(index, _)| *index);
+    let mut reports: Vec<Report> = reports.into_iter().map(|(_, r)| r).collect();
+    if let Some(dir) = snapshots {
+        for report in &mut reports {
+            match snapshot::stored(dir, &report.name) {
+                Some(stored) => {
+                    if let Some(difference) = snapshot::difference(&stored, &report.transcript) {
+                        report
+                            .failures
+                            .push(format!("transcript differs from snapshots/{}.snap: {difference}", report.name));
+                    }
+                }
+                None => report
+                    .failures
+                    .push(format!("no snapshot snapshots/{}.snap (run `cargo test -p harness` and review it)", report.name)),
+            }
+        }
+    }
+    Ok(reports)
+}
