@@ -1043,3 +1043,815 @@ async fn the_root_certificate_downloads_as_der() {
     let (_, root) = X509Certificate::from_der(&answer.body).unwrap();
     assert!(root.is_ca());
 }
+
+// ---------------------------------------------------------------------------------------------
+// 9. Issue 3: every server answer of the guide, the admin API's scripting, the mails by the clock.
+
+const ENV_SUPPORTED: &str = "正式サポート OS は、Windows 10 および Windows 11 です。";
+const MAIL_REMINDER: &str = "電子証明書発行手続きのお願い";
+
+impl TestSite {
+    /// Files an application of `kind` through the admin API; its id.
+    async fn file_kind(&self, kind: &str) -> String {
+        let answer = self
+            .admin(
+                Method::POST,
+                "/admin/applications",
+                Some(json!({
+                    "applicant": "山田 太郎",
+                    "email": "taro@example.jp",
+                    "subject": subject(),
+                    "kind": kind,
+                })),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+        answer.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The catalogue ids of the mails sent for `id`, in order.
+    fn mails_of(&self, id: &str) -> Vec<String> {
+        self.site
+            .registration()
+            .outbox()
+            .sent()
+            .iter()
+            .filter(|m| m.mail.application == id)
+            .map(|m| m.mail.catalogue.clone())
+            .collect()
+    }
+
+    /// POST the admin clock endpoint `path` with `body`; the answer's JSON.
+    async fn clock(&self, method: Method, path: &str, body: Value) -> Value {
+        let answer = self.admin(method, path, Some(body)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        answer.json()
+    }
+
+    /// Arms a fault; its id.
+    async fn arm(&self, fault: Value) -> String {
+        let answer = self.admin(Method::POST, "/admin/faults", Some(fault)).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+        answer.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Logs in, declaring the enrollment component `component`.
+    async fn login_as(&self, id: &str, password: &str, component: &str) -> Answer {
+        let request = Request::post(format!("/apply/{id}/login"))
+            .header(header::CONTENT_TYPE, JSON)
+            .header(header::ACCEPT, JSON)
+            .header(COMPONENT_HEADER, component)
+            .body(Body::from(json!({ "password": password }).to_string()))
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+#[tokio::test]
+async fn a_program_declaring_an_unsupported_platform_is_refused_with_env_supported_and_the_supported_list()
+ {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+
+    let answer = site
+        .login_as(&id, &password, "cert-client/0.1.0 (haiku)")
+        .await;
+    answer.assert_refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ENV-SUPPORTED",
+        ENV_SUPPORTED,
+    );
+    assert_eq!(
+        answer.json()["error"]["supported"],
+        json!(["windows", "linux", "macos"])
+    );
+    assert_eq!(site.state_of(&id), "approved", "nothing moved");
+
+    // Supported ones, whatever their case and version, log in.
+    let answer = site
+        .login_as(&id, &password, "cert-client/0.1.0 (Windows 11)")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let session = answer.session_cookie();
+
+    // 発行 with an unsupported platform: refused, in HTML too, with the list.
+    let page = site
+        .send(
+            Request::post(format!("/apply/{id}/issue"))
+                .header(header::COOKIE, format!("session={session}"))
+                .header(COMPONENT_HEADER, "some-browser/1.0 (freebsd)")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    page.assert_refused_html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ENV-SUPPORTED",
+        ENV_SUPPORTED,
+    );
+    assert!(
+        page.text()
+            .contains("<ul id=\"supported\"><li>windows</li><li>linux</li><li>macos</li></ul>"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(site.state_of(&id), "approved");
+}
+
+#[tokio::test]
+async fn a_visitor_without_the_component_gets_component_unavailable_with_the_supported_list_instead_of_step_3()
+ {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let session = site.login(&id, &password, true).await.session_cookie();
+    let answer = site.step(&id, "issue", &session, false, None).await;
+    answer.assert_refused(
+        StatusCode::PRECONDITION_REQUIRED,
+        "COMPONENT-UNAVAILABLE",
+        COMPONENT_UNAVAILABLE,
+    );
+    assert_eq!(
+        answer.json()["error"]["supported"],
+        json!(["windows", "linux", "macos"])
+    );
+    assert_eq!(
+        answer.json()["error"]["remedy"],
+        "Microsoft Edge (Internet Explorer モード) の設定が行われていません。(「1.3. ブラウザの設定」を参照してください)"
+    );
+}
+
+#[tokio::test]
+async fn a_csr_with_a_bad_signature_is_refused_with_cert_request_failed() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let session = site.at_step_three(&id, &password).await;
+
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+    let mut der = pem::parse(&csr).unwrap().into_contents();
+    // The signature is the last bytes of the request: flip one.
+    let last = der.len() - 1;
+    der[last] ^= 0x01;
+    let tampered = crate::authority::pem_encode("CERTIFICATE REQUEST", &der);
+    let answer = site.submit_csr(&id, &session, &tampered).await;
+    answer.assert_refused(
+        StatusCode::BAD_REQUEST,
+        "CERT-REQUEST-FAILED",
+        CERT_REQUEST_FAILED,
+    );
+    assert_eq!(
+        answer.json()["error"]["remedy"],
+        "お使いのブラウザの設定を確認してください"
+    );
+    let detail = answer.json()["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("signature"), "{detail}");
+    assert_eq!(site.state_of(&id), "issuing");
+}
+
+#[tokio::test]
+async fn the_confirmation_page_refuses_a_certificate_not_yet_valid_by_the_sites_clock() {
+    let site = TestSite::new();
+    let der = site.enrolled().await;
+    site.site
+        .registration()
+        .clock()
+        .advance(-Duration::minutes(1));
+    let answer = site.confirm(Some(presenting(der)), true).await;
+    answer.assert_refused(
+        StatusCode::FORBIDDEN,
+        "CONFIRM-FORBIDDEN",
+        CONFIRM_FORBIDDEN,
+    );
+    let detail = answer.json()["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("not yet valid"), "{detail}");
+}
+
+#[tokio::test]
+async fn the_confirmation_page_lists_every_certificate_of_the_holder_newest_first() {
+    let site = TestSite::new();
+    let first = site.enrolled().await;
+    // A renewal a month later, for the same subject (OTHER-PC: 更新・再発行).
+    site.site.registration().clock().advance(Duration::days(30));
+    let id = site.file_kind("renewal").await;
+    site.admin(
+        Method::POST,
+        &format!("/admin/applications/{id}/approve"),
+        None,
+    )
+    .await;
+    let password = site.mailed_password(&id);
+    let session = site.at_step_three(&id, &password).await;
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+    let issued = site.submit_csr(&id, &session, &csr).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text());
+    let second = issued.json();
+
+    // Presenting the older one lists both, the newer first.
+    let answer = site.confirm(Some(presenting(first)), true).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let body = answer.json();
+    assert_eq!(
+        body["listing"],
+        "アクセスすると、所持する証明書の一覧が表示されます"
+    );
+    let listed: Vec<&str> = body["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["not_before"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        ["2026-12-25T10:00:00+09:00", "2026-11-25T10:00:00+09:00"]
+    );
+    assert_eq!(body["certificates"][0]["serial"], second["serial"]);
+    let page = site
+        .confirm(
+            Some(presenting(certificate_der(
+                second["certificate"].as_str().unwrap(),
+            ))),
+            false,
+        )
+        .await;
+    let text = page.text();
+    let newer = text.find("2026-12-25T10:00:00+09:00").unwrap();
+    let older = text.rfind("2026-11-25T10:00:00+09:00").unwrap();
+    assert!(newer < older, "{text}");
+}
+
+#[tokio::test]
+async fn a_renewal_application_is_served_as_the_renewal_site_with_its_error_pages() {
+    let site = TestSite::new();
+    let id = site.file_kind("renewal").await;
+    site.admin(
+        Method::POST,
+        &format!("/admin/applications/{id}/approve"),
+        None,
+    )
+    .await;
+    let password = site.mailed_password(&id);
+
+    let step_one = site.get(&format!("/apply/{id}"), true).await.json();
+    assert_eq!(step_one["site"], "renewal");
+    assert_eq!(step_one["title"], "証明書更新サイト【ステップ 1】");
+    let page = site.get(&format!("/apply/{id}"), false).await.text();
+    assert!(
+        page.contains("<h1>証明書更新サイト【ステップ 1】</h1>"),
+        "{page}"
+    );
+    assert!(site.mails_of(&id).len() == 2);
+    let mail = &site.site.registration().outbox().sent()[0]
+        .mail
+        .body
+        .clone();
+    assert!(mail.contains("証明書更新サイト"), "{mail}");
+
+    // A refusal is framed as the renewal site.
+    let refused = site.login(&id, "wrong", false).await;
+    refused.assert_refused_html(StatusCode::UNAUTHORIZED, "AUTH-FAILED", AUTH_FAILED);
+    assert!(
+        refused.text().contains("<header>証明書更新サイト</header>"),
+        "{}",
+        refused.text()
+    );
+
+    let login = site.login(&id, &password, false).await;
+    assert!(
+        login
+            .text()
+            .contains("<h1>証明書更新サイト【ステップ 2】</h1>")
+    );
+    let session = login.session_cookie();
+    let no_component = site
+        .send(
+            Request::post(format!("/apply/{id}/issue"))
+                .header(header::COOKIE, format!("session={session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    no_component.assert_refused_html(
+        StatusCode::PRECONDITION_REQUIRED,
+        "COMPONENT-UNAVAILABLE",
+        COMPONENT_UNAVAILABLE,
+    );
+    assert!(
+        no_component
+            .text()
+            .contains("<header>証明書更新サイト</header>")
+    );
+}
+
+#[tokio::test]
+async fn a_withdrawn_application_answers_no_valid_request_and_gets_no_reminders() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let withdrawn = site
+        .admin(
+            Method::POST,
+            &format!("/admin/applications/{id}/withdraw"),
+            None,
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.text());
+    assert_eq!(withdrawn.json()["state"], "withdrawn");
+    site.login(&id, &password, true).await.assert_refused(
+        StatusCode::GONE,
+        "NO-VALID-REQUEST",
+        NO_VALID_REQUEST,
+    );
+    site.clock(Method::POST, "/admin/clock/advance", json!({"days": 30}))
+        .await;
+    assert_eq!(site.mails_of(&id), ["MAIL-URL", "MAIL-PASSWORD"]);
+    // Twice is out of order.
+    let again = site
+        .admin(
+            Method::POST,
+            &format!("/admin/applications/{id}/withdraw"),
+            None,
+        )
+        .await;
+    again.assert_refused(
+        StatusCode::CONFLICT,
+        "OUT-OF-ORDER",
+        "This step is not available now.",
+    );
+}
+
+#[tokio::test]
+async fn an_application_filed_at_14_00_with_auto_approval_gets_its_mails_on_the_next_processing_day()
+ {
+    let site = TestSite::new();
+    let on = site
+        .admin(
+            Method::PUT,
+            "/admin/auto-approve",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(on.json(), json!({"enabled": true}));
+
+    // 13:59 on a Wednesday: processed at once.
+    site.clock(
+        Method::PUT,
+        "/admin/clock",
+        json!({"now": "2026-11-25T13:59:00+09:00"}),
+    )
+    .await;
+    let early = site.file_kind("new").await;
+    assert_eq!(site.state_of(&early), "approved");
+    assert_eq!(site.mails_of(&early), ["MAIL-URL", "MAIL-PASSWORD"]);
+
+    // 14:00: filed, not approved, no mails, and a login says so (AUTH-FAILED).
+    site.clock(Method::POST, "/admin/clock/advance", json!({"minutes": 1}))
+        .await;
+    let late = site.file_kind("new").await;
+    let inspected = site
+        .admin(Method::GET, &format!("/admin/applications/{late}"), None)
+        .await
+        .json();
+    assert_eq!(inspected["state"], "filed");
+    assert_eq!(inspected["filed_at"], "2026-11-25T14:00:00+09:00");
+    assert_eq!(inspected["approve_at"], "2026-11-26T09:00:00+09:00");
+    assert!(site.mails_of(&late).is_empty());
+    let password = site
+        .site
+        .registration()
+        .application(&late)
+        .unwrap()
+        .password()
+        .to_owned();
+    site.login(&late, &password, true).await.assert_refused(
+        StatusCode::UNAUTHORIZED,
+        "AUTH-FAILED",
+        AUTH_FAILED,
+    );
+
+    // Still nothing at 08:59 the next day; the mails at 09:00.
+    let clock = site
+        .clock(
+            Method::PUT,
+            "/admin/clock",
+            json!({"now": "2026-11-26T08:59:59+09:00"}),
+        )
+        .await;
+    assert_eq!(clock["mails_sent"], 0);
+    assert!(site.mails_of(&late).is_empty());
+    let clock = site
+        .clock(Method::POST, "/admin/clock/advance", json!({"seconds": 1}))
+        .await;
+    assert_eq!(clock["now"], "2026-11-26T09:00:00+09:00");
+    assert_eq!(clock["mails_sent"], 2);
+    assert_eq!(site.mails_of(&late), ["MAIL-URL", "MAIL-PASSWORD"]);
+    assert_eq!(site.state_of(&late), "approved");
+    let sent_at = site
+        .site
+        .registration()
+        .outbox()
+        .sent()
+        .last()
+        .unwrap()
+        .sent_at;
+    assert_eq!(sent_at, datetime!(2026-11-26 09:00 +9));
+}
+
+#[tokio::test]
+async fn an_application_filed_on_friday_afternoon_is_processed_on_monday_by_the_periodic_tick() {
+    let site = TestSite::new();
+    site.site.registration().set_auto_approve(true).unwrap();
+    site.site
+        .registration()
+        .clock()
+        .set(datetime!(2026-11-27 15:00 +9)); // Friday
+    let id = site.file_kind("new").await;
+    site.site
+        .registration()
+        .clock()
+        .set(datetime!(2026-11-29 23:59 +9)); // Sunday
+    assert_eq!(site.site.registration().tick().unwrap(), 0);
+    site.site
+        .registration()
+        .clock()
+        .set(datetime!(2026-11-30 09:00 +9)); // Monday
+    assert_eq!(site.site.registration().tick().unwrap(), 2);
+    assert_eq!(site.mails_of(&id), ["MAIL-URL", "MAIL-PASSWORD"]);
+}
+
+#[tokio::test]
+async fn an_approved_application_not_completed_is_reminded_once_per_interval() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let done = site.enrolled().await; // a second application, completed: never reminded
+    drop(done);
+
+    let advance =
+        |days: i64| site.clock(Method::POST, "/admin/clock/advance", json!({"days": days}));
+    assert_eq!(advance(6).await["mails_sent"], 0);
+    assert_eq!(advance(1).await["mails_sent"], 1); // day 7
+    assert_eq!(
+        site.mails_of(&id),
+        ["MAIL-URL", "MAIL-PASSWORD", "MAIL-REMINDER"]
+    );
+    assert_eq!(advance(6).await["mails_sent"], 0); // day 13: once per interval
+    // A jump over several intervals sends one reminder, not a pile.
+    assert_eq!(advance(30).await["mails_sent"], 1);
+    let reminders = site
+        .admin(
+            Method::GET,
+            &format!("/admin/outbox?application={id}&catalogue=MAIL-REMINDER"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(reminders.as_array().unwrap().len(), 2, "{reminders}");
+    assert_eq!(reminders[0]["subject"], MAIL_REMINDER);
+    assert_eq!(reminders[0]["sent_at"], "2026-12-02T10:00:00+09:00");
+
+    // A real RFC 5322 message with its subject RFC 2047-encoded, the URL inside.
+    let raw = site
+        .admin(
+            Method::GET,
+            &format!("/admin/outbox/{}", reminders[0]["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(raw.content_type(), "message/rfc822");
+    let text = raw.text();
+    assert!(
+        text.is_ascii() && text.contains("Subject: =?utf-8?"),
+        "{text}"
+    );
+    assert!(text.contains("X-Catalogue-Id: MAIL-REMINDER"), "{text}");
+    let sent = site.site.registration().outbox().sent().to_vec();
+    let body = &sent
+        .iter()
+        .find(|m| m.mail.catalogue == "MAIL-REMINDER")
+        .unwrap()
+        .mail
+        .body;
+    assert!(
+        body.contains(&format!("https://127.0.0.1:1/apply/{id}")),
+        "{body}"
+    );
+
+    // The login still works (MAIL-NO-DEADLINE), and once completed the reminders stop.
+    let session = site.at_step_three(&id, &password).await;
+    let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
+    assert_eq!(
+        site.submit_csr(&id, &session, &csr).await.status,
+        StatusCode::CREATED
+    );
+    site.step(&id, "complete", &session, true, None).await;
+    assert_eq!(advance(60).await["mails_sent"], 0);
+}
+
+#[tokio::test]
+async fn the_url_and_password_never_expire() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    site.site.registration().set_auto_approve(false).unwrap();
+    site.clock(Method::POST, "/admin/clock/advance", json!({"days": 3650}))
+        .await;
+    let page = site.get(&format!("/apply/{id}"), true).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let login = site.login(&id, &password, true).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+    assert_eq!(login.json()["step"], 2);
+}
+
+#[tokio::test]
+async fn the_admin_clock_reads_sets_freezes_and_advances() {
+    let site = TestSite::new();
+    let read = site.admin(Method::GET, "/admin/clock", None).await.json();
+    assert_eq!(read["now"], "2026-11-25T10:00:00+09:00");
+    assert_eq!(read["frozen"], true);
+    let set = site
+        .clock(
+            Method::PUT,
+            "/admin/clock",
+            json!({"now": "2027-01-04T00:00:00Z", "frozen": true}),
+        )
+        .await;
+    assert_eq!(set["now"], "2027-01-04T09:00:00+09:00");
+    let advanced = site
+        .clock(
+            Method::POST,
+            "/admin/clock/advance",
+            json!({"days": 1, "hours": 2, "minutes": 3, "seconds": 4}),
+        )
+        .await;
+    assert_eq!(advanced["now"], "2027-01-05T11:03:04+09:00");
+    site.admin(
+        Method::PUT,
+        "/admin/clock",
+        Some(json!({"now": "yesterday"})),
+    )
+    .await
+    .assert_refused(
+        StatusCode::BAD_REQUEST,
+        "BAD-REQUEST",
+        "The request could not be read.",
+    );
+    // Running from a time set.
+    let running = site
+        .clock(
+            Method::PUT,
+            "/admin/clock",
+            json!({"now": "2030-01-01T00:00:00+09:00", "frozen": false}),
+        )
+        .await;
+    assert_eq!(running["frozen"], false);
+}
+
+#[tokio::test]
+async fn an_armed_fault_answers_a_catalogue_error_for_the_next_n_requests_of_its_endpoint() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let fault = site
+        .arm(json!({"endpoint": "login", "times": 2, "effect": {"kind": "error", "id": "NO-VALID-REQUEST"}}))
+        .await;
+    let listed = site.admin(Method::GET, "/admin/faults", None).await.json();
+    assert_eq!(listed[0]["id"], fault.as_str());
+    assert_eq!(listed[0]["hits"], 0);
+
+    assert_eq!(
+        site.get("/", true).await.status,
+        StatusCode::OK,
+        "other endpoints are untouched"
+    );
+    for _ in 0..2 {
+        site.login(&id, &password, true).await.assert_refused(
+            StatusCode::GONE,
+            "NO-VALID-REQUEST",
+            NO_VALID_REQUEST,
+        );
+    }
+    assert_eq!(
+        site.login(&id, &password, true).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        site.admin(Method::GET, "/admin/faults", None).await.json(),
+        json!([])
+    );
+
+    let journal = site
+        .admin(
+            Method::GET,
+            &format!("/admin/journal?path=/apply/{id}/login"),
+            None,
+        )
+        .await
+        .json();
+    let faults: Vec<&Value> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["fault"])
+        .collect();
+    assert_eq!(faults, [&json!("error"), &json!("error"), &Value::Null]);
+}
+
+#[tokio::test]
+async fn an_armed_status_fault_scoped_to_one_application_leaves_the_others_alone() {
+    let site = TestSite::new();
+    let (first, _) = site.approved().await;
+    let (second, _) = site.approved().await;
+    site.arm(json!({"application": second, "forever": true, "effect": {"kind": "status", "status": 503}}))
+        .await;
+    assert_eq!(
+        site.get(&format!("/apply/{first}"), true).await.status,
+        StatusCode::OK
+    );
+    for _ in 0..3 {
+        site.get(&format!("/apply/{second}"), true)
+            .await
+            .assert_refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "FAULT-INJECTED",
+                "Injected fault.",
+            );
+    }
+    let cleared = site.admin(Method::DELETE, "/admin/faults", None).await;
+    assert_eq!(cleared.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        site.get(&format!("/apply/{second}"), true).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn faults_that_cannot_be_carried_out_are_refused_and_one_can_be_disarmed_by_id() {
+    let site = TestSite::new();
+    for bad in [
+        json!({"effect": {"kind": "error", "id": "NOT-AN-ID"}}),
+        json!({"effect": {"kind": "status", "status": 200}}),
+        json!({"effect": {"kind": "reset"}, "probability": 1.5}),
+        json!({"effect": {"kind": "explode"}}),
+        json!({"endpoint": "nowhere", "effect": {"kind": "reset"}}),
+    ] {
+        site.admin(Method::POST, "/admin/faults", Some(bad))
+            .await
+            .assert_refused(
+                StatusCode::BAD_REQUEST,
+                "BAD-REQUEST",
+                "The request could not be read.",
+            );
+    }
+    let id = site.arm(json!({"effect": {"kind": "reset"}})).await;
+    let gone = site
+        .admin(Method::DELETE, &format!("/admin/faults/{id}"), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    site.admin(Method::DELETE, &format!("/admin/faults/{id}"), None)
+        .await
+        .assert_refused(StatusCode::NOT_FOUND, "NOT-FOUND", "Not found.");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delay_fault_holds_the_answer_for_its_time_then_answers_normally() {
+    let site = TestSite::new();
+    site.arm(json!({"endpoint": "top", "effect": {"kind": "delay", "ms": 1500}}))
+        .await;
+    // The clock of this test runtime is paused: it moves only by the fault's sleep.
+    let start = tokio::time::Instant::now();
+    let answer = site.get("/", true).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(start.elapsed(), std::time::Duration::from_millis(1500));
+    let start = tokio::time::Instant::now();
+    site.get("/", true).await;
+    assert_eq!(start.elapsed(), std::time::Duration::ZERO);
+}
+
+#[tokio::test]
+async fn reset_and_truncate_faults_mark_the_answer_for_the_server_and_the_journal() {
+    let site = TestSite::new();
+    site.arm(json!({"endpoint": "repository", "effect": {"kind": "reset"}}))
+        .await;
+    let response = site
+        .app
+        .clone()
+        .oneshot(Request::get("/repository").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        response
+            .extensions()
+            .get::<super::faults::DropConnection>()
+            .is_some()
+    );
+
+    site.arm(json!({"endpoint": "repository", "effect": {"kind": "truncate"}}))
+        .await;
+    let response = site
+        .app
+        .clone()
+        .oneshot(Request::get("/repository").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let length: usize = response.headers()[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(length > 0);
+    assert!(
+        response.into_body().collect().await.is_err(),
+        "the body breaks off"
+    );
+
+    let journal = site
+        .admin(Method::GET, "/admin/journal?path=/repository", None)
+        .await
+        .json();
+    let seen: Vec<Value> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| json!([e["status"], e["fault"]]))
+        .collect();
+    assert_eq!(seen, [json!([0, "reset"]), json!([200, "truncate"])]);
+}
+
+#[tokio::test]
+async fn the_journal_filters_by_method_status_error_application_and_sequence() {
+    let site = TestSite::new();
+    let (first, password) = site.approved().await;
+    let (second, _) = site.approved().await;
+    site.login(&first, "wrong", true).await;
+    site.login(&first, &password, true).await;
+    site.login(&second, "wrong", true).await;
+    site.get("/", true).await;
+
+    let site = &site;
+    let pick = |query: &'static str| async move {
+        site.admin(Method::GET, &format!("/admin/journal?{query}"), None)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pick("method=post").await, [1, 2, 3]);
+    assert_eq!(pick("error=AUTH-FAILED").await, [1, 3]);
+    assert_eq!(pick("status=200").await, [2, 4]);
+    assert_eq!(pick("application=ap-0002").await, [3]);
+    assert_eq!(pick("since=2").await, [3, 4]);
+    assert_eq!(pick("path=/apply/ap-0001&status=401").await, [1]);
+    site.admin(Method::GET, "/admin/journal?colour=red", None)
+        .await
+        .assert_refused(
+            StatusCode::BAD_REQUEST,
+            "BAD-REQUEST",
+            "The request could not be read.",
+        );
+}
+
+#[tokio::test]
+async fn a_wrong_method_answers_method_not_allowed_in_the_error_format() {
+    let site = TestSite::new();
+    let (id, _) = site.approved().await;
+    let answer = site.get(&format!("/apply/{id}/login"), true).await;
+    answer.assert_refused(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD-NOT-ALLOWED",
+        "Method not allowed.",
+    );
+    site.get(&format!("/apply/{id}/login"), false)
+        .await
+        .assert_refused_html(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD-NOT-ALLOWED",
+            "Method not allowed.",
+        );
+    site.admin(Method::DELETE, "/admin/applications", None)
+        .await
+        .assert_refused(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD-NOT-ALLOWED",
+            "Method not allowed.",
+        );
+}
+
+#[tokio::test]
+async fn the_admin_bearer_scheme_is_case_insensitive() {
+    let site = TestSite::new();
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let answer = site
+            .send(
+                Request::get("/admin/applications")
+                    .header(header::AUTHORIZATION, format!("{scheme} {ADMIN_TOKEN}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{scheme}: {}", answer.text());
+    }
+}
