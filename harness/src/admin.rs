@@ -169,6 +169,16 @@ impl Admin {
         serde_json::from_str(&text).map_err(|e| AdminError::Request { what, why: e.to_string() })
     }
 
+    /// Any admin call with PUT and a JSON body.
+    pub async fn put(&self, path: &str, body: Value) -> Result<Value, AdminError> {
+        let what = format!("PUT {path}");
+        self.call(reqwest::Method::PUT, path, Some(body))
+            .await?
+            .json()
+            .await
+            .map_err(|e| AdminError::Request { what, why: e.to_string() })
+    }
+
     /// One application.
     pub async fn application(&self, id: &str) -> Result<Value, AdminError> {
         self.json(reqwest::Method::GET, &format!("/applications/{id}"), None).await

@@ -195,6 +195,18 @@ impl Run<'_> {
         );
 
         self.out.push_str("== site set-up\n");
+        if let Some(at) = &scenario.site.clock {
+            let answer = self
+                .site
+                .admin
+                .put("/clock", json!({ "now": at, "frozen": true }))
+                .await?;
+            let _ = writeln!(self.out, "clock {}", clock_reading(&answer));
+        }
+        if let Some(on) = scenario.site.auto_approve {
+            self.site.admin.put("/auto-approve", json!({ "enabled": on })).await?;
+            let _ = writeln!(self.out, "auto-approve: {on}");
+        }
         for (index, application) in scenario.applications.iter().enumerate() {
             let filed = self.site.admin.file(application).await?;
             let id = text(&filed, "id");
@@ -328,9 +340,24 @@ impl Run<'_> {
         let id = self.ids.get(index).cloned().unwrap_or_default();
         let admin = &self.site.admin;
         let site_action = |answer: Value| {
-            let state = answer.get("state").and_then(Value::as_str).map(str::to_owned);
+            let said = match (answer.get("state"), answer.get("now"), answer.get("effect")) {
+                (Some(state), _, _) => format!("site: application {}", state.as_str().unwrap_or_default()),
+                (None, Some(_), _) => format!(
+                    "site: clock {}, {} mails sent by what fell due",
+                    clock_reading(&answer),
+                    answer["mails_sent"]
+                ),
+                (None, None, Some(effect)) => format!(
+                    "site: fault {} armed on {} ({}) for {} request(s)",
+                    text(&answer, "id"),
+                    answer.get("endpoint").and_then(Value::as_str).unwrap_or("every endpoint"),
+                    effect.get("kind").and_then(Value::as_str).unwrap_or_default(),
+                    answer["times"]
+                ),
+                _ => format!("site: {answer}"),
+            };
             Shown {
-                output: vec![format!("site: {}", state.unwrap_or_else(|| answer.to_string()))],
+                output: vec![said],
                 ..Shown::default()
             }
         };
@@ -339,7 +366,8 @@ impl Run<'_> {
             Action::Withdraw => site_action(admin.post(&format!("/applications/{id}/withdraw"), json!({})).await?),
             Action::SetClock => {
                 let at = step.clock.clone().unwrap_or_default();
-                site_action(admin.post("/clock", json!({ "now": at })).await?)
+                // Frozen: a scenario's time moves only when a step moves it.
+                site_action(admin.put("/clock", json!({ "now": at, "frozen": true })).await?)
             }
             Action::AdvanceClock => {
                 let by = step
@@ -349,9 +377,23 @@ impl Run<'_> {
                     .ok_or_else(|| RunError::SetUp(format!("advance-clock needs clock = \"<n>s|m|h|d\", not {:?}", step.clock)))?;
                 site_action(admin.post("/clock/advance", json!({ "seconds": by.as_secs() })).await?)
             }
-            Action::Fault => {
-                let fault = serde_json::to_value(step.fault.clone().unwrap_or_default())
+            Action::RealClock => {
+                let now = time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
                     .map_err(|e| RunError::SetUp(e.to_string()))?;
+                let answer = admin.put("/clock", json!({ "now": now, "frozen": false })).await?;
+                Shown {
+                    output: vec![format!("site: clock {}", clock_reading(&answer))],
+                    ..Shown::default()
+                }
+            }
+            Action::Fault => {
+                let mut fault = serde_json::to_value(step.fault.clone().unwrap_or_default())
+                    .map_err(|e| RunError::SetUp(e.to_string()))?;
+                // `application = "this"` scopes the fault to the step's application, whatever its id.
+                if fault.get("application").and_then(Value::as_str) == Some("this") {
+                    fault["application"] = Value::String(id.clone());
+                }
                 site_action(admin.post("/faults", fault).await?)
             }
             Action::Enroll | Action::List | Action::Confirm => match step.via {
@@ -680,6 +722,27 @@ fn describe_store(store: &Store) -> String {
         }
     }
     out
+}
+
+/// The site's clock as the admin API reported it. A frozen clock's time is the scenario's and is
+/// shown to the minute (in a form the time redaction leaves alone); a running clock's is not.
+fn clock_reading(answer: &Value) -> String {
+    if answer["frozen"] != Value::Bool(true) {
+        return "running from the real time".into();
+    }
+    let now = text(answer, "now");
+    match time::OffsetDateTime::parse(&now, &time::format_description::well_known::Rfc3339) {
+        Ok(at) => format!(
+            "frozen at {:04}-{:02}-{:02} {:02}:{:02} ({}) JST",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.weekday()
+        ),
+        Err(_) => format!("frozen at {now}"),
+    }
 }
 
 fn text(value: &Value, key: &str) -> String {

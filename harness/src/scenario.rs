@@ -7,6 +7,10 @@
 //! covers = ["AUTH-FAILED"]
 //! # expect = "fail: why this is known to fail"   # a known failure: the run fails when it passes
 //!
+//! [site]                          # optional, before anything is filed
+//! clock = "2026-11-18T14:05:00+09:00"   # freeze the site's clock here
+//! auto_approve = true             # the back office approves on its schedule (14:00 cut-off)
+//!
 //! [[application]]                 # filed through the admin API before the steps
 //! applicant = "山田 太郎"
 //! email = "taro@example.jp"
@@ -14,7 +18,7 @@
 //! approve = true
 //!
 //! [[step]]
-//! action = "enroll"               # enroll | list | confirm | approve | withdraw | set-clock | advance-clock | fault
+//! action = "enroll"               # enroll | list | confirm | approve | withdraw | set-clock | advance-clock | real-clock | fault
 //! via = "binary"                  # the real cert-client binary, or "library" (default)
 //! password = "wrong"              # log in with this instead of the mailed password
 //! answers = { issue = true }      # prompts: issue, install-root, web-access; unanswered is いいえ
@@ -39,6 +43,9 @@ pub struct Scenario {
     /// `fail: reason` marks a known failure.
     #[serde(default)]
     pub expect: Option<String>,
+    /// The site's state before anything is filed.
+    #[serde(default)]
+    pub site: SiteSetUp,
     /// Applications to file on the site before the steps.
     #[serde(default, rename = "application")]
     pub applications: Vec<Application>,
@@ -54,6 +61,16 @@ pub struct Scenario {
     /// Where the file is.
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// The site's state before anything is filed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSetUp {
+    /// Freeze the site's clock at this RFC 3339 time first.
+    pub clock: Option<String>,
+    /// Turn the back office's auto-approval on (with its 14:00 cut-off) or off.
+    pub auto_approve: Option<bool>,
 }
 
 /// An application to file through the admin API.
@@ -134,6 +151,9 @@ pub enum Action {
     AdvanceClock,
     /// Admin: arm a fault.
     Fault,
+    /// Admin: let the site's clock run from the real time again (certificates issued after it are
+    /// valid for the TLS handshake, which uses the real time).
+    RealClock,
 }
 
 impl Action {
