@@ -6,6 +6,13 @@
 //! csp = "Microsoft Enhanced RSA and AES Cryptographic Provider"
 //! key_length = 2048
 //! validity_days = 730
+//! platforms = ["windows", "linux", "macos"]  # what the enrollment component may declare
+//! [mail]
+//! auto_approve = false              # the back office approves filed applications by itself
+//! cutoff = "14:00"                  # filed at or after it: mails on the next processing day
+//! opening = "09:00"                 # when a processing day (Mon-Fri, Japan time) starts
+//! reminder_days = 7                 # 電子証明書発行手続きのお願い every 7 days; 0: never
+//! smtp = "smtp://127.0.0.1:2525"    # optional: deliver every mail to this server too
 //! [[application]]
 //! applicant = "山田 太郎"
 //! email = "taro@example.jp"
@@ -15,7 +22,7 @@
 //! ```
 
 use serde::Deserialize;
-use time::Duration;
+use time::{Duration, Time, macros::format_description};
 
 use crate::{
     application::{ApplicationForm, Kind, Subject},
@@ -32,9 +39,46 @@ pub struct Config {
     /// What the site requires and decides.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// The mails: schedule, reminders, delivery.
+    #[serde(default)]
+    pub mail: MailConfig,
     /// Applications to file at start.
     #[serde(default, rename = "application")]
     pub applications: Vec<ApplicationConfig>,
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// The back office approves filed applications by itself, on its schedule.
+    #[serde(default)]
+    pub auto_approve: bool,
+    /// The cut-off, `HH:MM` Japan time (default 14:00).
+    pub cutoff: Option<String>,
+    /// The start of a processing day, `HH:MM` (default 09:00).
+    pub opening: Option<String>,
+    /// Days between reminders; 0 turns them off (default 7).
+    pub reminder_days: Option<i64>,
+    /// An SMTP server to deliver every mail to, `smtp://host:port`.
+    pub smtp: Option<String>,
+}
+
+/// The configuration does not make sense.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Not TOML of this shape.
+    #[error(transparent)]
+    Toml(#[from] toml::de::Error),
+    /// A time of day that is not `HH:MM`.
+    #[error("[mail] {field} = {value:?} is not HH:MM")]
+    Time {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: String,
+    },
 }
 
 /// `[policy]`
@@ -47,6 +91,8 @@ pub struct PolicyConfig {
     pub key_length: Option<usize>,
     /// Validity of issued certificates, in days.
     pub validity_days: Option<i64>,
+    /// The platforms the enrollment component may declare.
+    pub platforms: Option<Vec<String>>,
 }
 
 /// `[[application]]`
@@ -68,14 +114,42 @@ pub struct ApplicationConfig {
 }
 
 impl Config {
-    /// Parses the TOML text.
-    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
+    /// Parses the TOML text, and checks what TOML cannot.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text)?;
+        config.policy()?;
+        Ok(config)
     }
 
     /// The policy, defaults filled in.
-    pub fn policy(&self) -> Policy {
+    pub fn policy(&self) -> Result<Policy, ConfigError> {
         let mut policy = Policy::default();
+        let time =
+            |field: &'static str, value: &Option<String>| -> Result<Option<Time>, ConfigError> {
+                value
+                    .as_deref()
+                    .map(|v| {
+                        Time::parse(v, format_description!("[hour]:[minute]")).map_err(|_| {
+                            ConfigError::Time {
+                                field,
+                                value: v.to_owned(),
+                            }
+                        })
+                    })
+                    .transpose()
+            };
+        if let Some(cutoff) = time("cutoff", &self.mail.cutoff)? {
+            policy.calendar.cutoff = cutoff;
+        }
+        if let Some(opening) = time("opening", &self.mail.opening)? {
+            policy.calendar.opening = opening;
+        }
+        if let Some(days) = self.mail.reminder_days {
+            policy.reminder_interval = (days > 0).then(|| Duration::days(days));
+        }
+        if let Some(platforms) = &self.policy.platforms {
+            policy.platforms = platforms.iter().map(|p| p.to_ascii_lowercase()).collect();
+        }
         if let Some(csp) = &self.policy.csp {
             policy.csp.clone_from(csp);
         }
@@ -88,7 +162,7 @@ impl Config {
         if let Some(days) = self.policy.validity_days {
             policy.validity = Duration::days(days);
         }
-        policy
+        Ok(policy)
     }
 }
 
@@ -121,7 +195,17 @@ mod tests {
         let config = Config::parse(&text).unwrap();
         assert_eq!(config.applications.len(), 1);
         assert!(config.applications[0].approve);
-        assert_eq!(config.policy().key.bits, 2048);
-        assert_eq!(config.policy().validity, Duration::days(730));
+        let policy = config.policy().unwrap();
+        assert_eq!(policy.key.bits, 2048);
+        assert_eq!(policy.validity, Duration::days(730));
+        assert_eq!(policy.reminder_interval, Some(Duration::days(7)));
+        assert_eq!(policy.calendar.cutoff, time::macros::time!(14:00));
+        assert_eq!(config.mail.smtp.as_deref(), Some("smtp://127.0.0.1:2525"));
+    }
+
+    #[test]
+    fn a_cutoff_that_is_not_a_time_of_day_is_refused() {
+        let error = Config::parse("[mail]\ncutoff = \"2 pm\"\n").unwrap_err();
+        assert!(error.to_string().contains("cutoff"), "{error}");
     }
 }

@@ -37,10 +37,23 @@ struct Serve {
     /// Port; 0 picks a free one.
     #[arg(long, short, default_value_t = 0)]
     port: u16,
-    /// Where to keep the Maildir, `site-ca.pem` and `root.pem` (default: a temporary directory
-    /// removed at exit).
+    /// Where to keep the Maildir, `site-ca.pem` and `root.pem` (default: the data directory, else
+    /// a temporary directory removed at exit).
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Keep the CA, the site's TLS identity, the applications, the issued certificates and the
+    /// outbox here across restarts (default: nothing is kept).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Also deliver every mail to this SMTP server (`smtp://host:port`).
+    #[arg(long)]
+    smtp: Option<String>,
+    /// The back office approves filed applications by itself, on its processing schedule.
+    #[arg(long)]
+    auto_approve: bool,
+    /// Start with the site's clock frozen at this RFC 3339 time (default: the system's time).
+    #[arg(long, value_parser = parse_time)]
+    clock: Option<time::OffsetDateTime>,
     /// Load the root CA from this directory (`root.pem`, `root.key.pem`), or make and save it there.
     #[arg(long)]
     ca_dir: Option<PathBuf>,
@@ -74,7 +87,7 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
         .with_context(|| format!("in {}", path.display()))?,
         None => Config::default(),
     };
-    let (state_dir, _temporary) = match &serve.state_dir {
+    let (state_dir, _temporary) = match serve.state_dir.as_ref().or(serve.data_dir.as_ref()) {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             (dir.clone(), None)
@@ -89,7 +102,17 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
     let mut builder = MockCa::builder()
         .bind(SocketAddr::new(serve.bind, serve.port))
         .maildir(&maildir)
-        .policy(config.policy());
+        .policy(config.policy()?)
+        .auto_approve(serve.auto_approve || config.mail.auto_approve);
+    if let Some(url) = serve.smtp.as_ref().or(config.mail.smtp.as_ref()) {
+        builder = builder.smtp(url);
+    }
+    if let Some(dir) = &serve.data_dir {
+        builder = builder.data_dir(dir);
+    }
+    if let Some(at) = serve.clock {
+        builder = builder.clock(std::sync::Arc::new(mock_ca::clock::Clock::frozen(at)));
+    }
     if let Some(token) = serve.admin_token.or(config.admin_token.clone()) {
         builder = builder.admin_token(token);
     }
@@ -131,17 +154,26 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
     println!("ready");
     std::io::Write::flush(&mut std::io::stdout())?;
 
-    shutdown_signal().await;
+    shutdown_signal().await?;
     eprintln!("mock-ca: shutting down");
     site.shutdown().await;
+    eprintln!("mock-ca: stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Waits for SIGINT or SIGTERM.
+async fn shutdown_signal() -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    let mut term = signal(SignalKind::terminate()).context("installing a SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing a SIGINT handler")?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = interrupt.recv() => {}
         _ = term.recv() => {}
     }
+    Ok(())
+}
+
+fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 time: {e}"))
 }
