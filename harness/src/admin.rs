@@ -166,7 +166,10 @@ impl Admin {
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_str(&text).map_err(|e| AdminError::Request { what, why: e.to_string() })
+        serde_json::from_str(&text).map_err(|e| AdminError::Request {
+            what,
+            why: e.to_string(),
+        })
     }
 
     /// Any admin call with PUT and a JSON body.
@@ -176,17 +179,23 @@ impl Admin {
             .await?
             .json()
             .await
-            .map_err(|e| AdminError::Request { what, why: e.to_string() })
+            .map_err(|e| AdminError::Request {
+                what,
+                why: e.to_string(),
+            })
     }
 
     /// One application.
     pub async fn application(&self, id: &str) -> Result<Value, AdminError> {
-        self.json(reqwest::Method::GET, &format!("/applications/{id}"), None).await
+        self.json(reqwest::Method::GET, &format!("/applications/{id}"), None)
+            .await
     }
 
     /// Empties the request journal.
     pub async fn clear_journal(&self) -> Result<(), AdminError> {
-        self.call(reqwest::Method::DELETE, "/journal", None).await.map(|_| ())
+        self.call(reqwest::Method::DELETE, "/journal", None)
+            .await
+            .map(|_| ())
     }
 }
 

@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use harness::{Scenario, Target, Verdict, catalogue, fixtures_dir, report, suite};
 
 #[derive(Parser)]
-#[command(name = "harness", version, about = "Conformance scenarios for the mock issuance site and cert-client")]
+#[command(
+    name = "harness",
+    version,
+    about = "Conformance scenarios for the mock issuance site and cert-client"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,7 +78,8 @@ impl TargetArgs {
             (Some(url), Some(token), Some(ca)) => Target::Remote {
                 url: url.clone(),
                 admin_token: token.clone(),
-                site_trust_pem: std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?,
+                site_trust_pem: std::fs::read(ca)
+                    .with_context(|| format!("reading {}", ca.display()))?,
             },
             _ => Target::InProcess,
         })
@@ -128,7 +133,12 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
             Verdict::KnownFailure => "XFAIL",
             Verdict::UnexpectedPass => "XPASS",
         };
-        println!("{label} {}/{} ({:.2} s)", report.area, report.name, report.duration.as_secs_f64());
+        println!(
+            "{label} {}/{} ({:.2} s)",
+            report.area,
+            report.name,
+            report.duration.as_secs_f64()
+        );
         if !verdict.is_ok() {
             unexpected += 1;
             for failure in &report.failures {
@@ -151,10 +161,18 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
         println!("HTML report: {}", dir.join("index.html").display());
     }
     println!("{} passed, {unexpected} failed", reports.len() - unexpected);
-    Ok(if unexpected == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if unexpected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
-async fn reproduce(id: &str, target: &TargetArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode> {
+async fn reproduce(
+    id: &str,
+    target: &TargetArgs,
+    scenarios: Vec<Scenario>,
+) -> anyhow::Result<ExitCode> {
     let entries = catalogue::load(&fixtures_dir().join("catalogue.toml"))?;
     let entry = entries
         .iter()
@@ -175,7 +193,10 @@ async fn reproduce(id: &str, target: &TargetArgs, scenarios: Vec<Scenario>) -> a
     if let Some(message) = &entry.message {
         println!("ガイドの表示 (the guide's message): {message}");
     }
-    println!("\n利用者が見た画面 (what the user saw), from scenario {}/{}:", scenario.area, scenario.name);
+    println!(
+        "\n利用者が見た画面 (what the user saw), from scenario {}/{}:",
+        scenario.area, scenario.name
+    );
     let shown: Vec<&str> = report
         .transcript
         .lines()
@@ -194,13 +215,19 @@ async fn reproduce(id: &str, target: &TargetArgs, scenarios: Vec<Scenario>) -> a
         println!("この再現では (how this project reproduces it): {ours}");
     }
     println!("\nブラウザで同じ状態を開くには (to open the same state in a browser):");
-    println!("  1. start a site:   cargo run -p mock-ca -- serve --state-dir /tmp/repro --admin-token support");
+    println!(
+        "  1. start a site:   cargo run -p mock-ca -- serve --state-dir /tmp/repro --admin-token support"
+    );
     println!("  2. put it in this state:");
     println!(
         "     cargo run -p harness -- reproduce {id} --target <its URL> --admin-token support --site-ca /tmp/repro/site-ca.pem"
     );
-    println!("  3. open the application's URL (see `curl --cacert /tmp/repro/site-ca.pem -H 'Authorization: Bearer support' <URL>/admin/applications`)");
-    println!("     in a browser that trusts /tmp/repro/site-ca.pem; the password is in the mail under /tmp/repro/maildir/new/.");
+    println!(
+        "  3. open the application's URL (see `curl --cacert /tmp/repro/site-ca.pem -H 'Authorization: Bearer support' <URL>/admin/applications`)"
+    );
+    println!(
+        "     in a browser that trusts /tmp/repro/site-ca.pem; the password is in the mail under /tmp/repro/maildir/new/."
+    );
     println!("\n--- transcript ---\n{}", report.transcript);
     let ok = report.verdict().is_ok();
     if !ok {
@@ -209,5 +236,9 @@ async fn reproduce(id: &str, target: &TargetArgs, scenarios: Vec<Scenario>) -> a
             println!("  - {failure}");
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

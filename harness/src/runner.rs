@@ -143,7 +143,8 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         .tempdir()
         .map_err(|e| RunError::SetUp(e.to_string()))?;
     let site = SiteUnderTest::open(target).await?;
-    let store = Store::open(temp.path().join("store")).map_err(|e| RunError::SetUp(e.to_string()))?;
+    let store =
+        Store::open(temp.path().join("store")).map_err(|e| RunError::SetUp(e.to_string()))?;
     let mut redactor = Redactor::default();
     redactor.literal(temp.path().display().to_string(), "<tmp>");
     let mut run = Run {
@@ -204,13 +205,17 @@ impl Run<'_> {
             let _ = writeln!(self.out, "clock {}", clock_reading(&answer));
         }
         if let Some(on) = scenario.site.auto_approve {
-            self.site.admin.put("/auto-approve", json!({ "enabled": on })).await?;
+            self.site
+                .admin
+                .put("/auto-approve", json!({ "enabled": on }))
+                .await?;
             let _ = writeln!(self.out, "auto-approve: {on}");
         }
         for (index, application) in scenario.applications.iter().enumerate() {
             let filed = self.site.admin.file(application).await?;
             let id = text(&filed, "id");
-            self.redactor.literal(id.clone(), format!("<application-{}>", index + 1));
+            self.redactor
+                .literal(id.clone(), format!("<application-{}>", index + 1));
             self.ids.push(id.clone());
             self.urls.push(text(&filed, "url"));
             let _ = writeln!(
@@ -231,7 +236,14 @@ impl Run<'_> {
         for (index, step) in scenario.steps.iter().enumerate() {
             let number = index + 1;
             let via = if step.action.is_client() {
-                format!(" (via {})", if step.via == Via::Binary { "binary" } else { "library" })
+                format!(
+                    " (via {})",
+                    if step.via == Via::Binary {
+                        "binary"
+                    } else {
+                        "library"
+                    }
+                )
             } else {
                 String::new()
             };
@@ -262,7 +274,12 @@ impl Run<'_> {
             let application = self.site.admin.application(&id).await?;
             let certificates: Vec<String> = application["certificates"]
                 .as_array()
-                .map(|c| c.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|c| {
+                    c.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default();
             let _ = writeln!(
                 self.out,
@@ -298,7 +315,8 @@ impl Run<'_> {
             let raw = self.site.admin.mail(&id).await?;
             let dir = self.maildir(index + 1);
             for sub in ["tmp", "new", "cur"] {
-                std::fs::create_dir_all(dir.join(sub)).map_err(|e| RunError::SetUp(e.to_string()))?;
+                std::fs::create_dir_all(dir.join(sub))
+                    .map_err(|e| RunError::SetUp(e.to_string()))?;
             }
             std::fs::write(dir.join("new").join(format!("{id}.eml")), &raw)
                 .map_err(|e| RunError::SetUp(e.to_string()))?;
@@ -311,7 +329,11 @@ impl Run<'_> {
             );
             match MessageParser::default().parse(&raw) {
                 Some(message) => {
-                    let _ = writeln!(self.out, "  Subject (decoded): {}", message.subject().unwrap_or_default());
+                    let _ = writeln!(
+                        self.out,
+                        "  Subject (decoded): {}",
+                        message.subject().unwrap_or_default()
+                    );
                     let body = message.body_text(0).unwrap_or_default();
                     let mut after_label = false;
                     for line in body.lines() {
@@ -329,7 +351,9 @@ impl Run<'_> {
                         let _ = writeln!(self.out, "  | {line}");
                     }
                 }
-                None => self.failures.push(format!("mail {id} is not a parsable RFC 5322 message")),
+                None => self
+                    .failures
+                    .push(format!("mail {id} is not a parsable RFC 5322 message")),
             }
         }
         Ok(())
@@ -341,7 +365,9 @@ impl Run<'_> {
         let admin = &self.site.admin;
         let site_action = |answer: Value| {
             let said = match (answer.get("state"), answer.get("now"), answer.get("effect")) {
-                (Some(state), _, _) => format!("site: application {}", state.as_str().unwrap_or_default()),
+                (Some(state), _, _) => {
+                    format!("site: application {}", state.as_str().unwrap_or_default())
+                }
                 (None, Some(_), _) => format!(
                     "site: clock {}, {} mails sent by what fell due",
                     clock_reading(&answer),
@@ -350,8 +376,14 @@ impl Run<'_> {
                 (None, None, Some(effect)) => format!(
                     "site: fault {} armed on {} ({}) for {} request(s)",
                     text(&answer, "id"),
-                    answer.get("endpoint").and_then(Value::as_str).unwrap_or("every endpoint"),
-                    effect.get("kind").and_then(Value::as_str).unwrap_or_default(),
+                    answer
+                        .get("endpoint")
+                        .and_then(Value::as_str)
+                        .unwrap_or("every endpoint"),
+                    effect
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
                     answer["times"]
                 ),
                 _ => format!("site: {answer}"),
@@ -363,25 +395,44 @@ impl Run<'_> {
         };
         let shown = match step.action {
             Action::Approve => site_action(admin.approve(&id).await?),
-            Action::Withdraw => site_action(admin.post(&format!("/applications/{id}/withdraw"), json!({})).await?),
+            Action::Withdraw => site_action(
+                admin
+                    .post(&format!("/applications/{id}/withdraw"), json!({}))
+                    .await?,
+            ),
             Action::SetClock => {
                 let at = step.clock.clone().unwrap_or_default();
                 // Frozen: a scenario's time moves only when a step moves it.
-                site_action(admin.put("/clock", json!({ "now": at, "frozen": true })).await?)
+                site_action(
+                    admin
+                        .put("/clock", json!({ "now": at, "frozen": true }))
+                        .await?,
+                )
             }
             Action::AdvanceClock => {
                 let by = step
                     .clock
                     .as_deref()
                     .and_then(parse_duration)
-                    .ok_or_else(|| RunError::SetUp(format!("advance-clock needs clock = \"<n>s|m|h|d\", not {:?}", step.clock)))?;
-                site_action(admin.post("/clock/advance", json!({ "seconds": by.as_secs() })).await?)
+                    .ok_or_else(|| {
+                        RunError::SetUp(format!(
+                            "advance-clock needs clock = \"<n>s|m|h|d\", not {:?}",
+                            step.clock
+                        ))
+                    })?;
+                site_action(
+                    admin
+                        .post("/clock/advance", json!({ "seconds": by.as_secs() }))
+                        .await?,
+                )
             }
             Action::RealClock => {
                 let now = time::OffsetDateTime::now_utc()
                     .format(&time::format_description::well_known::Rfc3339)
                     .map_err(|e| RunError::SetUp(e.to_string()))?;
-                let answer = admin.put("/clock", json!({ "now": now, "frozen": false })).await?;
+                let answer = admin
+                    .put("/clock", json!({ "now": now, "frozen": false }))
+                    .await?;
                 Shown {
                     output: vec![format!("site: clock {}", clock_reading(&answer))],
                     ..Shown::default()
@@ -436,14 +487,20 @@ impl Run<'_> {
                     .await
                     .map(|_| ())
             }
-            Action::List => self.store.list().map(|listed| {
-                for entry in listed {
-                    lines(&shared).push(entry.to_string());
-                }
-            }).map_err(client::Error::from),
+            Action::List => self
+                .store
+                .list()
+                .map(|listed| {
+                    for entry in listed {
+                        lines(&shared).push(entry.to_string());
+                    }
+                })
+                .map_err(client::Error::from),
             _ => {
                 let url = format!("{}/confirm", self.site.url);
-                client::confirm(&url, &trust, &self.store, &mut observe).await.map(|_| ())
+                client::confirm(&url, &trust, &self.store, &mut observe)
+                    .await
+                    .map(|_| ())
             }
         };
         let output = lines(&shared).clone();
@@ -459,7 +516,10 @@ impl Run<'_> {
     fn invitation(&self, step: &Step) -> Result<client::Invitation, client::Error> {
         let index = step.application - 1;
         let (url, password) = match &step.password {
-            Some(password) => (self.urls.get(index).cloned().unwrap_or_default(), password.clone()),
+            Some(password) => (
+                self.urls.get(index).cloned().unwrap_or_default(),
+                password.clone(),
+            ),
             None => {
                 let found = client::mailbox::read_invitation(&self.maildir(step.application))?;
                 (found.url, found.password)
@@ -475,7 +535,8 @@ impl Run<'_> {
     async fn binary(&mut self, step: &Step) -> Result<Shown, RunError> {
         let binary = cert_client_binary()?;
         let site_ca = self.temp.path().join("site-ca.pem");
-        std::fs::write(&site_ca, &self.site.site_trust_pem).map_err(|e| RunError::SetUp(e.to_string()))?;
+        std::fs::write(&site_ca, &self.site.site_trust_pem)
+            .map_err(|e| RunError::SetUp(e.to_string()))?;
         let mut command = std::process::Command::new(&binary);
         command.arg("--store").arg(self.store.path());
         match step.action {
@@ -483,8 +544,16 @@ impl Run<'_> {
                 command.arg("enroll").arg("--site-ca").arg(&site_ca);
                 match &step.password {
                     Some(password) => {
-                        let url = self.urls.get(step.application - 1).cloned().unwrap_or_default();
-                        command.arg("--url").arg(url).arg("--password").arg(password);
+                        let url = self
+                            .urls
+                            .get(step.application - 1)
+                            .cloned()
+                            .unwrap_or_default();
+                        command
+                            .arg("--url")
+                            .arg(url)
+                            .arg("--password")
+                            .arg(password);
                     }
                     None => {
                         command.arg("--maildir").arg(self.maildir(step.application));
@@ -513,7 +582,9 @@ impl Run<'_> {
         }
         // One pipe for stdout and stderr: the transcript shows them interleaved, as a terminal would.
         let (mut reader, writer) = std::io::pipe().map_err(|e| RunError::SetUp(e.to_string()))?;
-        let stderr = writer.try_clone().map_err(|e| RunError::SetUp(e.to_string()))?;
+        let stderr = writer
+            .try_clone()
+            .map_err(|e| RunError::SetUp(e.to_string()))?;
         command
             .env("NO_COLOR", "1")
             .stdin(Stdio::piped())
@@ -570,34 +641,53 @@ impl Run<'_> {
                 "step {number}: expected success, got error[{id}] {}",
                 shown.message.clone().unwrap_or_default()
             )),
-            (Some(wanted), None) => failures.push(format!("step {number}: expected error[{wanted}], got success")),
+            (Some(wanted), None) => failures.push(format!(
+                "step {number}: expected error[{wanted}], got success"
+            )),
             (Some(wanted), Some(id)) if wanted != id => {
-                failures.push(format!("step {number}: expected error[{wanted}], got error[{id}]"));
+                failures.push(format!(
+                    "step {number}: expected error[{wanted}], got error[{id}]"
+                ));
             }
             _ => {}
         }
         if let Some(wanted) = &expect.message
             && shown.message.as_ref() != Some(wanted)
         {
-            failures.push(format!("step {number}: message {:?} is not exactly {wanted:?}", shown.message));
+            failures.push(format!(
+                "step {number}: message {:?} is not exactly {wanted:?}",
+                shown.message
+            ));
         }
         if let Some(wanted) = expect.exit
             && shown.exit != Some(wanted)
         {
-            failures.push(format!("step {number}: exit code {:?}, expected {wanted}", shown.exit));
+            failures.push(format!(
+                "step {number}: exit code {:?}, expected {wanted}",
+                shown.exit
+            ));
         }
         for wanted in &expect.output {
-            if !shown.output.iter().any(|line| line.contains(wanted.as_str())) {
+            if !shown
+                .output
+                .iter()
+                .any(|line| line.contains(wanted.as_str()))
+            {
                 failures.push(format!("step {number}: no output contains {wanted:?}"));
             }
         }
-        let id = self.ids.get(step.application - 1).cloned().unwrap_or_default();
+        let id = self
+            .ids
+            .get(step.application - 1)
+            .cloned()
+            .unwrap_or_default();
         if let Some(wanted) = &expect.state {
             let application = self.site.admin.application(&id).await?;
             let state = text(&application, "state");
             if &state != wanted {
-                self.failures
-                    .push(format!("step {number}: application state is {state:?}, expected {wanted:?}"));
+                self.failures.push(format!(
+                    "step {number}: application state is {state:?}, expected {wanted:?}"
+                ));
             }
         }
         if expect.mails.is_some() || expect.mail_subjects.is_some() {
@@ -613,23 +703,39 @@ impl Run<'_> {
             if let Some(wanted) = expect.mails
                 && subjects.len() != wanted
             {
-                self.failures
-                    .push(format!("step {number}: {} mails sent, expected {wanted}", subjects.len()));
+                self.failures.push(format!(
+                    "step {number}: {} mails sent, expected {wanted}",
+                    subjects.len()
+                ));
             }
             if let Some(wanted) = &expect.mail_subjects
                 && &subjects != wanted
             {
-                self.failures
-                    .push(format!("step {number}: mail subjects {subjects:?}, expected {wanted:?}"));
+                self.failures.push(format!(
+                    "step {number}: mail subjects {subjects:?}, expected {wanted:?}"
+                ));
             }
         }
         if let Some(wanted) = &expect.store {
-            let listed = self.store.list().map_err(|e| RunError::SetUp(e.to_string()))?;
-            let pending = self.store.pending().map_err(|e| RunError::SetUp(e.to_string()))?;
-            let roots = self.store.roots().map_err(|e| RunError::SetUp(e.to_string()))?;
+            let listed = self
+                .store
+                .list()
+                .map_err(|e| RunError::SetUp(e.to_string()))?;
+            let pending = self
+                .store
+                .pending()
+                .map_err(|e| RunError::SetUp(e.to_string()))?;
+            let roots = self
+                .store
+                .roots()
+                .map_err(|e| RunError::SetUp(e.to_string()))?;
             let found = [
                 ("certificates", wanted.certificates, listed.len()),
-                ("keys", wanted.keys, listed.iter().filter(|l| l.key_present).count()),
+                (
+                    "keys",
+                    wanted.keys,
+                    listed.iter().filter(|l| l.key_present).count(),
+                ),
                 ("pending", wanted.pending, pending.len()),
                 ("roots", wanted.roots, roots.len()),
             ];
@@ -637,8 +743,9 @@ impl Run<'_> {
                 if let Some(wanted) = wanted
                     && wanted != count
                 {
-                    self.failures
-                        .push(format!("step {number}: the store holds {count} {what}, expected {wanted}"));
+                    self.failures.push(format!(
+                        "step {number}: the store holds {count} {what}, expected {wanted}"
+                    ));
                 }
             }
         }
@@ -746,5 +853,9 @@ fn clock_reading(answer: &Value) -> String {
 }
 
 fn text(value: &Value, key: &str) -> String {
-    value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -270,11 +270,17 @@ impl Scenario {
         if let Some(expect) = &scenario.expect
             && !expect.starts_with("fail: ")
         {
-            return Err(invalid(format!("expect must be \"fail: <reason>\", not {expect:?}")));
+            return Err(invalid(format!(
+                "expect must be \"fail: <reason>\", not {expect:?}"
+            )));
         }
         for (i, step) in scenario.steps.iter().enumerate() {
             if step.application == 0 || step.application > scenario.applications.len().max(1) {
-                return Err(invalid(format!("step {}: no application {}", i + 1, step.application)));
+                return Err(invalid(format!(
+                    "step {}: no application {}",
+                    i + 1,
+                    step.application
+                )));
             }
         }
         Ok(scenario)
@@ -282,7 +288,9 @@ impl Scenario {
 
     /// The known-failure reason, if the scenario is marked as one.
     pub fn known_failure(&self) -> Option<&str> {
-        self.expect.as_deref().and_then(|e| e.strip_prefix("fail: "))
+        self.expect
+            .as_deref()
+            .and_then(|e| e.strip_prefix("fail: "))
     }
 
     /// Every scenario under `dir`, sorted by path.
@@ -345,8 +353,14 @@ mod tests {
 
     #[test]
     fn durations_read_as_written() {
-        assert_eq!(parse_duration("90m"), Some(std::time::Duration::from_secs(5400)));
-        assert_eq!(parse_duration("3d"), Some(std::time::Duration::from_secs(259_200)));
+        assert_eq!(
+            parse_duration("90m"),
+            Some(std::time::Duration::from_secs(5400))
+        );
+        assert_eq!(
+            parse_duration("3d"),
+            Some(std::time::Duration::from_secs(259_200))
+        );
         assert_eq!(parse_duration("3w"), None);
     }
 }

@@ -52,7 +52,11 @@ impl SiteUnderTest {
         match target {
             Target::InProcess => {
                 let site = MockCa::builder().seed(1).start().await?;
-                let admin = Admin::new(site.url(), site.admin_token(), site.site_trust_pem().as_bytes())?;
+                let admin = Admin::new(
+                    site.url(),
+                    site.admin_token(),
+                    site.site_trust_pem().as_bytes(),
+                )?;
                 Ok(Self {
                     url: site.url().to_owned(),
                     site_trust_pem: site.site_trust_pem().as_bytes().to_vec(),

@@ -67,7 +67,8 @@ pub async fn run(
     }
     let mut reports = Vec::new();
     while let Some(joined) = set.join_next().await {
-        let (index, report) = joined.map_err(|e| RunError::SetUp(format!("a scenario task failed: {e}")))?;
+        let (index, report) =
+            joined.map_err(|e| RunError::SetUp(format!("a scenario task failed: {e}")))?;
         reports.push((index, report?));
     }
     reports.sort_by_key(|(index, _)| *index);
@@ -77,14 +78,16 @@ pub async fn run(
             match snapshot::stored(dir, &report.name) {
                 Some(stored) => {
                     if let Some(difference) = snapshot::difference(&stored, &report.transcript) {
-                        report
-                            .failures
-                            .push(format!("transcript differs from snapshots/{}.snap: {difference}", report.name));
+                        report.failures.push(format!(
+                            "transcript differs from snapshots/{}.snap: {difference}",
+                            report.name
+                        ));
                     }
                 }
-                None => report
-                    .failures
-                    .push(format!("no snapshot snapshots/{}.snap (run `cargo test -p harness` and review it)", report.name)),
+                None => report.failures.push(format!(
+                    "no snapshot snapshots/{}.snap (run `cargo test -p harness` and review it)",
+                    report.name
+                )),
             }
         }
     }

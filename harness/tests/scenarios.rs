@@ -12,7 +12,11 @@ async fn every_scenario_ends_as_expected_and_matches_its_snapshot() {
     let mut names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), scenarios.len(), "scenario names (snapshot names) must be unique");
+    assert_eq!(
+        names.len(),
+        scenarios.len(),
+        "scenario names (snapshot names) must be unique"
+    );
 
     let reports = suite::run(scenarios, &Target::InProcess, 4, None)
         .await
@@ -39,7 +43,10 @@ async fn every_scenario_ends_as_expected_and_matches_its_snapshot() {
             });
         }));
         if checked.is_err() {
-            problems.push(format!("{}: transcript differs from its snapshot", report.name));
+            problems.push(format!(
+                "{}: transcript differs from its snapshot",
+                report.name
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));

@@ -54,9 +54,11 @@ pub fn write(dir: &Path, reports: &[Report]) -> std::io::Result<()> {
             detail.push_str("</ul>\n");
         }
         let _ = writeln!(detail, "<pre>{}</pre>", escape(&report.transcript));
-        std::fs::write(dir.join(format!("{}.html", report.name)), page(&report.name, &detail))?;
+        std::fs::write(
+            dir.join(format!("{}.html", report.name)),
+            page(&report.name, &detail),
+        )?;
     }
     body.push_str("</table>\n");
     std::fs::write(dir.join("index.html"), page("Conformance scenarios", &body))
 }
-
