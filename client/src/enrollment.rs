@@ -11,8 +11,8 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair, Publ
 use crate::{
     error::Error,
     prompt::{Prompter, Question},
-    site::{ConfirmPage, KeyRequirement, LoggedIn, SiteClient, StepThree},
-    store::{RequestRecord, Store},
+    site::{ConfirmPage, KeyRequirement, LoggedIn, RootReference, SiteClient, StepThree},
+    store::{PendingRequest, RequestRecord, SiteRecord, Store},
     thumbprint::{pairs, sha1, sha256},
 };
 
@@ -28,9 +28,26 @@ pub struct Invitation {
 }
 
 /// A step of the enrollment, as it happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Event {
+    /// A pending request of this application, left by an earlier attempt, was found in the store.
+    PendingFound {
+        /// Its id.
+        id: String,
+        /// When its key was made.
+        created: String,
+        /// Whether the site's certificate for it arrived before the attempt stopped.
+        answered: bool,
+    },
+    /// The certificate of an earlier attempt, kept in the store, was installed [CANCEL-RESUME].
+    Recovered {
+        /// The pending request it answered.
+        id: String,
+        /// Its serial.
+        serial: String,
+    },
     /// The login page was found: which site it is.
     Opened {
         /// 証明書発行サイト【ステップ 1】 or 証明書更新サイト【ステップ 1】
@@ -92,9 +109,34 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The event as a `--json` line: its fields, and the text a person would see.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("text".into(), self.to_string().into());
+        }
+        value
+    }
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::PendingFound { id, created, answered } => {
+                write!(
+                    f,
+                    "[0/4] 前回の申請の鍵が残っています (a key from an earlier attempt is kept): pending/{id}, {created}"
+                )?;
+                if *answered {
+                    f.write_str("\n      証明書も届いています: インストールします (its certificate arrived before the attempt stopped: installing it)")?;
+                }
+                Ok(())
+            }
+            Self::Recovered { id, serial } => write!(
+                f,
+                "[3/4] 前回届いた証明書をインストールします (installing the certificate kept for pending/{id}, serial {serial}; the site already issued it, so there is no login)"
+            ),
             Self::Opened { title } => write!(f, "[1/4] {title} を開きました (login page found)"),
             Self::Requirements { csp, algorithm, length } => write!(
                 f,
@@ -149,14 +191,96 @@ pub struct Outcome {
     pub confirmation: ConfirmPage,
 }
 
-/// Runs the whole enrollment.
+impl Outcome {
+    /// The final result object of `--json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "result": "ok",
+            "subject": self.subject,
+            "serial": self.serial,
+            "confirmation": self.confirmation,
+        })
+    }
+}
+
+/// How the client is set up for an enrollment.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Whether the enrollment component is enabled: off, the client declares none
+    /// (no `X-Enrollment-Component`) and makes no key (COMPONENT-UNAVAILABLE).
+    pub component: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { component: true }
+    }
+}
+
+/// Runs the whole enrollment with the component enabled.
 pub async fn enroll(
     invitation: &Invitation,
     store: &Store,
     prompter: &mut dyn Prompter,
     observe: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<Outcome, Error> {
+    enroll_with(invitation, &Options::default(), store, prompter, observe).await
+}
+
+/// Runs the whole enrollment. A pending request of the same application left by an earlier
+/// attempt is taken up first: its certificate installed if it arrived (CANCEL-RESUME); one whose
+/// certificate never came is reported and kept, and a resumed step 3 makes a new key.
+pub async fn enroll_with(
+    invitation: &Invitation,
+    options: &Options,
+    store: &Store,
+    prompter: &mut dyn Prompter,
+    observe: &mut (dyn FnMut(&Event) + Send),
+) -> Result<Outcome, Error> {
     let mut site = SiteClient::new(&invitation.url, &invitation.site_trust_pem, None)?;
+    if !options.component {
+        site = site.without_component();
+    }
+
+    // What an earlier attempt left: a damaged entry is not ours to judge here (`doctor` reports it).
+    let earlier: Vec<PendingRequest> = store
+        .survey()?
+        .pending
+        .into_iter()
+        .filter(|p| p.record.application_url == invitation.url)
+        .collect();
+    for pending in &earlier {
+        observe(&Event::PendingFound {
+            id: pending.id.clone(),
+            created: pending.record.created.clone(),
+            answered: pending.answer.is_some(),
+        });
+    }
+    if let Some((pending, answer)) = earlier
+        .iter()
+        .find_map(|p| p.answer.as_ref().map(|a| (p, a)))
+    {
+        // The certificate arrived before a crash: the site has issued it (STEP3-ONE-WAY), so there
+        // is nothing to log in to; install it and confirm it.
+        let installed = store.reinstall(answer)?;
+        observe(&Event::Recovered {
+            id: pending.id.clone(),
+            serial: installed.serial.clone(),
+        });
+        observe(&Event::Installed {
+            subject: installed.subject.clone(),
+        });
+        let confirm_url = site.url("/confirm")?.to_string();
+        let confirmation =
+            confirm(&confirm_url, &invitation.site_trust_pem, store, observe).await?;
+        remember(store, &confirm_url, invitation)?;
+        return Ok(Outcome {
+            serial: installed.serial,
+            subject: installed.subject,
+            confirmation,
+        });
+    }
+
     let step_one = site.step_one(&invitation.url).await?;
     observe(&Event::Opened {
         title: step_one.title.clone(),
@@ -170,6 +294,7 @@ pub async fn enroll(
                 length: two.key.length,
             });
             // Refuse a key we cannot make before anything is pressed (STEP2-CSP-KEYLEN).
+            check_csp(&two)?;
             rsa_size(&two.key, &two.csp)?;
             let question = Question::Issue {
                 csp: two.csp.clone(),
@@ -190,6 +315,11 @@ pub async fn enroll(
 
     install_root(&site, &three, store, prompter, observe).await?;
 
+    // The component is what makes the key: disabled, this client cannot go on (the site may
+    // already have refused a step without it).
+    if !options.component {
+        return Err(Error::ComponentUnavailable);
+    }
     if !prompter.confirm(&Question::WebAccess {
         site: site.url("/")?.to_string(),
     }) {
@@ -218,25 +348,20 @@ pub async fn enroll(
     });
 
     let issued = site.submit_csr(&three.csr, &pending).await?;
+    store.record_answer(&pending, &issued.certificate)?;
     observe(&Event::Issued {
         serial: issued.serial.clone(),
     });
-    let installed = store
-        .install(&issued.certificate)?
-        .ok_or(Error::ReinstallNotFound)?;
+    let installed = store.reinstall(&issued.certificate)?;
     observe(&Event::Installed {
         subject: installed.subject.clone(),
     });
     let four = site.complete(&issued.complete).await?;
     observe(&Event::Completed);
 
-    let confirmation = confirm(
-        site.url(&four.confirm)?.as_ref(),
-        &invitation.site_trust_pem,
-        store,
-        observe,
-    )
-    .await?;
+    let confirm_url = site.url(&four.confirm)?.to_string();
+    let confirmation = confirm(&confirm_url, &invitation.site_trust_pem, store, observe).await?;
+    remember(store, &confirm_url, invitation)?;
     Ok(Outcome {
         serial: installed.serial,
         subject: installed.subject,
@@ -244,7 +369,16 @@ pub async fn enroll(
     })
 }
 
-/// Opens the confirmation page with the store's current certificate [STEP4-CONFIRM].
+fn remember(store: &Store, confirm: &str, invitation: &Invitation) -> Result<(), Error> {
+    store.remember_site(&SiteRecord {
+        confirm: confirm.to_owned(),
+        site_ca: String::from_utf8_lossy(&invitation.site_trust_pem).into_owned(),
+    })?;
+    Ok(())
+}
+
+/// Opens the confirmation page with the store's current certificate [STEP4-CONFIRM], which lists
+/// every certificate the site issued to the holder [CONFIRM-SITE-LISTING].
 pub async fn confirm(
     url: &str,
     site_trust_pem: &[u8],
@@ -264,6 +398,25 @@ pub async fn confirm(
     Ok(page)
 }
 
+/// Installs the issuing root from the site's repository page, after checking the download
+/// against the thumbprints published there and asking (CHAIN-INCOMPLETE's remedy).
+pub async fn install_published_root(
+    url: &str,
+    site_trust_pem: &[u8],
+    store: &Store,
+    prompter: &mut dyn Prompter,
+    observe: &mut (dyn FnMut(&Event) + Send),
+) -> Result<(), Error> {
+    let site = SiteClient::new(url, site_trust_pem, None)?;
+    let repository = site.repository("/repository").await?;
+    let reference = RootReference {
+        certificate: "/repository/root.cer".into(),
+        sha1: repository.root.sha1.clone(),
+        sha256: repository.root.sha256.clone(),
+    };
+    check_and_install_root(&site, &reference, "/repository", store, prompter, observe).await
+}
+
 async fn install_root(
     site: &SiteClient,
     three: &StepThree,
@@ -271,13 +424,32 @@ async fn install_root(
     prompter: &mut dyn Prompter,
     observe: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<(), Error> {
-    let der = site.download(&three.root.certificate).await?;
-    let repository = site.repository(&three.repository).await?;
+    check_and_install_root(
+        site,
+        &three.root,
+        &three.repository,
+        store,
+        prompter,
+        observe,
+    )
+    .await
+}
+
+async fn check_and_install_root(
+    site: &SiteClient,
+    root: &RootReference,
+    repository_path: &str,
+    store: &Store,
+    prompter: &mut dyn Prompter,
+    observe: &mut (dyn FnMut(&Event) + Send),
+) -> Result<(), Error> {
+    let der = site.download(&root.certificate).await?;
+    let repository = site.repository(repository_path).await?;
     let (found_sha1, found_sha256) = (pairs(&sha1(&der)), pairs(&sha256(&der)));
     // The downloaded root must be the one the repository publishes, and the one step 3 named.
     let matches = found_sha256.eq_ignore_ascii_case(&repository.root.sha256)
         && found_sha1.eq_ignore_ascii_case(&repository.root.sha1)
-        && found_sha256.eq_ignore_ascii_case(&three.root.sha256);
+        && found_sha256.eq_ignore_ascii_case(&root.sha256);
     if !matches {
         return Err(Error::RootMismatch {
             published: repository.root.sha256,
@@ -306,6 +478,31 @@ async fn install_root(
     Ok(())
 }
 
+/// The Microsoft software CSPs whose RSA keys this client makes in their stead; any other (a smart
+/// card's, a hardware module's) holds its keys where this client cannot.
+const CSPS: [&str; 5] = [
+    "Microsoft Enhanced RSA and AES Cryptographic Provider",
+    "Microsoft Enhanced Cryptographic Provider v1.0",
+    "Microsoft Strong Cryptographic Provider",
+    "Microsoft Base Cryptographic Provider v1.0",
+    "Microsoft RSA SChannel Cryptographic Provider",
+];
+
+fn check_csp(two: &crate::site::StepTwo) -> Result<(), Error> {
+    if CSPS
+        .iter()
+        .any(|csp| csp.eq_ignore_ascii_case(two.csp.trim()))
+    {
+        Ok(())
+    } else {
+        Err(Error::KeyUnsupported {
+            csp: two.csp.clone(),
+            algorithm: two.key.algorithm.clone(),
+            length: two.key.length,
+        })
+    }
+}
+
 fn rsa_size(key: &KeyRequirement, csp: &str) -> Result<rcgen::RsaKeySize, Error> {
     let unsupported = || Error::KeyUnsupported {
         csp: csp.to_owned(),
@@ -324,7 +521,7 @@ fn rsa_size(key: &KeyRequirement, csp: &str) -> Result<rcgen::RsaKeySize, Error>
 }
 
 /// A PKCS#10 request for `key` with the subject the site named, SHA-256 with RSA.
-fn make_csr(key: &KeyPair, subject: &[(String, String)]) -> Result<String, Error> {
+pub fn make_csr(key: &KeyPair, subject: &[(String, String)]) -> Result<String, Error> {
     let mut dn = DistinguishedName::new();
     for (attribute, value) in subject {
         let ty = match attribute.as_str() {

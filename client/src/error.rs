@@ -23,6 +23,16 @@ pub struct Problem {
     pub detail: Option<String>,
 }
 
+/// Why a certificate handed to the store matched no pending key (REINSTALL-NOT-FOUND).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unmatched {
+    /// It is already installed beside its key: the first install did succeed.
+    AlreadyInstalled,
+    /// No key for it was ever made in this store: it was issued on another PC (OTHER-PC).
+    MadeElsewhere,
+}
+
 /// An enrollment or store operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -35,15 +45,31 @@ pub enum Error {
         /// The site's error body.
         problem: Problem,
     },
-    /// CSR-GENERATION-FAILED: 発行 was answered いいえ, or the key and CSR could not be made.
+    /// CSR-GENERATION-FAILED: 発行 was answered いいえ, the key and CSR generation was interrupted,
+    /// or they could not be made.
     #[error("the key and certificate request were not made: {0}")]
     CsrGenerationFailed(String),
     /// ENROLL-CANCELLED: the Web access confirmation was refused.
-    #[error("the web access confirmation was refused")]
+    #[error("the web access confirmation was refused (0x800704C7, ERROR_CANCELLED)")]
     EnrollCancelled,
-    /// REINSTALL-NOT-FOUND: the returned certificate matches no pending key in the store.
-    #[error("the certificate matches no pending key in the store")]
-    ReinstallNotFound,
+    /// REINSTALL-NOT-FOUND: a certificate to install matches no pending key in the store.
+    #[error("{}", match .why {
+        Unmatched::AlreadyInstalled => format!("the certificate {serial} ({subject}) matches no pending key (0x80092004, CRYPT_E_NOT_FOUND): it is already installed beside its key"),
+        Unmatched::MadeElsewhere => format!("the certificate {serial} ({subject}) matches no pending key (0x80092004, CRYPT_E_NOT_FOUND): its key was not made in this store"),
+    })]
+    ReinstallNotFound {
+        /// The certificate's subject.
+        subject: String,
+        /// Its serial.
+        serial: String,
+        /// Whether it is already held, or was made elsewhere.
+        why: Unmatched,
+    },
+    /// COMPONENT-UNAVAILABLE: the enrollment component is disabled, so no key can be made here.
+    #[error(
+        "the enrollment component is disabled (--no-component), so this client cannot make the key"
+    )]
+    ComponentUnavailable,
     /// ROOT-MISMATCH: the root downloaded does not match the repository's thumbprints.
     #[error("the root certificate's thumbprint {found} does not match the published {published}")]
     RootMismatch {
@@ -62,6 +88,12 @@ pub enum Error {
         /// The length named.
         length: u64,
     },
+    /// INTERRUPTED: stopped (Ctrl-C) after the key was stored and its request may have left.
+    #[error("interrupted after the key was stored in pending/{pending}")]
+    Interrupted {
+        /// The pending request's id.
+        pending: String,
+    },
     /// NETWORK: the site could not be reached.
     #[error("cannot reach the site: {0}")]
     Network(String),
@@ -71,9 +103,15 @@ pub enum Error {
     /// STORE: the certificate store could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// MAILDIR: the mails with the URL and password could not be read.
+    /// STORE: the store holds damage (reported by `list` and `doctor`, never repaired by them).
+    #[error("the store has {0} problem(s); nothing was changed")]
+    StoreDamaged(usize),
+    /// MAILDIR: the mails with the URL and password (or another input file) could not be read.
     #[error("mail: {0}")]
     Mail(String),
+    /// USAGE: the command line asks for something the command cannot do.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Exit codes of `cert-client`, one per class of failure (README, "Exit codes").
@@ -82,11 +120,11 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// Internal error.
     pub const INTERNAL: u8 = 1;
-    /// Bad usage (clap's own).
+    /// Bad usage (clap's own, and USAGE).
     pub const USAGE: u8 = 2;
-    /// The site refused (AUTH-FAILED, NO-VALID-REQUEST, …).
+    /// The site refused (AUTH-FAILED, NO-VALID-REQUEST, COMPONENT-UNAVAILABLE, …).
     pub const SITE_REFUSED: u8 = 3;
-    /// The user said no (CSR-GENERATION-FAILED, ENROLL-CANCELLED).
+    /// The user said no (CSR-GENERATION-FAILED, ENROLL-CANCELLED, INTERRUPTED).
     pub const CANCELLED: u8 = 4;
     /// A trust check failed (ROOT-MISMATCH).
     pub const TRUST: u8 = 5;
@@ -98,6 +136,12 @@ pub mod exit {
     pub const INPUT: u8 = 8;
 }
 
+/// The guide's answer to 通知された URL にアクセスしましたが、ブラウザで何も表示できません [SITE-REACHABLE].
+pub const NETWORK_REMEDY: &str = "お使いの PC はインターネット接続できますか？ もしアクセスできない場合は、インターネット通信環境の問題ですので、貴社内のシステム管理者にご相談ください";
+
+/// The guide's answer to 誤って別の PC で電子証明書の発行の操作を行ってしまいました [OTHER-PC].
+pub const OTHER_PC_REMEDY: &str = "再度、“更新・再発行”で申請いただく必要があります";
+
 impl Error {
     /// The stable id.
     pub fn id(&self) -> &str {
@@ -105,13 +149,16 @@ impl Error {
             Self::Site { problem, .. } => &problem.id,
             Self::CsrGenerationFailed(_) => "CSR-GENERATION-FAILED",
             Self::EnrollCancelled => "ENROLL-CANCELLED",
-            Self::ReinstallNotFound => "REINSTALL-NOT-FOUND",
+            Self::ReinstallNotFound { .. } => "REINSTALL-NOT-FOUND",
+            Self::ComponentUnavailable => "COMPONENT-UNAVAILABLE",
             Self::RootMismatch { .. } => "ROOT-MISMATCH",
             Self::KeyUnsupported { .. } => "KEY-UNSUPPORTED",
+            Self::Interrupted { .. } => "INTERRUPTED",
             Self::Network(_) => "NETWORK",
             Self::Protocol(_) => "PROTOCOL",
-            Self::Store(_) => "STORE",
+            Self::Store(_) | Self::StoreDamaged(_) => "STORE",
             Self::Mail(_) => "MAILDIR",
+            Self::Usage(_) => "USAGE",
         }
     }
 
@@ -121,8 +168,13 @@ impl Error {
             Self::Site { problem, .. } => problem.message.clone(),
             Self::CsrGenerationFailed(_) => "CSR の生成に失敗しました".into(),
             Self::EnrollCancelled => "[-2147023673]・・・CX509Enrollment".into(),
-            Self::ReinstallNotFound => "unknown_error:-2146885628 証明書の状態を確認する必要があります。 確認サイトへアクセスしてください。".into(),
+            Self::ReinstallNotFound { .. } => "unknown_error:-2146885628 証明書の状態を確認する必要があります。 確認サイトへアクセスしてください。".into(),
+            Self::ComponentUnavailable => "ActiveX コンポーネントは・・・できません".into(),
             Self::RootMismatch { .. } => "ルート CA 証明書の拇印が公開されている値と一致しません".into(),
+            Self::KeyUnsupported { .. } => "指定された CSP / Key 長の鍵はこのクライアントでは生成できません".into(),
+            Self::Interrupted { .. } => "中断しました: 鍵は保存されています".into(),
+            Self::Network(_) => "サイトに接続できません (ページを表示できません)".into(),
+            Self::StoreDamaged(_) => "証明書ストアに問題があります".into(),
             other => other.to_string(),
         }
     }
@@ -135,13 +187,31 @@ impl Error {
                 "再度、URL にアクセスして、証明書発行サイトにログインを行い、インストールを完了してください".into(),
             ),
             Self::EnrollCancelled => Some(
-                "Web アクセスの確認で「はい」を選んでください (0x800704C7 ERROR_CANCELLED). Answer yes to the web access confirmation.".into(),
+                "Web アクセスの確認で「はい」を選んでください。再度、証明書発行サイトにログインを行い、インストールを再開することができます (answer yes to the web access confirmation; enroll again to resume)".into(),
             ),
-            Self::ReinstallNotFound => Some(
-                "「OK」ボタンで先に進み、証明書の存在が確認できればそのままご利用いただけます。 Check with `cert-client list` and `cert-client confirm`.".into(),
+            Self::ReinstallNotFound { why: Unmatched::AlreadyInstalled, .. } => Some(
+                "「OK」ボタンで先に進み、証明書の存在が確認できればそのままご利用いただけます (the certificate is in the store: check it with `cert-client list` and `cert-client confirm`)".into(),
+            ),
+            Self::ReinstallNotFound { why: Unmatched::MadeElsewhere, .. } => Some(format!(
+                "「OK」ボタンで先に進み、証明書の存在が確認できればそのままご利用いただけます (check with `cert-client list` and `cert-client confirm`). 別の PC で発行した証明書であれば、{OTHER_PC_REMEDY} (a certificate made on another PC needs a renewal application: its key never leaves the PC it was made on)"
+            )),
+            Self::ComponentUnavailable => Some(
+                "「1.3. ブラウザの設定」を参照してください (enable the enrollment component: drop --no-component / CERT_CLIENT_NO_COMPONENT)".into(),
             ),
             Self::RootMismatch { .. } => Some(
                 "Do not install this root. The site or the connection is not the one published; contact the issuer.".into(),
+            ),
+            Self::KeyUnsupported { .. } => Some(
+                "nothing was sent to the site; contact the issuer about the CSP and key length".into(),
+            ),
+            Self::Interrupted { pending } => Some(format!(
+                "再度、証明書発行サイトにログインを行い、インストールを再開することができます (run `cert-client enroll` again: the key in pending/{pending} is kept and its certificate is installed if it arrived)"
+            )),
+            Self::Network(_) => Some(format!(
+                "{NETWORK_REMEDY} (check the connection with `cert-client check-site URL`)"
+            )),
+            Self::StoreDamaged(_) => Some(
+                "see the problems above; the store was left as it is so that no key is lost (`cert-client doctor`)".into(),
             ),
             _ => None,
         }
@@ -152,21 +222,118 @@ impl Error {
         self.to_string()
     }
 
+    /// The class of failure, as `--json` names it: one per exit code.
+    pub fn class(&self) -> &'static str {
+        match self.exit_code() {
+            exit::SITE_REFUSED => "site",
+            exit::CANCELLED => "cancelled",
+            exit::TRUST => "trust",
+            exit::NETWORK if matches!(self, Self::Network(_)) => "network",
+            exit::NETWORK => "protocol",
+            exit::STORE => "store",
+            exit::INPUT => "input",
+            exit::USAGE => "usage",
+            _ => "internal",
+        }
+    }
+
     /// The exit code of `cert-client` for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Site { .. } => exit::SITE_REFUSED,
-            Self::CsrGenerationFailed(_) | Self::EnrollCancelled => exit::CANCELLED,
+            Self::Site { .. } | Self::ComponentUnavailable => exit::SITE_REFUSED,
+            Self::CsrGenerationFailed(_) | Self::EnrollCancelled | Self::Interrupted { .. } => {
+                exit::CANCELLED
+            }
             Self::RootMismatch { .. } => exit::TRUST,
             Self::Network(_) | Self::Protocol(_) => exit::NETWORK,
-            Self::ReinstallNotFound | Self::Store(_) => exit::STORE,
+            Self::ReinstallNotFound { .. } | Self::Store(_) | Self::StoreDamaged(_) => exit::STORE,
             Self::KeyUnsupported { .. } | Self::Mail(_) => exit::INPUT,
+            Self::Usage(_) => exit::USAGE,
         }
+    }
+
+    /// The error as `--json` prints it: the final result object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "result": "error",
+            "id": self.id(),
+            "class": self.class(),
+            "message": self.message(),
+            "remedy": self.remedy(),
+            "english": self.english(),
+            "exit_code": self.exit_code(),
+        })
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}] {}", self.id, self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_client_side_id_has_the_guides_message_and_its_exit_code() {
+        let cases = [
+            (
+                Error::CsrGenerationFailed("いいえ".into()),
+                "CSR-GENERATION-FAILED",
+                "CSR の生成に失敗しました",
+                exit::CANCELLED,
+            ),
+            (
+                Error::EnrollCancelled,
+                "ENROLL-CANCELLED",
+                "[-2147023673]・・・CX509Enrollment",
+                exit::CANCELLED,
+            ),
+            (
+                Error::ReinstallNotFound {
+                    subject: "CN=x".into(),
+                    serial: "01".into(),
+                    why: Unmatched::MadeElsewhere,
+                },
+                "REINSTALL-NOT-FOUND",
+                "unknown_error:-2146885628 証明書の状態を確認する必要があります。 確認サイトへアクセスしてください。",
+                exit::STORE,
+            ),
+            (
+                Error::ComponentUnavailable,
+                "COMPONENT-UNAVAILABLE",
+                "ActiveX コンポーネントは・・・できません",
+                exit::SITE_REFUSED,
+            ),
+        ];
+        for (error, id, message, code) in cases {
+            assert_eq!(error.id(), id);
+            assert_eq!(error.message(), message);
+            assert_eq!(error.exit_code(), code);
+            assert_eq!(error.to_json()["id"], id);
+        }
+    }
+
+    #[test]
+    fn enroll_cancelled_is_the_hresult_of_error_cancelled() {
+        // HRESULT_FROM_WIN32(ERROR_CANCELLED = 1223) = 0x800704C7, printed signed as the guide does.
+        assert_eq!(0x8007_04C7_u32 as i32, -2_147_023_673);
+        assert!(Error::EnrollCancelled.message().contains("[-2147023673]"));
+        // CRYPT_E_NOT_FOUND = 0x80092004.
+        assert_eq!(0x8009_2004_u32 as i32, -2_146_885_628);
+    }
+
+    #[test]
+    fn a_certificate_made_elsewhere_points_to_a_renewal_application() {
+        let error = Error::ReinstallNotFound {
+            subject: "CN=x".into(),
+            serial: "01".into(),
+            why: Unmatched::MadeElsewhere,
+        };
+        let remedy = error.remedy().unwrap();
+        assert!(remedy.contains(OTHER_PC_REMEDY), "{remedy}");
+        assert!(remedy.contains("cert-client list") && remedy.contains("cert-client confirm"));
     }
 }

@@ -6,16 +6,19 @@
 //!   disk before its request leaves the machine;
 //! - [`prompt`]: the guide's confirmation dialogs as questions (terminal, `--yes`, scripted);
 //! - [`mailbox`]: the URL and password from the two mails in a Maildir;
+//! - [`export`]: the PKCS#12 export, the one way a key leaves the store;
 //! - [`error`]: every failure with its stable id and exit code.
 
+pub mod console;
 pub mod enrollment;
 pub mod error;
+pub mod export;
 pub mod mailbox;
 pub mod prompt;
 pub mod site;
 pub mod store;
 pub mod thumbprint;
 
-pub use enrollment::{Event, Invitation, Outcome, confirm, enroll};
+pub use enrollment::{Event, Invitation, Options, Outcome, confirm, enroll, enroll_with};
 pub use error::{Error, Problem};
 pub use store::Store;

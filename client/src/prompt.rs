@@ -63,6 +63,12 @@ pub trait Prompter: Send {
     fn confirm(&mut self, question: &Question) -> bool;
 }
 
+impl Prompter for Box<dyn Prompter> {
+    fn confirm(&mut self, question: &Question) -> bool {
+        self.as_mut().confirm(question)
+    }
+}
+
 /// Answers yes to everything (`--yes`).
 #[derive(Debug, Default)]
 pub struct AssumeYes;
@@ -102,6 +108,58 @@ impl Prompter for Scripted {
             .is_some_and(|(_, yes)| yes);
         self.asked.push((question.name().to_owned(), answer));
         answer
+    }
+}
+
+/// Parses a scripted answer `NAME=yes|no` (also `y`, `n`, `はい`, `いいえ`), NAME one of the
+/// questions' names (`issue`, `install-root`, `web-access`).
+pub fn parse_answer(text: &str) -> Result<(String, bool), String> {
+    let (name, answer) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text}: expected NAME=yes or NAME=no"))?;
+    if !["issue", "install-root", "web-access"].contains(&name) {
+        return Err(format!(
+            "{name}: the questions are issue, install-root and web-access"
+        ));
+    }
+    let yes = match answer.to_lowercase().as_str() {
+        "y" | "yes" | "はい" => true,
+        "n" | "no" | "いいえ" => false,
+        other => return Err(format!("{other}: answer yes or no")),
+    };
+    Ok((name.to_owned(), yes))
+}
+
+/// Answers the questions named on the command line (`--answer web-access=no`) from them, every
+/// time they are asked, and leaves the others to another prompter.
+#[derive(Debug)]
+pub struct Overriding<P> {
+    answers: Vec<(String, bool)>,
+    rest: P,
+}
+
+impl<P: Prompter> Overriding<P> {
+    /// `answers` by question name; the rest go to `rest`.
+    pub fn new(answers: Vec<(String, bool)>, rest: P) -> Self {
+        Self { answers, rest }
+    }
+
+    /// The answer given on the command line for `question`, if any.
+    pub fn given(&self, question: &Question) -> Option<bool> {
+        self.answers
+            .iter()
+            .rev()
+            .find(|(name, _)| name == question.name())
+            .map(|(_, yes)| *yes)
+    }
+}
+
+impl<P: Prompter> Prompter for Overriding<P> {
+    fn confirm(&mut self, question: &Question) -> bool {
+        match self.given(question) {
+            Some(answer) => answer,
+            None => self.rest.confirm(question),
+        }
     }
 }
 
@@ -146,5 +204,22 @@ mod tests {
         assert!(!prompter.confirm(&web));
         assert!(!prompter.confirm(&issue));
         assert_eq!(prompter.asked.len(), 3);
+    }
+
+    #[test]
+    fn answers_on_the_command_line_override_and_leave_the_rest_to_the_fallback() {
+        let answers = vec![parse_answer("web-access=no").unwrap()];
+        let mut prompter = Overriding::new(answers, AssumeYes);
+        assert!(!prompter.confirm(&Question::WebAccess { site: "s".into() }));
+        assert!(prompter.confirm(&Question::Issue {
+            csp: "x".into(),
+            length: 2048
+        }));
+        assert!(parse_answer("issue=maybe").is_err());
+        assert!(parse_answer("reboot=yes").is_err());
+        assert_eq!(
+            parse_answer("install-root=いいえ").unwrap(),
+            ("install-root".into(), false)
+        );
     }
 }

@@ -131,7 +131,7 @@ pub struct StepFour {
 }
 
 /// A certificate as the confirmation page describes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct Described {
     /// Subject.
     pub subject: String,
@@ -144,7 +144,7 @@ pub struct Described {
 }
 
 /// The confirmation page.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct ConfirmPage {
     /// 証明書確認ページ
     pub title: String,
@@ -157,7 +157,7 @@ pub struct ConfirmPage {
 }
 
 /// The top page.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct TopPage {
     /// The site's name.
     pub site: String,
@@ -171,6 +171,8 @@ pub struct SiteClient {
     http: Client,
     base: Url,
     session: Option<String>,
+    /// Whether requests declare the enrollment component (`--no-component` turns it off).
+    component: bool,
 }
 
 impl SiteClient {
@@ -202,7 +204,16 @@ impl SiteClient {
             http,
             base,
             session: None,
+            component: true,
         })
+    }
+
+    /// The same client without the enrollment component: no `X-Enrollment-Component` is sent, as a
+    /// plain browser would (COMPONENT-UNAVAILABLE).
+    #[must_use]
+    pub fn without_component(mut self) -> Self {
+        self.component = false;
+        self
     }
 
     /// The absolute URL of a path the site gave.
@@ -216,8 +227,10 @@ impl SiteClient {
         let mut request = self
             .http
             .request(method, self.url(path)?)
-            .header(header::ACCEPT, "application/json")
-            .header("X-Enrollment-Component", component());
+            .header(header::ACCEPT, "application/json");
+        if self.component {
+            request = request.header("X-Enrollment-Component", component());
+        }
         if let Some(session) = &self.session {
             request = request.header(header::COOKIE, format!("session={session}"));
         }
@@ -339,6 +352,44 @@ impl SiteClient {
     pub async fn confirm(&self, path: &str) -> Result<ConfirmPage, Error> {
         Self::json(self.request(reqwest::Method::GET, path)?).await
     }
+}
+
+/// What `check-site` found: the site answers [SITE-REACHABLE].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Reachable {
+    /// The base URL checked.
+    pub url: String,
+    /// The top page.
+    pub top: TopPage,
+    /// The title of the page the URL named (a step 1 page), when it named one.
+    pub page: Option<String>,
+}
+
+/// Checks the connection to the site [SITE-REACHABLE]: its top page, then the page `url` names if
+/// it names one (the URL of the MAIL-URL mail). A fault below HTTP (refused, reset, DNS, TLS) is
+/// [`Error::Network`]; an answer with the site's error body is [`Error::Site`]; anything else
+/// the site says outside the protocol is [`Error::Protocol`].
+pub async fn check_site(url: &str, trust_pem: &[u8]) -> Result<Reachable, Error> {
+    let site = SiteClient::new(url, trust_pem, None)?.without_component();
+    let top = site.top().await?;
+    let path = site.base.path();
+    let page = if path.is_empty() || path == "/" {
+        None
+    } else {
+        let page: serde_json::Value =
+            SiteClient::json(site.request(reqwest::Method::GET, url)?).await?;
+        Some(
+            page.get("title")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    Ok(Reachable {
+        url: site.url("/")?.to_string(),
+        top,
+        page,
+    })
 }
 
 fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {

@@ -6,6 +6,7 @@
 //! first (`cargo build --workspace --bins`).
 
 mod binaries;
+mod client;
 mod in_process;
 mod protocol_walkthrough;
 mod support;

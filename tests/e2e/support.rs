@@ -116,3 +116,23 @@ approve = true
     .expect("config written");
     path
 }
+
+/// Runs `cert-client` with a store and extra environment, returning its output.
+pub fn cert_client_env(store: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(binary("cert-client"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("CERT_CLIENT_SITE_CA")
+        .env_remove("CERT_CLIENT_NO_COMPONENT")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cert-client runs")
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then released).
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound").port()
+}
