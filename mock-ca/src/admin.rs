@@ -263,6 +263,12 @@ async fn advance_clock(
     .try_fold(Duration::ZERO, |sum, d| d.and_then(|d| sum.checked_add(d)))
     .ok_or_else(|| fail(Refusal::BadRequest("the duration is out of range".into())))?;
     let mut registration = site.registration();
+    // The clock's arithmetic panics past year 9999: refuse what would get there.
+    if registration.now().checked_add(by).is_none() {
+        return Err(fail(Refusal::BadRequest(
+            "the clock would leave the calendar".into(),
+        )));
+    }
     registration.clock().advance(by);
     let mails = registration.tick().map_err(fail)?;
     Ok(axum::Json(clock_json(&registration, mails)).into_response())

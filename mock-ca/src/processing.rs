@@ -44,11 +44,18 @@ impl Calendar {
             let opening = local.replace_time(self.opening);
             return local.max(opening);
         }
-        let mut day = local.replace_time(self.opening) + Duration::days(1);
-        while !self.is_processing_day(day) {
-            day += Duration::days(1);
+        // At the end of time (year 9999) there is no next day: the application waits forever.
+        let next = |day: OffsetDateTime| day.checked_add(Duration::days(1));
+        let mut day = local.replace_time(self.opening);
+        loop {
+            match next(day) {
+                Some(following) => day = following,
+                None => return OffsetDateTime::new_in_offset(time::Date::MAX, self.opening, JST),
+            }
+            if self.is_processing_day(day) {
+                return day;
+            }
         }
-        day
     }
 
     /// Whether `filed_at` is past the cut-off: its mails go out on a later day.

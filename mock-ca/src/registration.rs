@@ -298,7 +298,12 @@ impl RegistrationAuthority {
             self.approve_now(&id)?;
             sent += 2;
         }
-        let Some(interval) = self.policy.reminder_interval.filter(|i| i.is_positive()) else {
+        // Whole seconds: an interval under a second would divide by zero below.
+        let Some(interval) = self
+            .policy
+            .reminder_interval
+            .filter(|i| i.whole_seconds() > 0)
+        else {
             return Ok(sent);
         };
         let reminders: Vec<(String, u32)> = self

@@ -1597,6 +1597,18 @@ async fn the_admin_clock_reads_sets_freezes_and_advances() {
         "BAD-REQUEST",
         "The request could not be read.",
     );
+    // Beyond the calendar is refused, not a panic.
+    site.admin(
+        Method::POST,
+        "/admin/clock/advance",
+        Some(json!({"days": 9_000_000})),
+    )
+    .await
+    .assert_refused(
+        StatusCode::BAD_REQUEST,
+        "BAD-REQUEST",
+        "The request could not be read.",
+    );
     // Running from a time set.
     let running = site
         .clock(
