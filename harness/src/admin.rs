@@ -193,7 +193,12 @@ impl Admin {
 
     /// Empties the request journal.
     pub async fn clear_journal(&self) -> Result<(), AdminError> {
-        self.call(reqwest::Method::DELETE, "/journal", None)
+        self.delete("/journal").await
+    }
+
+    /// Any admin DELETE.
+    pub async fn delete(&self, path: &str) -> Result<(), AdminError> {
+        self.call(reqwest::Method::DELETE, path, None)
             .await
             .map(|_| ())
     }

@@ -167,7 +167,11 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         mut failures,
         ..
     } = run;
-    site.close().await;
+    if let Err(error) = site.close().await {
+        failures.push(format!(
+            "the site could not be reset after the run: {error}"
+        ));
+    }
     if let Err(error) = outcome {
         failures.push(format!("the run stopped: {error}"));
     }
@@ -320,9 +324,11 @@ impl Run<'_> {
             }
             std::fs::write(dir.join("new").join(format!("{id}.eml")), &raw)
                 .map_err(|e| RunError::SetUp(e.to_string()))?;
+            // Numbered per scenario, as a fresh site numbers them: a shared site's ids run on.
             let _ = writeln!(
                 self.out,
-                "mail {id} {} to {}: {}",
+                "mail m-{:04} {} to {}: {}",
+                self.delivered.len(),
                 text(&mail, "catalogue"),
                 text(&mail, "to"),
                 text(&mail, "subject")
@@ -368,14 +374,11 @@ impl Run<'_> {
                 (Some(state), _, _) => {
                     format!("site: application {}", state.as_str().unwrap_or_default())
                 }
-                (None, Some(_), _) => format!(
-                    "site: clock {}, {} mails sent by what fell due",
-                    clock_reading(&answer),
-                    answer["mails_sent"]
-                ),
+                // The mails that fell due are listed below as this scenario's mails; the site's
+                // own count would include other scenarios' on a shared site.
+                (None, Some(_), _) => format!("site: clock {}", clock_reading(&answer)),
                 (None, None, Some(effect)) => format!(
-                    "site: fault {} armed on {} ({}) for {} request(s)",
-                    text(&answer, "id"),
+                    "site: fault armed on {} ({}) for {} request(s)",
                     answer
                         .get("endpoint")
                         .and_then(Value::as_str)

@@ -81,10 +81,24 @@ impl SiteUnderTest {
         }
     }
 
-    /// Stops an in-process site.
-    pub async fn close(self) {
-        if let Some(site) = self.running {
-            site.shutdown().await;
+    /// Stops an in-process site; leaves a shared one as the next scenario expects it: the clock
+    /// running from the real time, no faults armed, auto-approval off.
+    pub async fn close(self) -> Result<(), SiteError> {
+        match self.running {
+            Some(site) => site.shutdown().await,
+            None => {
+                let now = time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                self.admin
+                    .put("/clock", serde_json::json!({ "now": now, "frozen": false }))
+                    .await?;
+                self.admin.delete("/faults").await?;
+                self.admin
+                    .put("/auto-approve", serde_json::json!({ "enabled": false }))
+                    .await?;
+            }
         }
+        Ok(())
     }
 }

@@ -1,0 +1,173 @@
+//! The `harness` binary as CI and support staff use it: JUnit for CI, `reproduce` for support, and
+//! `--target` against a `mock-ca` binary started separately.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+};
+
+fn harness() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+}
+
+/// A binary built beside this test (target/<profile>/), as `make test` builds them.
+fn sibling(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_BIN_EXE_harness")).with_file_name(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first (`make test` does)",
+        path.display()
+    );
+    path
+}
+
+struct Site(Child);
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn junit_has_one_valid_testcase_per_scenario_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let html = dir.path().join("report");
+    let out = harness()
+        .args(["run", "AUTH-FAILED", "CONFIRM-FORBIDDEN", "--junit"])
+        .arg(&junit)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let document = roxmltree::Document::parse(&xml).expect("the JUnit file is well-formed XML");
+    let cases: Vec<_> = document
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|n| n.attribute("name").unwrap().to_owned())
+        .collect();
+    assert_eq!(cases.len(), 3, "{cases:?}");
+    for name in ["auth-failed", "not-approved", "confirm-forbidden"] {
+        assert!(cases.iter().any(|c| c == name), "{name} in {cases:?}");
+    }
+    assert_eq!(
+        document
+            .descendants()
+            .filter(|n| n.has_tag_name("failure"))
+            .count(),
+        0
+    );
+    let index = std::fs::read_to_string(html.join("index.html")).unwrap();
+    assert!(index.contains("auth-failed.html"));
+    assert!(
+        std::fs::read_to_string(html.join("auth-failed.html"))
+            .unwrap()
+            .contains("認証に失敗したか、申請が承認されていません")
+    );
+}
+
+#[test]
+fn reproduce_auth_failed_shows_what_the_user_saw_and_the_remedy() {
+    let out = harness()
+        .args(["reproduce", "AUTH-FAILED"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("認証に失敗したか、申請が承認されていません"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("パスワードを確認の上、正しく入力してください"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--target"),
+        "says how to open the state in a browser: {stdout}"
+    );
+}
+
+#[test]
+fn list_names_every_scenario_with_the_ids_it_covers() {
+    let out = harness().args(["list", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let happy = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "happy-path")
+        .expect("happy-path is listed");
+    assert!(
+        happy["covers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|id| id == "STEP4-CONFIRM")
+    );
+}
+
+#[test]
+fn the_whole_suite_passes_against_a_separately_started_mock_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("site");
+    let mut child = Command::new(sibling("mock-ca"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--admin-token",
+            "suite-token",
+            "--state-dir",
+        ])
+        .arg(&state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap();
+    for line in lines.by_ref() {
+        if line.unwrap() == "ready" {
+            break;
+        }
+    }
+    let _site = Site(child);
+
+    let out = harness()
+        .args([
+            "run",
+            "--target",
+            &url,
+            "--admin-token",
+            "suite-token",
+            "--site-ca",
+        ])
+        .arg(state.join("site-ca.pem"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+}
