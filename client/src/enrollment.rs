@@ -209,11 +209,79 @@ pub struct Options {
     /// Whether the enrollment component is enabled: off, the client declares none
     /// (no `X-Enrollment-Component`) and makes no key (COMPONENT-UNAVAILABLE).
     pub component: bool,
+    /// Stop or hold at this point on purpose, to see what a crash there leaves behind.
+    pub checkpoint: Option<(Checkpoint, AtCheckpoint)>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { component: true }
+        Self {
+            component: true,
+            checkpoint: None,
+        }
+    }
+}
+
+/// A point of the enrollment where a crash matters to the store: the conformance harness and
+/// the reliability tests interrupt the client there (`CERT_CLIENT_HOLD_AT` for the binary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoint {
+    /// Web access agreed, the key being made: nothing is on disk yet.
+    KeyGeneration,
+    /// The site accepted the CSR and answered; the answer is not yet written anywhere.
+    CsrSent,
+    /// The certificate is kept beside its pending key, not yet installed.
+    CertificateReceived,
+}
+
+impl Checkpoint {
+    /// Every checkpoint, in the order the enrollment reaches them.
+    pub const ALL: [Self; 3] = [
+        Self::KeyGeneration,
+        Self::CsrSent,
+        Self::CertificateReceived,
+    ];
+
+    /// Its name: `key-generation`, `csr-sent`, `certificate-received`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::KeyGeneration => "key-generation",
+            Self::CsrSent => "csr-sent",
+            Self::CertificateReceived => "certificate-received",
+        }
+    }
+
+    /// The checkpoint with this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// What to do at the checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtCheckpoint {
+    /// Return `Error::Stopped`: the library stopped there.
+    Stop,
+    /// Say so on stderr and wait to be killed: the process dies there.
+    Hold,
+}
+
+/// The line a held client prints on stderr, followed by the checkpoint's name.
+pub const HOLDING: &str = "cert-client: holding at checkpoint ";
+
+fn reach(options: &Options, point: Checkpoint) -> Result<(), Error> {
+    match options.checkpoint {
+        Some((at, AtCheckpoint::Stop)) if at == point => Err(Error::Stopped { at: point.name() }),
+        Some((at, AtCheckpoint::Hold)) if at == point => {
+            use std::io::Write as _;
+            eprintln!("{HOLDING}{}", point.name());
+            let _ = std::io::stderr().flush();
+            // Held until killed: the caller means to see what a crash here leaves.
+            loop {
+                std::thread::park();
+            }
+        }
+        _ => Ok(()),
     }
 }
 
@@ -326,6 +394,7 @@ pub async fn enroll_with(
         return Err(Error::EnrollCancelled);
     }
     let size = rsa_size(&three.key, "the site's CSP")?;
+    reach(options, Checkpoint::KeyGeneration)?;
     let key = tokio::task::spawn_blocking(move || {
         KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size)
     })
@@ -348,7 +417,9 @@ pub async fn enroll_with(
     });
 
     let issued = site.submit_csr(&three.csr, &pending).await?;
+    reach(options, Checkpoint::CsrSent)?;
     store.record_answer(&pending, &issued.certificate)?;
+    reach(options, Checkpoint::CertificateReceived)?;
     observe(&Event::Issued {
         serial: issued.serial.clone(),
     });

@@ -94,6 +94,12 @@ pub enum Error {
         /// The pending request's id.
         pending: String,
     },
+    /// STOPPED: stopped on purpose at a checkpoint (tests of what a crash leaves behind).
+    #[error("stopped at checkpoint {at}")]
+    Stopped {
+        /// The checkpoint's name.
+        at: &'static str,
+    },
     /// NETWORK: the site could not be reached.
     #[error("cannot reach the site: {0}")]
     Network(String),
@@ -154,6 +160,7 @@ impl Error {
             Self::RootMismatch { .. } => "ROOT-MISMATCH",
             Self::KeyUnsupported { .. } => "KEY-UNSUPPORTED",
             Self::Interrupted { .. } => "INTERRUPTED",
+            Self::Stopped { .. } => "STOPPED",
             Self::Network(_) => "NETWORK",
             Self::Protocol(_) => "PROTOCOL",
             Self::Store(_) | Self::StoreDamaged(_) => "STORE",
@@ -241,9 +248,10 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Site { .. } | Self::ComponentUnavailable => exit::SITE_REFUSED,
-            Self::CsrGenerationFailed(_) | Self::EnrollCancelled | Self::Interrupted { .. } => {
-                exit::CANCELLED
-            }
+            Self::CsrGenerationFailed(_)
+            | Self::EnrollCancelled
+            | Self::Interrupted { .. }
+            | Self::Stopped { .. } => exit::CANCELLED,
             Self::RootMismatch { .. } => exit::TRUST,
             Self::Network(_) | Self::Protocol(_) => exit::NETWORK,
             Self::ReinstallNotFound { .. } | Self::Store(_) | Self::StoreDamaged(_) => exit::STORE,

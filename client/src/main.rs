@@ -322,6 +322,11 @@ async fn enroll(args: Enroll, store: &Store, console: &Console) -> Result<u8, Er
     };
     let options = Options {
         component: !args.no_component,
+        // For the harness and the reliability tests: hold there until killed.
+        checkpoint: std::env::var("CERT_CLIENT_HOLD_AT")
+            .ok()
+            .and_then(|name| client::enrollment::Checkpoint::from_name(&name))
+            .map(|point| (point, client::enrollment::AtCheckpoint::Hold)),
     };
     let rest: Box<dyn Prompter> = if args.yes {
         Box::new(AssumeYes)

@@ -11,11 +11,13 @@ use crate::{
 
 /// What the client declares itself as: the guide's enrollment component.
 pub fn component() -> String {
-    format!(
-        "cert-client/{} ({})",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS
-    )
+    // CERT_CLIENT_PLATFORM declares another platform, to reproduce a customer's environment
+    // (ENV-SUPPORTED) from a machine that is not theirs.
+    let platform = std::env::var("CERT_CLIENT_PLATFORM")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| std::env::consts::OS.to_owned());
+    format!("cert-client/{} ({platform})", env!("CARGO_PKG_VERSION"))
 }
 
 /// The key the site requires.

@@ -242,7 +242,9 @@ impl Run<'_> {
             let via = if step.action.is_client() {
                 format!(
                     " (via {})",
-                    if step.via == Via::Binary {
+                    if step.via == Via::Binary
+                        || matches!(step.action, Action::CheckSite | Action::Install)
+                    {
                         "binary"
                     } else {
                         "library"
@@ -451,9 +453,11 @@ impl Run<'_> {
                 site_action(admin.post("/faults", fault).await?)
             }
             Action::Enroll | Action::List | Action::Confirm => match step.via {
-                Via::Library => self.library(step).await,
+                Via::Library => self.library(step).await?,
                 Via::Binary => self.binary(step).await?,
             },
+            // Commands of the binary only.
+            Action::CheckSite | Action::Install => self.binary(step).await?,
         };
         for line in &shown.output {
             let _ = writeln!(self.out, "{line}");
@@ -461,8 +465,15 @@ impl Run<'_> {
         if let Some(code) = shown.exit {
             let _ = writeln!(self.out, "exit: {code}");
         }
-        match (&shown.id, &shown.message) {
-            (Some(id), Some(message)) => {
+        match (&shown.id, &shown.message, shown.killed) {
+            (_, _, Some(signal)) => {
+                let _ = writeln!(
+                    self.out,
+                    "result: killed (signal {signal}) at checkpoint {}",
+                    step.interrupt.as_deref().unwrap_or("?")
+                );
+            }
+            (Some(id), Some(message), None) => {
                 let _ = writeln!(self.out, "result: error[{id}] {message}");
             }
             _ if step.action.is_client() => self.out.push_str("result: ok\n"),
@@ -471,7 +482,21 @@ impl Run<'_> {
         Ok(shown)
     }
 
-    async fn library(&mut self, step: &Step) -> Shown {
+    /// The store a step uses: the scenario's own, or another machine's by name.
+    fn store(&self, step: &Step) -> Result<Store, RunError> {
+        match &step.store {
+            None => Ok(self.store.clone()),
+            Some(name) => self.other_store(name),
+        }
+    }
+
+    fn other_store(&self, name: &str) -> Result<Store, RunError> {
+        Store::open(self.temp.path().join("stores").join(name))
+            .map_err(|e| RunError::SetUp(e.to_string()))
+    }
+
+    async fn library(&mut self, step: &Step) -> Result<Shown, RunError> {
+        let store = self.store(step)?;
         let shared = Arc::new(Mutex::new(Vec::new()));
         let sink = shared.clone();
         let mut observe = move |event: &client::Event| lines(&sink).push(event.to_string());
@@ -480,15 +505,29 @@ impl Run<'_> {
             Action::Enroll => {
                 let invitation = match self.invitation(step) {
                     Ok(invitation) => invitation,
-                    Err(error) => return shown_error(&error, Vec::new()),
+                    Err(error) => return Ok(shown_error(&error, Vec::new())),
                 };
                 let mut prompter = Recording {
                     script: Scripted::new(step.answers.iter().map(|(k, v)| (k.clone(), *v))),
                     lines: shared.clone(),
                 };
-                client::enroll(&invitation, &self.store, &mut prompter, &mut observe)
-                    .await
-                    .map(|_| ())
+                let options = client::enrollment::Options {
+                    checkpoint: step
+                        .interrupt
+                        .as_deref()
+                        .and_then(client::enrollment::Checkpoint::from_name)
+                        .map(|point| (point, client::enrollment::AtCheckpoint::Stop)),
+                    ..client::enrollment::Options::default()
+                };
+                client::enrollment::enroll_with(
+                    &invitation,
+                    &options,
+                    &store,
+                    &mut prompter,
+                    &mut observe,
+                )
+                .await
+                .map(|_| ())
             }
             Action::List => self
                 .store
@@ -501,19 +540,19 @@ impl Run<'_> {
                 .map_err(client::Error::from),
             _ => {
                 let url = format!("{}/confirm", self.site.url);
-                client::confirm(&url, &trust, &self.store, &mut observe)
+                client::confirm(&url, &trust, &store, &mut observe)
                     .await
                     .map(|_| ())
             }
         };
         let output = lines(&shared).clone();
-        match result {
+        Ok(match result {
             Ok(()) => Shown {
                 output,
                 ..Shown::default()
             },
             Err(error) => shown_error(&error, output),
-        }
+        })
     }
 
     fn invitation(&self, step: &Step) -> Result<client::Invitation, client::Error> {
@@ -540,8 +579,9 @@ impl Run<'_> {
         let site_ca = self.temp.path().join("site-ca.pem");
         std::fs::write(&site_ca, &self.site.site_trust_pem)
             .map_err(|e| RunError::SetUp(e.to_string()))?;
+        let store = self.store(step)?;
         let mut command = std::process::Command::new(&binary);
-        command.arg("--store").arg(self.store.path());
+        command.arg("--store").arg(store.path()).envs(&step.env);
         match step.action {
             Action::Enroll => {
                 command.arg("enroll").arg("--site-ca").arg(&site_ca);
@@ -565,6 +605,26 @@ impl Run<'_> {
             }
             Action::List => {
                 command.arg("list");
+            }
+            Action::CheckSite => {
+                command
+                    .arg("check-site")
+                    .arg(&self.site.url)
+                    .arg("--site-ca")
+                    .arg(&site_ca);
+            }
+            Action::Install => {
+                let from = step.certificate_from.as_deref().ok_or_else(|| {
+                    RunError::SetUp("install needs certificate_from = \"<store>\"".into())
+                })?;
+                let (_, certificate, _) = self
+                    .other_store(from)?
+                    .identity()
+                    .map_err(|e| RunError::SetUp(e.to_string()))?
+                    .ok_or_else(|| RunError::SetUp(format!("store {from} holds no certificate")))?;
+                let file = self.temp.path().join(format!("{from}-certificate.pem"));
+                std::fs::write(&file, certificate).map_err(|e| RunError::SetUp(e.to_string()))?;
+                command.arg("install").arg("--certificate").arg(file);
             }
             _ => {
                 command
@@ -593,6 +653,9 @@ impl Run<'_> {
             .stdin(Stdio::piped())
             .stdout(writer)
             .stderr(stderr);
+        if let Some(point) = &step.interrupt {
+            command.env("CERT_CLIENT_HOLD_AT", point);
+        }
         let mut child = command
             .spawn()
             .map_err(|e| RunError::SetUp(format!("{}: {e}", binary.display())))?;
@@ -603,9 +666,22 @@ impl Run<'_> {
             let _ = stdin.write_all(answers.as_bytes());
         }
         let finished = tokio::task::spawn_blocking(move || {
-            use std::io::Read as _;
+            use std::io::BufRead as _;
+            // Line by line, so a client held at its checkpoint is killed the moment it says so.
             let mut bytes = Vec::new();
-            let read = reader.read_to_end(&mut bytes);
+            let mut lines = std::io::BufReader::new(&mut reader);
+            let read = loop {
+                let start = bytes.len();
+                match lines.read_until(b'\n', &mut bytes) {
+                    Ok(0) => break Ok(()),
+                    Ok(_) => {
+                        if bytes[start..].starts_with(client::enrollment::HOLDING.as_bytes()) {
+                            let _ = child.kill(); // SIGKILL: no destructor, no flush runs
+                        }
+                    }
+                    Err(e) => break Err(e),
+                }
+            };
             let status = child.wait();
             (bytes, read, status)
         });
@@ -619,6 +695,7 @@ impl Run<'_> {
             exit: status.code(),
             ..Shown::default()
         };
+
         for line in String::from_utf8_lossy(&bytes).lines() {
             // A prompt leaves no newline before what follows it: an error may start mid-line.
             let (before, error) = match line.find("error[") {
@@ -633,12 +710,24 @@ impl Run<'_> {
                 shown.message = Some(message.to_owned());
             }
         }
+        {
+            use std::os::unix::process::ExitStatusExt as _;
+            shown.killed = status.signal();
+        }
         Ok(shown)
     }
 
     async fn check(&mut self, number: usize, step: &Step, shown: &Shown) -> Result<(), RunError> {
         let expect: &Expect = &step.expect;
         let failures = &mut self.failures;
+        if let Some(point) = &step.interrupt
+            && step.via == Via::Binary
+            && shown.killed.is_none()
+        {
+            failures.push(format!(
+                "step {number}: the client never reached checkpoint {point}"
+            ));
+        }
         match (&expect.error, &shown.id) {
             (None, Some(id)) => failures.push(format!(
                 "step {number}: expected success, got error[{id}] {}",
@@ -720,18 +809,12 @@ impl Run<'_> {
             }
         }
         if let Some(wanted) = &expect.store {
-            let listed = self
-                .store
-                .list()
-                .map_err(|e| RunError::SetUp(e.to_string()))?;
-            let pending = self
-                .store
+            let store = self.store(step)?;
+            let listed = store.list().map_err(|e| RunError::SetUp(e.to_string()))?;
+            let pending = store
                 .pending()
                 .map_err(|e| RunError::SetUp(e.to_string()))?;
-            let roots = self
-                .store
-                .roots()
-                .map_err(|e| RunError::SetUp(e.to_string()))?;
+            let roots = store.roots().map_err(|e| RunError::SetUp(e.to_string()))?;
             let found = [
                 ("certificates", wanted.certificates, listed.len()),
                 (
@@ -765,6 +848,8 @@ struct Shown {
     message: Option<String>,
     /// The binary's exit code.
     exit: Option<i32>,
+    /// The signal that killed the binary (an interrupt at a checkpoint).
+    killed: Option<i32>,
     /// What it printed (events, listing, stderr lines).
     output: Vec<String>,
 }
@@ -776,8 +861,8 @@ fn shown_error(error: &client::Error, mut output: Vec<String>) -> Shown {
     Shown {
         id: Some(error.id().to_owned()),
         message: Some(error.message()),
-        exit: None,
         output,
+        ..Shown::default()
     }
 }
 

@@ -18,10 +18,11 @@
 //! approve = true
 //!
 //! [[step]]
-//! action = "enroll"               # enroll | list | confirm | approve | withdraw | set-clock | advance-clock | real-clock | fault
+//! action = "enroll"               # enroll | list | confirm | check-site | install | approve | withdraw | set-clock | advance-clock | real-clock | fault
 //! via = "binary"                  # the real cert-client binary, or "library" (default)
 //! password = "wrong"              # log in with this instead of the mailed password
 //! answers = { issue = true }      # prompts: issue, install-root, web-access; unanswered is いいえ
+//! # interrupt = "csr-sent"        # key-generation | csr-sent | certificate-received: killed (binary) or stopped (library) there
 //! expect = { error = "AUTH-FAILED", message = "認証に失敗したか、申請が承認されていません", exit = 3 }
 //! ```
 
@@ -113,9 +114,24 @@ pub struct Step {
     /// Answers to the prompts by name (`issue`, `install-root`, `web-access`); unanswered is no.
     #[serde(default)]
     pub answers: BTreeMap<String, bool>,
+    /// Interrupt the client at a checkpoint: `key-generation`, `csr-sent`,
+    /// `certificate-received`. Through the binary the process is killed (SIGKILL) there; through
+    /// the library the enrollment stops there.
+    #[serde(default)]
+    pub interrupt: Option<String>,
     /// Extra arguments for the binary.
     #[serde(default)]
     pub args: Vec<String>,
+    /// Environment for the binary (e.g. `CERT_CLIENT_PLATFORM`).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Which store the client uses: the scenario's own (default) or another one by name, e.g.
+    /// `other-pc`, standing for another machine.
+    #[serde(default)]
+    pub store: Option<String>,
+    /// For `install`: install the current certificate of this other store (`other-pc`).
+    #[serde(default)]
+    pub certificate_from: Option<String>,
     /// For `set-clock`: an RFC 3339 time; for `advance-clock`: a duration like `90m`, `25h`, `3d`.
     #[serde(default)]
     pub clock: Option<String>,
@@ -141,6 +157,10 @@ pub enum Action {
     List,
     /// `cert-client confirm`
     Confirm,
+    /// `cert-client check-site` on the site's URL.
+    CheckSite,
+    /// `cert-client install --certificate` (binary only).
+    Install,
     /// Admin: approve the application (its mails go out).
     Approve,
     /// Admin: withdraw the application.
@@ -159,7 +179,10 @@ pub enum Action {
 impl Action {
     /// Whether the client performs it (as opposed to the site's admin API).
     pub fn is_client(self) -> bool {
-        matches!(self, Self::Enroll | Self::List | Self::Confirm)
+        matches!(
+            self,
+            Self::Enroll | Self::List | Self::Confirm | Self::CheckSite | Self::Install
+        )
     }
 }
 
@@ -275,6 +298,11 @@ impl Scenario {
             )));
         }
         for (i, step) in scenario.steps.iter().enumerate() {
+            if let Some(point) = &step.interrupt
+                && client::enrollment::Checkpoint::from_name(point).is_none()
+            {
+                return Err(invalid(format!("step {}: no checkpoint {point:?}", i + 1)));
+            }
             if step.application == 0 || step.application > scenario.applications.len().max(1) {
                 return Err(invalid(format!(
                     "step {}: no application {}",

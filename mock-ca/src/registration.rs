@@ -54,7 +54,13 @@ impl Default for Policy {
             validity: Duration::days(365 * 2),
             calendar: Calendar::default(),
             reminder_interval: Some(Duration::days(7)),
-            platforms: vec!["windows".into(), "linux".into(), "macos".into()],
+            // The guide supports Windows 10 and 11 only; this client's own platforms stand in for them.
+            platforms: vec![
+                "windows 10".into(),
+                "windows 11".into(),
+                "linux".into(),
+                "macos".into(),
+            ],
         }
     }
 }
@@ -555,19 +561,16 @@ impl RegistrationAuthority {
     }
 
     /// Checks the platform the enrollment component declared against the supported ones
-    /// [ENV-SUPPORTED]. The platform's first word counts, case aside: `Windows 11` is `windows`.
+    /// [ENV-SUPPORTED]. A supported entry matches a declaration that starts with it, case aside:
+    /// `windows 11` admits `Windows 11 23H2`, and `Windows 8.1` matches none of the defaults.
     pub fn check_platform(&self, platform: &str) -> Result<(), Refusal> {
-        let name = platform
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if self
-            .policy
-            .platforms
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(&name))
-        {
+        let declared = platform.trim().to_ascii_lowercase();
+        let supported = self.policy.platforms.iter().any(|p| {
+            declared
+                .strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '-', '/']))
+        });
+        if supported {
             Ok(())
         } else {
             Err(Refusal::PlatformUnsupported(platform.to_owned()))

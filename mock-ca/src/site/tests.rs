@@ -1123,7 +1123,7 @@ async fn a_program_declaring_an_unsupported_platform_is_refused_with_env_support
     );
     assert_eq!(
         answer.json()["error"]["supported"],
-        json!(["windows", "linux", "macos"])
+        json!(["windows 10", "windows 11", "linux", "macos"])
     );
     assert_eq!(site.state_of(&id), "approved", "nothing moved");
 
@@ -1151,7 +1151,7 @@ async fn a_program_declaring_an_unsupported_platform_is_refused_with_env_support
     );
     assert!(
         page.text()
-            .contains("<ul id=\"supported\"><li>windows</li><li>linux</li><li>macos</li></ul>"),
+            .contains("<ul id=\"supported\"><li>windows 10</li><li>windows 11</li><li>linux</li><li>macos</li></ul>"),
         "{}",
         page.text()
     );
@@ -1172,7 +1172,7 @@ async fn a_visitor_without_the_component_gets_component_unavailable_with_the_sup
     );
     assert_eq!(
         answer.json()["error"]["supported"],
-        json!(["windows", "linux", "macos"])
+        json!(["windows 10", "windows 11", "linux", "macos"])
     );
     assert_eq!(
         answer.json()["error"]["remedy"],
@@ -1866,4 +1866,23 @@ async fn the_admin_bearer_scheme_is_case_insensitive() {
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{scheme}: {}", answer.text());
     }
+}
+
+#[tokio::test]
+async fn windows_versions_the_guide_no_longer_supports_are_refused_and_windows_11_is_not() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    for old in ["Windows 8.1", "Windows 7", "windows10x"] {
+        site.login_as(&id, &password, &format!("cert-client/0.1.0 ({old})"))
+            .await
+            .assert_refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ENV-SUPPORTED",
+                ENV_SUPPORTED,
+            );
+    }
+    let answer = site
+        .login_as(&id, &password, "cert-client/0.1.0 (Windows 11 23H2)")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
 }
