@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::{
     Router,
     body::Bytes,
-    extract::{Path, Query, Request, State},
+    extract::{DefaultBodyLimit, Path, Query, Request, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -18,6 +18,7 @@ use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     application::{Application, ApplicationForm},
+    delivery::{Document, DocumentForm, MAX_DOCUMENT},
     faults::FaultSpec,
     journal::Filter,
     refusal::Refusal,
@@ -40,6 +41,14 @@ pub(crate) fn router(site: Arc<Site>) -> Router<Arc<Site>> {
         .route("/outbox", get(outbox))
         .route("/outbox/{mail}", get(mail))
         .route("/journal", get(journal).delete(clear_journal))
+        .route(
+            "/documents",
+            post(publish)
+                // base64 makes a file of MAX_DOCUMENT bytes 4/3 as large, plus its JSON.
+                .layer(DefaultBodyLimit::max(MAX_DOCUMENT / 3 * 4 + 64 * 1024))
+                .get(documents),
+        )
+        .route("/documents/{document}", get(document))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(site, require_token))
 }
@@ -393,4 +402,80 @@ async fn journal(
 async fn clear_journal(State(site): State<Arc<Site>>) -> StatusCode {
     site.journal().clear();
     StatusCode::NO_CONTENT
+}
+
+fn document_json(document: &Document) -> Value {
+    use aws_lc_rs::digest::{SHA256, digest};
+    let sha256: String = digest(&SHA256, &document.content)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    json!({
+        "id": document.id,
+        "application": document.application,
+        "subject": document.subject,
+        "title": document.title,
+        "file_name": document.file_name,
+        "content_type": document.content_type,
+        "size": document.content.len(),
+        "sha256": sha256,
+        "published_at": rfc3339(document.published_at),
+        "download": format!("/documents/{}", document.id),
+        "deliveries": document.deliveries,
+    })
+}
+
+/// POST /admin/documents — publish a document for an application's holder [DATA-DECRYPT].
+async fn publish(
+    State(site): State<Arc<Site>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, SiteError> {
+    let body = body.map_err(|e| fail(Refusal::BadRequest(e.body_text())))?;
+    let form: DocumentForm = json_body(&headers, &body)?;
+    let mut registration = site.registration();
+    let document = registration.publish(form).map_err(fail)?;
+    Ok((StatusCode::CREATED, axum::Json(document_json(document))).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DocumentFilter {
+    application: Option<String>,
+}
+
+/// GET /admin/documents — every document published, oldest first.
+async fn documents(
+    State(site): State<Arc<Site>>,
+    filter: Result<Query<DocumentFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, SiteError> {
+    let Query(filter) = filter.map_err(|e| fail(Refusal::BadRequest(e.body_text())))?;
+    let registration = site.registration();
+    let all: Vec<Value> = registration
+        .documents()
+        .iter()
+        .filter(|d| {
+            filter
+                .application
+                .as_deref()
+                .is_none_or(|a| a == d.application)
+        })
+        .map(document_json)
+        .collect();
+    Ok(axum::Json(all).into_response())
+}
+
+/// GET /admin/documents/{document}
+async fn document(
+    State(site): State<Arc<Site>>,
+    Path(id): Path<String>,
+) -> Result<Response, SiteError> {
+    let registration = site.registration();
+    let document = registration
+        .documents()
+        .iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| fail(Refusal::NotFound))?;
+    Ok(axum::Json(document_json(document)).into_response())
 }

@@ -35,6 +35,10 @@ pub enum Endpoint {
     Complete,
     /// `GET /confirm`
     Confirm,
+    /// `GET /documents` [DATA-DECRYPT]
+    Documents,
+    /// `GET /documents/{document}`
+    Document,
 }
 
 impl Endpoint {
@@ -46,6 +50,8 @@ impl Endpoint {
             ["repository"] => (Self::Repository, None),
             ["repository", "root.cer"] => (Self::RootCertificate, None),
             ["confirm"] => (Self::Confirm, None),
+            ["documents"] => (Self::Documents, None),
+            ["documents", id] if !id.is_empty() => (Self::Document, None),
             ["apply", id] if !id.is_empty() => (Self::StepOne, Some(*id)),
             ["apply", id, step] if !id.is_empty() => {
                 let endpoint = match *step {

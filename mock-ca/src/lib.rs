@@ -4,7 +4,8 @@
 //! The domain is plain Rust: [`application`] (one state machine per 申請), [`authority`] (the root
 //! CA and what it signs), [`registration`] (the desk that runs applications), [`outbox`] (mails to a
 //! Maildir, and [`smtp`] to a real server), [`processing`] (the 14:00 cut-off), [`faults`] (what
-//! the admin API arms), [`records`] (`--data-dir`), [`clock`] and [`entropy`] (injected, so runs
+//! the admin API arms), [`delivery`] (documents as CMS
+//! EnvelopedData for the holder's certificate), [`records`] (`--data-dir`), [`clock`] and [`entropy`] (injected, so runs
 //! can be repeated). HTTP and TLS are thin
 //! layers over it: the public pages and the admin API (private modules), and [`MockCa`], which serves
 //! them over rustls.
@@ -22,6 +23,7 @@ pub mod application;
 pub mod authority;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod entropy;
 pub mod faults;
 pub mod journal;

@@ -11,6 +11,7 @@ use crate::{
     application::{Application, ApplicationForm, Kind, State, Step, Subject},
     authority::{Authority, IssuedCertificate, Thumbprints},
     clock::Clock,
+    delivery::{Document, DocumentForm},
     entropy::{Entropy, draw_string},
     outbox::{Mail, Outbox, SentMail},
     processing::Calendar,
@@ -129,6 +130,9 @@ pub struct Snapshot {
     pub outbox: Vec<SentMail>,
     /// Whether the back office approves filed applications by itself.
     pub auto_approve: bool,
+    /// Every document published, oldest first [DATA-DECRYPT]; absent in records of older versions.
+    #[serde(default)]
+    pub documents: Vec<Document>,
 }
 
 /// The registration authority.
@@ -143,6 +147,7 @@ pub struct RegistrationAuthority {
     applications: BTreeMap<String, Application>,
     issued: Vec<Issued>,
     auto_approve: bool,
+    documents: Vec<Document>,
     records: Option<Records>,
 }
 
@@ -166,6 +171,7 @@ impl RegistrationAuthority {
             applications: BTreeMap::new(),
             issued: Vec::new(),
             auto_approve: false,
+            documents: Vec::new(),
             records: None,
         }
     }
@@ -182,6 +188,7 @@ impl RegistrationAuthority {
             self.issued = snapshot.issued;
             self.outbox.restore(snapshot.outbox);
             self.auto_approve = snapshot.auto_approve;
+            self.documents = snapshot.documents;
         }
         self.records = Some(records);
         Ok(())
@@ -194,6 +201,7 @@ impl RegistrationAuthority {
             issued: self.issued.clone(),
             outbox: self.outbox.sent().to_vec(),
             auto_approve: self.auto_approve,
+            documents: self.documents.clone(),
         }
     }
 
@@ -590,5 +598,64 @@ impl RegistrationAuthority {
     /// The instant used for pages, in Japan time.
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// Publishes a document for the holder of an application [DATA-DECRYPT]: any state but
+    /// withdrawn (a holder without a certificate yet receives it once enrolled).
+    pub fn publish(&mut self, form: DocumentForm) -> Result<&Document, Refusal> {
+        let application = self.application(&form.application)?;
+        if application.state == State::Withdrawn {
+            return Err(Refusal::OutOfOrder("withdrawn"));
+        }
+        let subject = application.form.subject.to_string();
+        let document = Document::publish(self.documents.len() + 1, form, subject, self.now())
+            .map_err(|e| Refusal::BadRequest(e.to_string()))?;
+        self.documents.push(document);
+        self.persist()?;
+        self.documents.last().ok_or(Refusal::Internal)
+    }
+
+    /// Every document published, oldest first.
+    pub fn documents(&self) -> &[Document] {
+        &self.documents
+    }
+
+    /// The holder of a presented certificate, and the documents published for them, oldest
+    /// first: CONFIRM-FORBIDDEN without an acceptable certificate, as the confirmation page.
+    pub fn documents_for(
+        &self,
+        presented: Option<&[u8]>,
+    ) -> Result<(IssuedCertificate, Vec<&Document>), Refusal> {
+        let holder = self.confirm(presented)?.holder;
+        let documents = self
+            .documents
+            .iter()
+            .filter(|d| d.subject == holder.subject)
+            .collect();
+        Ok((holder, documents))
+    }
+
+    /// Delivers a document to the holder of a presented certificate: CMS EnvelopedData encrypted
+    /// to that certificate [DATA-DECRYPT]. NOT-FOUND for a document that is not theirs (whether
+    /// another holder's exists is not told).
+    pub fn deliver(
+        &mut self,
+        presented: Option<&[u8]>,
+        id: &str,
+    ) -> Result<(Document, Vec<u8>), Refusal> {
+        let holder = self.confirm(presented)?.holder;
+        let document = self
+            .documents
+            .iter_mut()
+            .find(|d| d.id == id && d.subject == holder.subject)
+            .ok_or(Refusal::NotFound)?;
+        let envelope = crate::delivery::seal(&document.content, &holder.der).map_err(|e| {
+            tracing::error!(document = id, "sealing failed: {e}");
+            Refusal::Internal
+        })?;
+        document.deliveries.push(holder.serial.clone());
+        let delivered = document.clone();
+        self.persist()?;
+        Ok((delivered, envelope))
     }
 }

@@ -1,6 +1,7 @@
 //! The issuance site over HTTP: thin handlers that read a request, call the registration authority
 //! and render its answer as HTML or JSON from one view.
 
+mod documents;
 pub(crate) mod faults;
 mod page;
 
@@ -82,6 +83,8 @@ pub(crate) fn router() -> Router<Arc<Site>> {
         .route("/apply/{application}/csr", post(submit_csr))
         .route("/apply/{application}/complete", post(complete))
         .route("/confirm", get(confirm))
+        .route("/documents", get(documents::list))
+        .route("/documents/{document}", get(documents::download))
         .method_not_allowed_fallback(method_not_allowed)
 }
 

@@ -1886,3 +1886,5 @@ async fn windows_versions_the_guide_no_longer_supports_are_refused_and_windows_1
         .await;
     assert_eq!(answer.status, StatusCode::OK);
 }
+
+mod documents;
