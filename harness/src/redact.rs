@@ -26,8 +26,9 @@ impl Default for Redactor {
                 "<time>",
             ),
             (r"127\.0\.0\.1:\d+", "127.0.0.1:<port>"),
+            // PEM, also inside JSON strings, where its line ends are the two characters `\n`.
             (
-                r"-----BEGIN ([A-Z ]+)-----[A-Za-z0-9+/=\s]+-----END [A-Z ]+-----",
+                r"-----BEGIN ([A-Z ]+)-----[A-Za-z0-9+/=\s\\]+-----END [A-Z ]+-----(?:\\n)?",
                 "<$1 PEM>",
             ),
         ];
@@ -68,6 +69,15 @@ impl Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacts_pem_in_json_strings() {
+        let json = r#"{"certificate":"-----BEGIN CERTIFICATE-----\nMIIB+w==\n-----END CERTIFICATE-----\n","x":1}"#;
+        assert_eq!(
+            Redactor::default().redact(json),
+            r#"{"certificate":"<CERTIFICATE PEM>","x":1}"#
+        );
+    }
 
     #[test]
     fn redacts_ports_times_thumbprints_and_literals() {

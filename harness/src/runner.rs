@@ -273,6 +273,9 @@ impl Run<'_> {
                 text(&entry, "path"),
                 entry["status"]
             );
+            if let Some(body) = entry.get("body").filter(|b| !b.is_null()) {
+                let _ = writeln!(self.out, "  ← {body}");
+            }
         }
 
         self.out.push_str("\n== site state\n");

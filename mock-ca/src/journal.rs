@@ -1,5 +1,6 @@
 //! The request journal: every request to the site and its answer, in order, for scenarios and for
-//! people debugging a run. Admin requests are left out; passwords and bodies are never recorded.
+//! people debugging a run. Admin requests are left out. Request bodies (which hold passwords) are
+//! never recorded; a JSON answer is, with its session token masked.
 
 use std::sync::Arc;
 
@@ -40,6 +41,27 @@ pub struct Entry {
     pub fault: Option<&'static str>,
     /// When it was answered, by the site's clock (RFC 3339, Japan time).
     pub at: String,
+    /// The JSON answer, its `session` masked; absent for other answers (pages, DER, dropped or
+    /// faulted ones) and for answers over 16 KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+/// The largest answer the journal keeps.
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// The answer as the journal keeps it: parsed, with the session token (a credential) masked.
+fn journalled(bytes: &[u8]) -> Option<serde_json::Value> {
+    if bytes.len() > BODY_LIMIT {
+        return None;
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if let Some(session) = value.get_mut("session")
+        && session.is_string()
+    {
+        *session = serde_json::Value::String("<session>".into());
+    }
+    Some(value)
 }
 
 /// Which entries to list: every given field must match.
@@ -122,9 +144,32 @@ pub(crate) async fn record(
 ) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let admin = path == "/admin" || path.starts_with("/admin/");
     if !admin {
+        // Only whole JSON answers are read back: a faulted one may be meant to break mid-body.
+        let is_json = response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let untouched = response.extensions().get::<Faulted>().is_none()
+            && response.extensions().get::<DropConnection>().is_none();
+        let mut body = None;
+        if is_json && untouched {
+            let (parts, whole) = response.into_parts();
+            // The site's JSON answers are built in memory, so collecting them cannot fail short of
+            // the limit; past it the answer is passed on unread.
+            match axum::body::to_bytes(whole, 4 * BODY_LIMIT).await {
+                Ok(bytes) => {
+                    body = journalled(&bytes);
+                    response = Response::from_parts(parts, axum::body::Body::from(bytes));
+                }
+                Err(_) => {
+                    response = Response::from_parts(parts, axum::body::Body::empty());
+                }
+            }
+        }
         let error = response.extensions().get::<AnsweredWith>().map(|a| a.0);
         let fault = response.extensions().get::<Faulted>().map(|f| f.0);
         let status = if response.extensions().get::<DropConnection>().is_some() {
@@ -146,6 +191,7 @@ pub(crate) async fn record(
             application,
             fault,
             at,
+            body,
         });
     }
     response

@@ -975,7 +975,8 @@ async fn the_journal_lists_public_requests_with_their_error_ids_and_leaves_out_a
     assert_eq!(
         journal,
         json!([{"seq": 6, "method": "GET", "path": "/", "status": 200, "error": null,
-                "at": "2026-11-25T10:00:00+09:00"}])
+                "at": "2026-11-25T10:00:00+09:00",
+                "body": {"site": "証明書発行サイト", "status": "ok", "repository": "/repository"}}])
     );
 }
 
@@ -1888,3 +1889,25 @@ async fn windows_versions_the_guide_no_longer_supports_are_refused_and_windows_1
 }
 
 mod documents;
+
+#[tokio::test]
+async fn the_journal_keeps_json_answers_with_the_session_masked_and_never_the_password() {
+    let site = TestSite::new();
+    let (id, password) = site.approved().await;
+    let answer = site.login(&id, &password, true).await;
+    let session = answer.json()["session"].as_str().unwrap().to_owned();
+    site.login(&id, "wrong", true).await;
+
+    let journal = site.admin(Method::GET, "/admin/journal", None).await;
+    let text = journal.text();
+    assert!(
+        !text.contains(&password),
+        "the password is never journalled"
+    );
+    assert!(!text.contains(&session), "the session token is masked");
+    let entries = journal.json();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries[0]["body"]["step"], 2);
+    assert_eq!(entries[0]["body"]["session"], "<session>");
+    assert_eq!(entries[1]["body"]["error"]["id"], "AUTH-FAILED");
+}
