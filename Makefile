@@ -1,7 +1,7 @@
 # Each target has a one-line help: `make help`.
 CARGO ?= cargo
 
-.PHONY: help demo test lint fmt build serve
+.PHONY: help demo test lint fmt build report serve
 
 help: ## this list
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,6 +22,10 @@ fmt: ## format the code
 
 build: ## build the binaries (target/debug/mock-ca, cert-client, harness)
 	$(CARGO) build --workspace --bins
+
+report: ## run every scenario and write target/junit.xml and the HTML report target/report/index.html
+	$(CARGO) build --workspace --bins
+	$(CARGO) run --quiet -p harness -- run --junit target/junit.xml --html target/report
 
 serve: ## run mock-ca with the demo configuration until Ctrl-C
 	$(CARGO) run --quiet -p mock-ca -- serve --config fixtures/demo/site.toml
