@@ -115,6 +115,14 @@ pub enum Error {
     /// MAILDIR: the mails with the URL and password (or another input file) could not be read.
     #[error("mail: {0}")]
     Mail(String),
+    /// DATA-NOT-FOR-THIS-PC: the data is not encrypted to a certificate whose key is in this
+    /// store (another holder's, or a certificate made on another PC) [DATA-DECRYPT].
+    #[error("{0}")]
+    DataNotForThisPc(String),
+    /// DATA-UNREADABLE: the file is not CMS EnvelopedData this client opens, or it is addressed
+    /// here but does not decrypt (damaged).
+    #[error("the data cannot be opened: {0}")]
+    DataUnreadable(String),
     /// USAGE: the command line asks for something the command cannot do.
     #[error("{0}")]
     Usage(String),
@@ -145,6 +153,9 @@ pub mod exit {
 /// The guide's answer to 通知された URL にアクセスしましたが、ブラウザで何も表示できません [SITE-REACHABLE].
 pub const NETWORK_REMEDY: &str = "お使いの PC はインターネット接続できますか？ もしアクセスできない場合は、インターネット通信環境の問題ですので、貴社内のシステム管理者にご相談ください";
 
+/// The guide's answer to 電子証明書は何のために必要なのですか [DATA-DECRYPT].
+pub const DATA_DECRYPT: &str = "電子証明書をインストールしたPC だけが、弊社が提供するデータの復号(暗号を解くこと)が可能になります";
+
 /// The guide's answer to 誤って別の PC で電子証明書の発行の操作を行ってしまいました [OTHER-PC].
 pub const OTHER_PC_REMEDY: &str = "再度、“更新・再発行”で申請いただく必要があります";
 
@@ -166,6 +177,8 @@ impl Error {
             Self::Store(_) | Self::StoreDamaged(_) => "STORE",
             Self::Mail(_) => "MAILDIR",
             Self::Usage(_) => "USAGE",
+            Self::DataNotForThisPc(_) => "DATA-NOT-FOR-THIS-PC",
+            Self::DataUnreadable(_) => "DATA-UNREADABLE",
         }
     }
 
@@ -182,6 +195,8 @@ impl Error {
             Self::Interrupted { .. } => "中断しました: 鍵は保存されています".into(),
             Self::Network(_) => "サイトに接続できません (ページを表示できません)".into(),
             Self::StoreDamaged(_) => "証明書ストアに問題があります".into(),
+            Self::DataNotForThisPc(_) => "このデータはこの PC では復号できません".into(),
+            Self::DataUnreadable(_) => "データを読み取れません".into(),
             other => other.to_string(),
         }
     }
@@ -220,6 +235,12 @@ impl Error {
             Self::StoreDamaged(_) => Some(
                 "see the problems above; the store was left as it is so that no key is lost (`cert-client doctor`)".into(),
             ),
+            Self::DataNotForThisPc(_) => Some(format!(
+                "{DATA_DECRYPT} (only the PC holding the key of the certificate the data was encrypted to can open it; nothing was written)"
+            )),
+            Self::DataUnreadable(_) => Some(
+                "the file is damaged or not from the site; download it again with `cert-client data fetch` (nothing was written)".into(),
+            ),
             _ => None,
         }
     }
@@ -254,8 +275,11 @@ impl Error {
             | Self::Stopped { .. } => exit::CANCELLED,
             Self::RootMismatch { .. } => exit::TRUST,
             Self::Network(_) | Self::Protocol(_) => exit::NETWORK,
-            Self::ReinstallNotFound { .. } | Self::Store(_) | Self::StoreDamaged(_) => exit::STORE,
-            Self::KeyUnsupported { .. } | Self::Mail(_) => exit::INPUT,
+            Self::ReinstallNotFound { .. }
+            | Self::Store(_)
+            | Self::StoreDamaged(_)
+            | Self::DataNotForThisPc(_) => exit::STORE,
+            Self::KeyUnsupported { .. } | Self::Mail(_) | Self::DataUnreadable(_) => exit::INPUT,
             Self::Usage(_) => exit::USAGE,
         }
     }

@@ -7,10 +7,14 @@
 //! - [`prompt`]: the guide's confirmation dialogs as questions (terminal, `--yes`, scripted);
 //! - [`mailbox`]: the URL and password from the two mails in a Maildir;
 //! - [`export`]: the PKCS#12 export, the one way a key leaves the store;
+//! - [`data`] and [`envelope`]: documents the site delivers as CMS EnvelopedData, opened only with a
+//!   key of the store [DATA-DECRYPT];
 //! - [`error`]: every failure with its stable id and exit code.
 
 pub mod console;
+pub mod data;
 pub mod enrollment;
+pub mod envelope;
 pub mod error;
 pub mod export;
 pub mod mailbox;

@@ -27,8 +27,10 @@ Exit codes:
   4  the user said no, or stopped it (CSR-GENERATION-FAILED, ENROLL-CANCELLED, INTERRUPTED)
   5  a trust check failed (ROOT-MISMATCH)
   6  network or protocol (NETWORK, PROTOCOL)
-  7  the store (REINSTALL-NOT-FOUND, STORE: unwritable, or damaged as `doctor` reports)
-  8  input: the mails, or a key the client cannot make (MAILDIR, KEY-UNSUPPORTED)
+  7  the store (REINSTALL-NOT-FOUND, STORE: unwritable, or damaged as `doctor` reports;
+     DATA-NOT-FOR-THIS-PC: the data is not encrypted to a key of this store)
+  8  input: the mails, a key the client cannot make, a file it cannot open (MAILDIR,
+     KEY-UNSUPPORTED, DATA-UNREADABLE)
 
 Errors print as `error[ID]: <the guide's message>`, the guide's remedy, and an English line;
 with --json, as the final JSON object {\"result\": \"error\", \"id\": …, \"exit_code\": …}.";
@@ -89,6 +91,51 @@ enum Command {
     /// Check the store: interrupted writes, keys without certificates, damaged files, pending
     /// requests. Reports; never repairs.
     Doctor,
+    /// Documents the site delivers to you, encrypted to your certificate: only this PC's key
+    /// opens them (DATA-DECRYPT).
+    #[command(subcommand)]
+    Data(Data),
+}
+
+#[derive(Subcommand)]
+enum Data {
+    /// List the documents the site holds for the store's current certificate (mTLS).
+    List {
+        #[command(flatten)]
+        site: DataSite,
+    },
+    /// Download a document and decrypt it with the store's key into FILE (written whole or not
+    /// at all, 0600); --raw keeps it encrypted (CMS EnvelopedData, DER).
+    Fetch {
+        /// The document's id, as `data list` shows it (doc-0001).
+        id: String,
+        /// Where to write it.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Keep the encrypted CMS file as the site sent it, without decrypting.
+        #[arg(long)]
+        raw: bool,
+        #[command(flatten)]
+        site: DataSite,
+    },
+    /// Decrypt a CMS EnvelopedData file (DER or PEM; e.g. from `data fetch --raw` or
+    /// `openssl cms -encrypt`) with a key of the store.
+    Open {
+        /// The encrypted file.
+        file: PathBuf,
+        /// Where to write the plain content.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct DataSite {
+    /// The site's URL [default: the site of the last enrollment].
+    #[arg(long)]
+    url: Option<String>,
+    #[command(flatten)]
+    trust: Trust,
 }
 
 #[derive(Args)]
@@ -291,7 +338,107 @@ async fn run(cli: Cli, console: &Console) -> Result<u8, Error> {
             Ok(exit::OK)
         }
         Command::Doctor => doctor(&store, console),
+        Command::Data(command) => data(command, &store, console).await,
     }
+}
+
+/// The site's URL given, else the one of the last enrollment.
+fn site_url(url: Option<String>, store: &Store) -> Result<String, Error> {
+    match url {
+        Some(url) => Ok(url),
+        None => store.site()?.map(|site| site.confirm).ok_or_else(|| {
+            Error::Usage("--url is needed: no enrollment recorded in this store".into())
+        }),
+    }
+}
+
+async fn data(command: Data, store: &Store, console: &Console) -> Result<u8, Error> {
+    use client::data;
+    match command {
+        Data::List { site } => {
+            let url = site_url(site.url, store)?;
+            let trust = trust_or_remembered(&site.trust, store)?;
+            let page = data::list(&url, &trust, store).await?;
+            console.say(
+                "documents",
+                &format!(
+                    "データ一覧 (documents for {}, serial {}): {} 件",
+                    page.holder.subject,
+                    page.holder.serial,
+                    page.documents.len()
+                ),
+            );
+            console.say("notice", &format!("    {}", page.notice));
+            for d in &page.documents {
+                console.say(
+                    "document",
+                    &format!(
+                        "  {}  {}  {} bytes  {}  {}",
+                        d.id, d.published_at, d.size, d.file_name, d.title
+                    ),
+                );
+            }
+            console.result(&serde_json::json!({ "result": "ok", "documents": page }));
+        }
+        Data::Fetch { id, out, raw, site } => {
+            let url = site_url(site.url, store)?;
+            let trust = trust_or_remembered(&site.trust, store)?;
+            let envelope = data::fetch(&url, &trust, store, &id).await?;
+            console.say(
+                "downloaded",
+                &format!(
+                    "取得しました (downloaded {id}: CMS EnvelopedData, {} bytes)",
+                    envelope.len()
+                ),
+            );
+            if raw {
+                data::write_file(&out, &envelope)?;
+                console.say(
+                    "kept",
+                    &format!(
+                        "暗号化されたまま保存しました (kept encrypted): {}",
+                        out.display()
+                    ),
+                );
+                console.result(&serde_json::json!({
+                    "result": "ok", "document": id, "file": out, "bytes": envelope.len(), "raw": true,
+                }));
+                return Ok(exit::OK);
+            }
+            let opened = data::open(store, &envelope)?;
+            data::write_file(&out, &opened.content)?;
+            say_decrypted(console, &opened, &out);
+            console.result(&serde_json::json!({
+                "result": "ok", "document": id, "file": out, "bytes": opened.content.len(),
+                "raw": false, "serial": opened.serial, "subject": opened.subject,
+            }));
+        }
+        Data::Open { file, out } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Error::DataUnreadable(format!("{}: {e}", file.display())))?;
+            let opened = data::open(store, &bytes)?;
+            data::write_file(&out, &opened.content)?;
+            say_decrypted(console, &opened, &out);
+            console.result(&serde_json::json!({
+                "result": "ok", "file": out, "bytes": opened.content.len(),
+                "serial": opened.serial, "subject": opened.subject,
+            }));
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn say_decrypted(console: &Console, opened: &client::data::Opened, out: &Path) {
+    console.say(
+        "decrypted",
+        &format!(
+            "復号しました (decrypted with the key of {}, serial {}): {} ({} bytes)",
+            opened.subject,
+            opened.serial,
+            out.display(),
+            opened.content.len()
+        ),
+    );
 }
 
 async fn enroll(args: Enroll, store: &Store, console: &Console) -> Result<u8, Error> {

@@ -350,6 +350,11 @@ impl SiteClient {
         Self::json(self.request(reqwest::Method::POST, path)?).await
     }
 
+    /// GET a page of the site as JSON (the download page [DATA-DECRYPT], …).
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        Self::json(self.request(reqwest::Method::GET, path)?).await
+    }
+
     /// GET the confirmation page [STEP4-CONFIRM].
     pub async fn confirm(&self, path: &str) -> Result<ConfirmPage, Error> {
         Self::json(self.request(reqwest::Method::GET, path)?).await

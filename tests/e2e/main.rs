@@ -7,6 +7,7 @@
 
 mod binaries;
 mod client;
+mod data;
 mod in_process;
 mod protocol_walkthrough;
 mod support;
