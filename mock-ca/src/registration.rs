@@ -608,7 +608,10 @@ impl RegistrationAuthority {
             return Err(Refusal::OutOfOrder("withdrawn"));
         }
         let subject = application.form.subject.to_string();
-        let document = Document::publish(self.documents.len() + 1, form, subject, self.now())
+        // Whole seconds, as every other time the site shows.
+        let now = self.now();
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        let document = Document::publish(self.documents.len() + 1, form, subject, now)
             .map_err(|e| Refusal::BadRequest(e.to_string()))?;
         self.documents.push(document);
         self.persist()?;
