@@ -1,7 +1,7 @@
 # Each target has a one-line help: `make help`.
 CARGO ?= cargo
 
-.PHONY: help demo test lint fmt build report serve
+.PHONY: help demo test lint fmt build report serve bench
 
 help: ## this list
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,3 +29,11 @@ report: ## run every scenario and write target/junit.xml and the HTML report tar
 
 serve: ## run mock-ca with the demo configuration until Ctrl-C
 	$(CARGO) run --quiet -p mock-ca -- serve --config fixtures/demo/site.toml
+
+bench: ## benchmarks (release): one enrollment and start-up vs Pebble+lego, suite, throughput, memory; installs pebble and lego with apt-get when absent
+	@command -v pebble >/dev/null && command -v lego >/dev/null || \
+	  { echo "installing pebble and lego (apt-get)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pebble lego >/dev/null; } || \
+	    echo "pebble/lego could not be installed: the comparisons will be skipped"; }
+	$(CARGO) build --release -p mock-ca -p cert-client -p harness -p bench --bins
+	./target/release/bench $(BENCH_ARGS)

@@ -1,0 +1,316 @@
+//! `make bench`: mock-ca and cert-client measured, and compared with Pebble and lego, in one go.
+//! Prints a table and writes `target/bench/summary.json`. Run from the workspace root with the
+//! release binaries built beside this one (`make bench` does both).
+
+mod enroll;
+mod memory;
+mod peer;
+mod site;
+mod start;
+mod stats;
+mod suite;
+mod throughput;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use serde_json::{Value, json};
+use stats::{median, percentile, round};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bench",
+    about = "Benchmarks: one enrollment, start to ready, the suite, throughput and memory"
+)]
+struct Cli {
+    /// Interleaved enrollment pairs (ours, then Pebble+lego).
+    #[arg(long, default_value_t = 15)]
+    runs: usize,
+    /// Interleaved start-to-ready pairs.
+    #[arg(long, default_value_t = 10)]
+    starts: usize,
+    /// Whole-suite runs.
+    #[arg(long, default_value_t = 3)]
+    suite_runs: usize,
+    /// Enrollments per client at each concurrency level (1, 8, 64 clients).
+    #[arg(long, default_value_t = 20)]
+    per_client: usize,
+    /// Idle applications for the memory measurement.
+    #[arg(long, default_value_t = 100_000)]
+    applications: usize,
+    /// A small, fast run of everything (a smoke test of the benchmark itself, not figures).
+    #[arg(long)]
+    quick: bool,
+    /// Leave out Pebble and lego even when installed.
+    #[arg(long)]
+    no_peer: bool,
+    /// Where the release binaries are [default: beside this one].
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// The summary file.
+    #[arg(long, default_value = "target/bench/summary.json")]
+    out: PathBuf,
+}
+
+impl Cli {
+    fn scaled(mut self) -> Self {
+        if self.quick {
+            self.runs = self.runs.min(2);
+            self.starts = self.starts.min(2);
+            self.suite_runs = self.suite_runs.min(1);
+            self.per_client = self.per_client.min(2);
+            self.applications = self.applications.min(2000);
+        }
+        self
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse().scaled();
+    let bin = match &cli.bin_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("the bench binary has no directory")?
+            .to_path_buf(),
+    };
+    for needed in ["mock-ca", "cert-client", "harness"] {
+        anyhow::ensure!(
+            bin.join(needed).is_file(),
+            "{needed} is not built in {} (run `make bench`)",
+            bin.display()
+        );
+    }
+    let root = std::env::current_dir()?;
+    let work = tempfile::Builder::new()
+        .prefix("mock-ca-bench-")
+        .tempdir()?;
+    let ca = site::fixture_ca(work.path())?;
+    let peer = if cli.no_peer { None } else { peer::find() };
+    if peer.is_none() {
+        println!(
+            "pebble/lego: not available (`apt-get install -y pebble lego`): the comparisons are skipped and null in the summary"
+        );
+    }
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    eprintln!(
+        "bench: {cores} cores, binaries from {}, work in {}",
+        bin.display(),
+        work.path().display()
+    );
+
+    eprint!("(1) enrollment, {} interleaved pairs ", cli.runs);
+    let enrollment = enroll::measure(&bin, &ca, work.path(), cli.runs, peer.as_ref()).await?;
+    eprint!("(2) start to ready, {} interleaved pairs ", cli.starts);
+    let (start_ours, start_peer) = start::measure(
+        &bin,
+        &ca,
+        work.path(),
+        cli.starts,
+        peer.as_ref().map(|(p, _)| p.as_path()),
+    )
+    .await?;
+    eprint!("(3) the scenario suite, {} runs ", cli.suite_runs);
+    let suite_walls = suite::measure(&bin, &root, cli.suite_runs).await?;
+    eprint!("(4) throughput ");
+    let levels: Vec<(usize, usize)> = [1, 8, 64]
+        .iter()
+        .map(|&c| {
+            (
+                c,
+                if c == 1 {
+                    cli.per_client * 5
+                } else {
+                    cli.per_client
+                },
+            )
+        })
+        .collect();
+    let throughput = throughput::measure(&bin, &ca, work.path(), &levels).await?;
+    eprintln!("(5) memory, {} applications", cli.applications);
+    let memory = memory::measure(&bin, &ca, work.path(), cli.applications).await?;
+
+    let summary = summarize(
+        &cli,
+        cores,
+        &enrollment,
+        (&start_ours, &start_peer),
+        &suite_walls,
+        &throughput,
+        &memory,
+    );
+    print_table(&summary, &throughput);
+    if let Some(dir) = cli.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&cli.out, serde_json::to_string_pretty(&summary)? + "\n")
+        .with_context(|| format!("writing {}", cli.out.display()))?;
+    println!("\nsummary: {}", cli.out.display());
+    Ok(())
+}
+
+fn ratio(numerator: Option<f64>, denominator: Option<f64>) -> Option<f64> {
+    match (numerator, denominator) {
+        (Some(n), Some(d)) if d > 0.0 => Some(n / d),
+        _ => None,
+    }
+}
+
+fn r(x: Option<f64>, digits: i32) -> Value {
+    x.map_or(Value::Null, |x| json!(round(x, digits)))
+}
+
+fn summarize(
+    cli: &Cli,
+    cores: usize,
+    enrollment: &enroll::Enrollment,
+    (start_ours, start_peer): (&[f64], &[f64]),
+    suite_walls: &[f64],
+    throughput: &throughput::Throughput,
+    memory: &memory::Memory,
+) -> Value {
+    let (ours, overhead, keygen, pebble_lego) = enroll::medians(enrollment);
+    let (s_ours, s_peer) = (median(start_ours), median(start_peer));
+    let at = |clients: usize| throughput.levels.iter().find(|l| l.clients == clients);
+    let level = |clients: usize| {
+        at(clients).map_or(Value::Null, |l| {
+            json!({
+                "clients": l.clients,
+                "enrollments": l.enrollments,
+                "per_s": round(l.per_s, 1),
+                "p50_ms": r(percentile(&l.latencies, 50.0), 1),
+                "p99_ms": r(percentile(&l.latencies, 99.0), 1),
+            })
+        })
+    };
+    let t64 = at(64).map(|l| l.per_s);
+    json!({
+        "enroll_ms_ours": r(ours, 1),
+        "enroll_ms_pebble_lego": r(pebble_lego, 1),
+        "enroll_ratio": r(ratio(pebble_lego, ours), 2),
+        "enroll_overhead_ms": r(overhead, 1),
+        "enroll_keygen_window_ms": r(keygen, 1),
+        "enroll_runs": enrollment.ours.len(),
+        "start_ms_ours": r(s_ours, 1),
+        "start_ms_pebble": r(s_peer, 1),
+        "start_ratio": r(ratio(s_peer, s_ours), 1),
+        "start_runs": start_ours.len(),
+        "suite_wall_s": r(median(suite_walls), 2),
+        "suite_runs": suite_walls.iter().map(|s| round(*s, 2)).collect::<Vec<_>>(),
+        "throughput_1": level(1),
+        "throughput_8": level(8),
+        "throughput_64": level(64),
+        "throughput_64_per_s": r(t64, 1),
+        "sign_limit_per_s": round(throughput.sign_limit_per_s, 1),
+        "sign_one_thread_per_s": round(throughput.sign_one_thread_per_s, 1),
+        "throughput_ratio": r(ratio(t64, Some(throughput.sign_limit_per_s)), 3),
+        "bytes_per_idle_application": round(memory.per_application(), 0),
+        "memory_applications": memory.applications,
+        "memory_rss_before": memory.rss_before,
+        "memory_rss_after": memory.rss_after,
+        "memory_filing_s": round(memory.filing_s, 2),
+        "cores": cores,
+        "quick": cli.quick,
+    })
+}
+
+fn number(summary: &Value, key: &str) -> Option<f64> {
+    summary[key].as_f64()
+}
+
+fn print_table(summary: &Value, throughput: &throughput::Throughput) {
+    let show =
+        |x: Option<f64>, unit: &str| x.map_or("skipped".to_owned(), |x| format!("{x}{unit}"));
+    let verdict = |met: Option<bool>| match met {
+        Some(true) => "met",
+        Some(false) => "MISSED",
+        None => "n/a",
+    };
+    let n = |k: &str| number(summary, k);
+    println!();
+    println!(
+        "| measurement | ours | Pebble (+lego) | figure | target | |\n|---|---|---|---|---|---|"
+    );
+    println!(
+        "| (1) one enrollment, median of {} | {} | {} | {} faster | ≥ 3× | {} |",
+        summary["enroll_runs"],
+        show(n("enroll_ms_ours"), " ms"),
+        show(n("enroll_ms_pebble_lego"), " ms"),
+        show(n("enroll_ratio"), "×"),
+        verdict(n("enroll_ratio").map(|x| x >= 3.0)),
+    );
+    println!(
+        "| (1) our overhead (keygen window {} taken out) | {} | | | ≤ 30 ms | {} |",
+        show(n("enroll_keygen_window_ms"), " ms"),
+        show(n("enroll_overhead_ms"), " ms"),
+        verdict(n("enroll_overhead_ms").map(|x| x <= 30.0)),
+    );
+    println!(
+        "| (2) start to ready, median of {} | {} | {} | {} faster | ≥ 50× | {} |",
+        summary["start_runs"],
+        show(n("start_ms_ours"), " ms"),
+        show(n("start_ms_pebble"), " ms"),
+        show(n("start_ratio"), "×"),
+        verdict(n("start_ratio").map(|x| x >= 50.0)),
+    );
+    println!(
+        "| (3) scenario suite (release harness), median of {} | {} | | | ≤ 5 s | {} |",
+        summary["suite_runs"].as_array().map_or(0, Vec::len),
+        show(n("suite_wall_s"), " s"),
+        verdict(n("suite_wall_s").map(|x| x <= 5.0)),
+    );
+    for level in &throughput.levels {
+        println!(
+            "| (4) {} client(s): {} enrollments | {:.1}/s, p50 {} p99 {} | | | | |",
+            level.clients,
+            level.enrollments,
+            level.per_s,
+            show(
+                percentile(&level.latencies, 50.0).map(|x| round(x, 1)),
+                " ms"
+            ),
+            show(
+                percentile(&level.latencies, 99.0).map(|x| round(x, 1)),
+                " ms"
+            ),
+        );
+    }
+    println!(
+        "| (4) 64 clients vs raw signing on both cores ({}/s; one core {}/s) | {} | | {} | ≥ 70% | {} |",
+        show(n("sign_limit_per_s"), ""),
+        show(n("sign_one_thread_per_s"), ""),
+        show(n("throughput_64_per_s"), "/s"),
+        show(n("throughput_ratio").map(|x| round(x * 100.0, 1)), "%"),
+        verdict(n("throughput_ratio").map(|x| x >= 0.7)),
+    );
+    println!(
+        "| (5) resident bytes per idle application ({} filed) | {} | | | ≤ 4096 B | {} |",
+        summary["memory_applications"],
+        show(n("bytes_per_idle_application"), " B"),
+        verdict(n("bytes_per_idle_application").map(|x| x <= 4096.0)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_mode_shrinks_every_count() {
+        let cli = Cli::try_parse_from(["bench", "--quick"]).unwrap().scaled();
+        assert_eq!(
+            (cli.runs, cli.starts, cli.suite_runs, cli.applications),
+            (2, 2, 1, 2000)
+        );
+        assert_eq!(cli.out, PathBuf::from("target/bench/summary.json"));
+    }
+
+    #[test]
+    fn a_ratio_without_a_peer_is_null() {
+        assert_eq!(ratio(None, Some(100.0)), None);
+        assert_eq!(r(ratio(Some(300.0), Some(100.0)), 2), json!(3.0));
+        assert_eq!(r(None, 2), Value::Null);
+    }
+}
