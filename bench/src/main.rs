@@ -113,7 +113,10 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     eprint!("(3) the scenario suite, {} runs ", cli.suite_runs);
-    let suite_walls = suite::measure(&bin, &root, cli.suite_runs).await?;
+    let (suite_walls, suite_failed) = suite::measure(&bin, &root, cli.suite_runs).await?;
+    for failure in &suite_failed {
+        println!("note: the suite had a failure (timed all the same): {failure}");
+    }
     eprint!("(4) throughput ");
     let levels: Vec<(usize, usize)> = [1, 8, 64]
         .iter()
@@ -137,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
         cores,
         &enrollment,
         (&start_ours, &start_peer),
-        &suite_walls,
+        (&suite_walls, &suite_failed),
         &throughput,
         &memory,
     );
@@ -167,7 +170,7 @@ fn summarize(
     cores: usize,
     enrollment: &enroll::Enrollment,
     (start_ours, start_peer): (&[f64], &[f64]),
-    suite_walls: &[f64],
+    (suite_walls, suite_failed): (&[f64], &[String]),
     throughput: &throughput::Throughput,
     memory: &memory::Memory,
 ) -> Value {
@@ -199,6 +202,7 @@ fn summarize(
         "start_runs": start_ours.len(),
         "suite_wall_s": r(median(suite_walls), 2),
         "suite_runs": suite_walls.iter().map(|s| round(*s, 2)).collect::<Vec<_>>(),
+        "suite_failures": suite_failed,
         "throughput_1": level(1),
         "throughput_8": level(8),
         "throughput_64": level(64),

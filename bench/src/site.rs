@@ -197,7 +197,7 @@ pub fn password_in(mail: &Path) -> anyhow::Result<String> {
     let body = message.body_text(0).context("mail without text")?;
     let mut lines = body.lines();
     lines
-        .find(|l| l.contains("認証情報パスワード"))
+        .find(|l| l.trim().starts_with("認証情報パスワード:"))
         .and_then(|_| lines.find(|l| !l.trim().is_empty()))
         .map(|l| l.trim().to_owned())
         .context("no password in the mail")
