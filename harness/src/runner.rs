@@ -130,6 +130,8 @@ struct Run<'a> {
     ids: Vec<String>,
     urls: Vec<String>,
     delivered: BTreeSet<String>,
+    documents: Vec<String>,
+    fetches: usize,
     redactor: Redactor,
     out: String,
     failures: Vec<String>,
@@ -155,6 +157,8 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         ids: Vec::new(),
         urls: Vec::new(),
         delivered: BTreeSet::new(),
+        documents: Vec::new(),
+        fetches: 0,
         redactor,
         out: String::new(),
         failures: Vec::new(),
@@ -243,7 +247,13 @@ impl Run<'_> {
                 format!(
                     " (via {})",
                     if step.via == Via::Binary
-                        || matches!(step.action, Action::CheckSite | Action::Install)
+                        || matches!(
+                            step.action,
+                            Action::CheckSite
+                                | Action::Install
+                                | Action::DataList
+                                | Action::DataFetch
+                        )
                     {
                         "binary"
                     } else {
@@ -446,6 +456,41 @@ impl Run<'_> {
                     ..Shown::default()
                 }
             }
+            Action::Publish => {
+                use base64::Engine as _;
+                let document = step.publish.clone().ok_or_else(|| {
+                    RunError::SetUp("publish needs publish = { title, file_name, content }".into())
+                })?;
+                let answer = admin
+                    .post(
+                        "/documents",
+                        json!({
+                            "application": id,
+                            "title": document.title,
+                            "file_name": document.file_name,
+                            "content_type": document.content_type,
+                            "content": base64::engine::general_purpose::STANDARD
+                                .encode(document.content.as_bytes()),
+                        }),
+                    )
+                    .await?;
+                let published = text(&answer, "id");
+                self.documents.push(published.clone());
+                self.redactor.literal(
+                    published.clone(),
+                    format!("<document-{}>", self.documents.len()),
+                );
+                Shown {
+                    output: vec![format!(
+                        "site: published {published} for {}: {} ({}, {} bytes)",
+                        text(&answer, "subject"),
+                        document.title,
+                        document.file_name,
+                        answer["size"]
+                    )],
+                    ..Shown::default()
+                }
+            }
             Action::Fault => {
                 let mut fault = serde_json::to_value(step.fault.clone().unwrap_or_default())
                     .map_err(|e| RunError::SetUp(e.to_string()))?;
@@ -460,7 +505,9 @@ impl Run<'_> {
                 Via::Binary => self.binary(step).await?,
             },
             // Commands of the binary only.
-            Action::CheckSite | Action::Install => self.binary(step).await?,
+            Action::CheckSite | Action::Install | Action::DataList | Action::DataFetch => {
+                self.binary(step).await?
+            }
         };
         for line in &shown.output {
             let _ = writeln!(self.out, "{line}");
@@ -583,6 +630,11 @@ impl Run<'_> {
         std::fs::write(&site_ca, &self.site.site_trust_pem)
             .map_err(|e| RunError::SetUp(e.to_string()))?;
         let store = self.store(step)?;
+        // Where `data fetch` writes: a fresh name per step, so "not written" means not written.
+        let fetched = (step.action == Action::DataFetch).then(|| {
+            self.fetches += 1;
+            self.temp.path().join(format!("fetched-{}", self.fetches))
+        });
         let mut command = std::process::Command::new(&binary);
         command.arg("--store").arg(store.path()).envs(&step.env);
         match step.action {
@@ -615,6 +667,36 @@ impl Run<'_> {
                     .arg(&self.site.url)
                     .arg("--site-ca")
                     .arg(&site_ca);
+            }
+            Action::DataList => {
+                command
+                    .args(["data", "list", "--url", &self.site.url, "--site-ca"])
+                    .arg(&site_ca);
+            }
+            Action::DataFetch => {
+                let document = self
+                    .documents
+                    .get(step.document - 1)
+                    .cloned()
+                    .ok_or_else(|| {
+                        RunError::SetUp(format!("no document {} was published", step.document))
+                    })?;
+                let out = fetched.clone().unwrap_or_default();
+                command
+                    .args([
+                        "data",
+                        "fetch",
+                        &document,
+                        "--url",
+                        &self.site.url,
+                        "--site-ca",
+                    ])
+                    .arg(&site_ca)
+                    .arg("--out")
+                    .arg(out);
+                if step.raw {
+                    command.arg("--raw");
+                }
             }
             Action::Install => {
                 let from = step.certificate_from.as_deref().ok_or_else(|| {
@@ -716,6 +798,16 @@ impl Run<'_> {
         {
             use std::os::unix::process::ExitStatusExt as _;
             shown.killed = status.signal();
+        }
+        if let Some(path) = &fetched {
+            shown.output.push(match std::fs::read(path) {
+                Ok(bytes) if step.raw => format!("file: {} bytes kept encrypted", bytes.len()),
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => format!("file: {text}"),
+                    Err(e) => format!("file: {} bytes", e.as_bytes().len()),
+                },
+                Err(_) => "file: (not written)".to_owned(),
+            });
         }
         Ok(shown)
     }

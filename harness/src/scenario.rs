@@ -18,7 +18,7 @@
 //! approve = true
 //!
 //! [[step]]
-//! action = "enroll"               # enroll | list | confirm | check-site | install | approve | withdraw | set-clock | advance-clock | real-clock | fault
+//! action = "enroll"               # enroll | list | confirm | check-site | install | data-list | data-fetch | approve | withdraw | set-clock | advance-clock | real-clock | fault | publish
 //! via = "binary"                  # the real cert-client binary, or "library" (default)
 //! password = "wrong"              # log in with this instead of the mailed password
 //! answers = { issue = true }      # prompts: issue, install-root, web-access; unanswered is いいえ
@@ -132,6 +132,15 @@ pub struct Step {
     /// For `install`: install the current certificate of this other store (`other-pc`).
     #[serde(default)]
     pub certificate_from: Option<String>,
+    /// For `publish`: the document the site publishes for the step's application.
+    #[serde(default)]
+    pub publish: Option<Publication>,
+    /// For `data-fetch`: which published document (1-based, in publishing order).
+    #[serde(default = "first")]
+    pub document: usize,
+    /// For `data-fetch`: keep the encrypted CMS file (`--raw`).
+    #[serde(default)]
+    pub raw: bool,
     /// For `set-clock`: an RFC 3339 time; for `advance-clock`: a duration like `90m`, `25h`, `3d`.
     #[serde(default)]
     pub clock: Option<String>,
@@ -145,6 +154,25 @@ pub struct Step {
 
 fn first() -> usize {
     1
+}
+
+/// A document to publish.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publication {
+    /// Its title, e.g. 残高証明書.
+    pub title: String,
+    /// Its file name.
+    pub file_name: String,
+    /// Its media type.
+    #[serde(default = "octet_stream")]
+    pub content_type: String,
+    /// Its content, as text.
+    pub content: String,
+}
+
+fn octet_stream() -> String {
+    "application/octet-stream".into()
 }
 
 /// The actions a step can take.
@@ -171,6 +199,12 @@ pub enum Action {
     AdvanceClock,
     /// Admin: arm a fault.
     Fault,
+    /// Admin: publish a document for the step's application (DATA-DECRYPT).
+    Publish,
+    /// `cert-client data list` (binary only).
+    DataList,
+    /// `cert-client data fetch` (binary only): the decrypted file's content is shown.
+    DataFetch,
     /// Admin: let the site's clock run from the real time again (certificates issued after it are
     /// valid for the TLS handshake, which uses the real time).
     RealClock,
@@ -181,7 +215,13 @@ impl Action {
     pub fn is_client(self) -> bool {
         matches!(
             self,
-            Self::Enroll | Self::List | Self::Confirm | Self::CheckSite | Self::Install
+            Self::Enroll
+                | Self::List
+                | Self::Confirm
+                | Self::CheckSite
+                | Self::Install
+                | Self::DataList
+                | Self::DataFetch
         )
     }
 }

@@ -1,0 +1,75 @@
+//! The catalogue is the specification: every id is reproduced by a scenario that names it, every
+//! verbatim message appears in a snapshot exactly, and scenarios name no id the catalogue lacks.
+
+use harness::{Scenario, catalogue, fixtures_dir};
+
+fn scenarios() -> Vec<Scenario> {
+    Scenario::discover(&fixtures_dir().join("scenarios")).expect("scenarios read")
+}
+
+fn entries() -> Vec<catalogue::Entry> {
+    catalogue::load(&fixtures_dir().join("catalogue.toml")).expect("the catalogue reads")
+}
+
+#[test]
+fn every_catalogue_id_is_covered_by_a_scenario_expected_to_pass() {
+    let scenarios = scenarios();
+    let missing: Vec<String> = entries()
+        .into_iter()
+        .map(|e| e.id)
+        .filter(|id| {
+            !scenarios
+                .iter()
+                .any(|s| s.known_failure().is_none() && s.covers.contains(id))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ids no passing scenario covers: {missing:?}"
+    );
+}
+
+#[test]
+fn every_verbatim_message_appears_exactly_in_a_snapshot() {
+    let snapshots: Vec<String> = std::fs::read_dir(fixtures_dir().join("snapshots"))
+        .expect("snapshots")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "snap"))
+        .map(|e| std::fs::read_to_string(e.path()).expect("a snapshot reads"))
+        .collect();
+    let missing: Vec<String> = entries()
+        .into_iter()
+        .filter(|e| e.verbatim)
+        .filter_map(|e| e.message.map(|m| (e.id, m)))
+        .filter(|(_, message)| !snapshots.iter().any(|s| s.contains(message.as_str())))
+        .map(|(id, message)| format!("{id}: {message}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "verbatim messages in no snapshot: {missing:?}"
+    );
+}
+
+#[test]
+fn scenarios_name_only_catalogue_ids() {
+    let ids: Vec<String> = entries().into_iter().map(|e| e.id).collect();
+    for scenario in scenarios() {
+        for id in &scenario.covers {
+            assert!(
+                ids.contains(id),
+                "{} covers {id}, which the catalogue lacks",
+                scenario.name
+            );
+        }
+    }
+}
+
+#[test]
+fn the_projects_catalogue_has_the_thirty_ids_of_the_guide() {
+    let entries = entries();
+    assert_eq!(entries.len(), 30);
+    let mut ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "ids are unique");
+}
