@@ -39,5 +39,5 @@ pub mod smtp;
 pub mod tls;
 
 pub use refusal::Refusal;
-pub use server::{Builder, MockCa, ROOT_NAME, Seeded, StartError};
+pub use server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError, panics};
 pub use site::COMPONENT_HEADER;

@@ -55,6 +55,9 @@ pub enum Refusal {
     /// ADMIN-UNAUTHORIZED: an admin request without the right token.
     #[error("the admin API needs its bearer token")]
     AdminUnauthorized,
+    /// PAYLOAD-TOO-LARGE: a request body over the site's limit.
+    #[error("the request body is over the site's limit")]
+    PayloadTooLarge,
     /// INTERNAL: the site failed; the detail is logged, never sent.
     #[error("internal error")]
     Internal,
@@ -78,6 +81,7 @@ impl Refusal {
             Self::MethodNotAllowed => "METHOD-NOT-ALLOWED",
             Self::FaultInjected(_) => "FAULT-INJECTED",
             Self::AdminUnauthorized => "ADMIN-UNAUTHORIZED",
+            Self::PayloadTooLarge => "PAYLOAD-TOO-LARGE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -103,6 +107,7 @@ impl Refusal {
             Self::MethodNotAllowed => "Method not allowed.",
             Self::FaultInjected(_) => "Injected fault.",
             Self::AdminUnauthorized => "The admin API needs its bearer token.",
+            Self::PayloadTooLarge => "The request body is too large.",
             Self::Internal => "Internal error.",
         }
     }
@@ -146,6 +151,7 @@ impl Refusal {
             "BAD-REQUEST" => Self::BadRequest(injected()),
             "NOT-FOUND" => Self::NotFound,
             "METHOD-NOT-ALLOWED" => Self::MethodNotAllowed,
+            "PAYLOAD-TOO-LARGE" => Self::PayloadTooLarge,
             "INTERNAL" => Self::Internal,
             _ => return None,
         })

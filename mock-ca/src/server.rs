@@ -4,11 +4,20 @@
 use std::{
     net::SocketAddr,
     path::PathBuf,
-    sync::{Arc, MutexGuard},
+    sync::{
+        Arc, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
-use axum::{Router, middleware};
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use futures_util::FutureExt as _;
 
 use crate::{
     admin,
@@ -19,8 +28,9 @@ use crate::{
     journal,
     outbox::Outbox,
     records::{Records, RecordsError},
+    refusal::Refusal,
     registration::{Policy, RegistrationAuthority},
-    site::{self, Site},
+    site::{self, AnsweredWith, Representation, Site, SiteError},
     smtp::{Relay, SmtpError},
     tls::{self, SiteIdentity, TlsError},
 };
@@ -318,12 +328,84 @@ async fn tick(site: Arc<Site>, every: Duration) {
     }
 }
 
+/// The largest request body a public page reads (a CSR of the largest RSA key is a few KiB);
+/// over it the answer is 413 PAYLOAD-TOO-LARGE. The admin API keeps its own limits.
+pub const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
+
+/// Panics caught in handlers since the process started: each was answered INTERNAL.
+static PANICS: AtomicU64 = AtomicU64::new(0);
+
+/// How many requests made the site panic since the process started (each was answered INTERNAL
+/// instead of dropping its connection).
+pub fn panics() -> u64 {
+    PANICS.load(Ordering::Relaxed)
+}
+
+/// Middleware: a panic in a handler becomes an INTERNAL answer and a count, not a dropped
+/// connection.
+async fn catch_panics(request: Request, next: Next) -> Response {
+    let representation = Representation::of(request.headers());
+    match std::panic::AssertUnwindSafe(next.run(request))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => {
+            PANICS.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("a request made the site panic; answered INTERNAL");
+            SiteError::new(representation, Refusal::Internal).into_response()
+        }
+    }
+}
+
+/// Middleware: a public request whose `Content-Length` is over [`PUBLIC_BODY_LIMIT`] is answered
+/// PAYLOAD-TOO-LARGE at once, without waiting for a body it would refuse anyway (a chunked body is
+/// cut at the limit by `DefaultBodyLimit` as it arrives).
+async fn limit_bodies(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let admin = path == "/admin" || path.starts_with("/admin/");
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if !admin && declared.is_some_and(|length| length > PUBLIC_BODY_LIMIT as u64) {
+        let representation = Representation::of(request.headers());
+        return SiteError::new(representation, Refusal::PayloadTooLarge).into_response();
+    }
+    next.run(request).await
+}
+
+/// Middleware: an error answered by the framework rather than the site (a body over the limit, a
+/// path that does not decode, an unreadable query) is put in the site's error format with an id.
+async fn uniform_errors(request: Request, next: Next) -> Response {
+    let representation = Representation::of(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<AnsweredWith>().is_some()
+    {
+        return response;
+    }
+    let refusal = match status.as_u16() {
+        413 => Refusal::PayloadTooLarge,
+        404 => Refusal::NotFound,
+        405 => Refusal::MethodNotAllowed,
+        400..=499 => Refusal::BadRequest(format!("refused with HTTP {}", status.as_u16())),
+        _ => Refusal::Internal,
+    };
+    SiteError::new(representation, refusal).into_response()
+}
+
 /// The whole site as a router, for serving or for driving in-process with `tower::ServiceExt`.
 pub(crate) fn app(site: Arc<Site>) -> Router {
     Router::new()
-        .merge(site::router())
+        .merge(site::router().layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT)))
         .nest("/admin", admin::router(site.clone()))
         .fallback(site::not_found)
+        .layer(middleware::from_fn(catch_panics))
+        .layer(middleware::from_fn(uniform_errors))
+        .layer(middleware::from_fn(limit_bodies))
         .layer(middleware::from_fn_with_state(
             site.clone(),
             site::faults::inject,

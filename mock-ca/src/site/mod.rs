@@ -170,6 +170,7 @@ pub(crate) fn status_of(refusal: &Refusal) -> StatusCode {
         Refusal::OutOfOrder(_) => StatusCode::CONFLICT,
         Refusal::NotFound => StatusCode::NOT_FOUND,
         Refusal::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Refusal::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Refusal::FaultInjected(status) => {
             StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         }
