@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --quiet --bins
-bin=target/debug
+bin=${CARGO_TARGET_DIR:-target}/debug
 run=${DEMO_DIR:-$(mktemp -d -t cert-demo-XXXXXX)}
 mkdir -p "$run"
 store="$run/store"
