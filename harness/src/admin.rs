@@ -78,6 +78,7 @@ impl Admin {
         Ok(response)
     }
 
+    /// A call whose answer is JSON; an empty answer (204) reads as `null`.
     async fn json(
         &self,
         method: reqwest::Method,
@@ -85,14 +86,20 @@ impl Admin {
         body: Option<Value>,
     ) -> Result<Value, AdminError> {
         let what = format!("{method} {path}");
-        self.call(method, path, body)
+        let fail = |why: String| AdminError::Request {
+            what: what.clone(),
+            why,
+        };
+        let text = self
+            .call(method, path, body)
             .await?
-            .json()
+            .text()
             .await
-            .map_err(|e| AdminError::Request {
-                what,
-                why: e.to_string(),
-            })
+            .map_err(|e| fail(e.to_string()))?;
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|e| fail(e.to_string()))
     }
 
     /// Files an application; returns the site's description of it.
@@ -157,32 +164,12 @@ impl Admin {
 
     /// Any admin call with a JSON body, for the calls the harness scripts (clock, faults, withdraw).
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, AdminError> {
-        let what = format!("POST {path}");
-        let response = self.call(reqwest::Method::POST, path, Some(body)).await?;
-        let text = response.text().await.map_err(|e| AdminError::Request {
-            what: what.clone(),
-            why: e.to_string(),
-        })?;
-        if text.trim().is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_str(&text).map_err(|e| AdminError::Request {
-            what,
-            why: e.to_string(),
-        })
+        self.json(reqwest::Method::POST, path, Some(body)).await
     }
 
     /// Any admin call with PUT and a JSON body.
     pub async fn put(&self, path: &str, body: Value) -> Result<Value, AdminError> {
-        let what = format!("PUT {path}");
-        self.call(reqwest::Method::PUT, path, Some(body))
-            .await?
-            .json()
-            .await
-            .map_err(|e| AdminError::Request {
-                what,
-                why: e.to_string(),
-            })
+        self.json(reqwest::Method::PUT, path, Some(body)).await
     }
 
     /// One application.
