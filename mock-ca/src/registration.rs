@@ -119,6 +119,48 @@ pub struct Issued {
     pub certificate: IssuedCertificate,
 }
 
+/// A CSR the desk accepted, with what it decided the certificate holds: signed outside the
+/// desk's lock ([`RegistrationAuthority::begin_csr`]), recorded back under it.
+#[derive(Debug)]
+#[must_use = "a signing does nothing until it is signed and finished"]
+pub struct Signing {
+    id: String,
+    session: Option<String>,
+    request: CertificateRequest,
+    subject: Subject,
+    serial: [u8; 16],
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    authority: Arc<Authority>,
+}
+
+impl Signing {
+    /// Signs the certificate (the slow step: an RSA signature by the root's key).
+    pub fn sign(self) -> Signed {
+        let issued = self.authority.issue(
+            &self.request,
+            &self.subject,
+            &self.serial,
+            self.not_before,
+            self.not_after,
+        );
+        Signed {
+            id: self.id,
+            session: self.session,
+            issued,
+        }
+    }
+}
+
+/// A signed certificate, to record with [`RegistrationAuthority::finish_csr`].
+#[derive(Debug)]
+#[must_use = "a certificate is issued only once it is finished"]
+pub struct Signed {
+    id: String,
+    session: Option<String>,
+    issued: Result<IssuedCertificate, crate::authority::AuthorityError>,
+}
+
 /// Everything the desk must not forget across a restart (`--data-dir`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -138,7 +180,8 @@ pub struct Snapshot {
 /// The registration authority.
 #[derive(Debug)]
 pub struct RegistrationAuthority {
-    authority: Authority,
+    /// Shared with the signings in flight, which run outside the desk's lock.
+    authority: Arc<Authority>,
     policy: Policy,
     clock: Arc<Clock>,
     entropy: Box<dyn Entropy>,
@@ -162,7 +205,7 @@ impl RegistrationAuthority {
         base_url: String,
     ) -> Self {
         Self {
-            authority,
+            authority: Arc::new(authority),
             policy,
             clock,
             entropy,
@@ -476,13 +519,27 @@ impl RegistrationAuthority {
     }
 
     /// The client certificate request [STEP3-CLIENT-INSTALL]. Once a certificate is issued, the
-    /// application can no longer be logged into [STEP3-ONE-WAY].
+    /// application can no longer be logged into [STEP3-ONE-WAY]. [`Self::begin_csr`], the
+    /// signature and [`Self::finish_csr`] in one go.
     pub fn submit_csr(
         &mut self,
         id: &str,
         session: Option<&str>,
         csr: &[u8],
     ) -> Result<IssuedCertificate, Refusal> {
+        let signing = self.begin_csr(id, session, csr)?;
+        self.finish_csr(signing.sign())
+    }
+
+    /// Checks a CSR and decides what is signed (serial, validity, subject), without signing: the
+    /// signature, the one slow step, runs outside the desk's lock ([`Signing::sign`]), so that
+    /// enrollments in flight sign on every core. Nothing changes here but the entropy drawn.
+    pub fn begin_csr(
+        &mut self,
+        id: &str,
+        session: Option<&str>,
+        csr: &[u8],
+    ) -> Result<Signing, Refusal> {
         let application = self.applications.get(id).ok_or(Refusal::NotFound)?;
         application.check_session(session)?;
         application.expects_csr()?;
@@ -491,6 +548,7 @@ impl RegistrationAuthority {
             .check_key(&self.policy.key)
             .and_then(|()| request.check_subject(&application.form.subject))
             .map_err(Refusal::CertRequestFailed)?;
+        let subject = application.form.subject.clone();
 
         let mut serial = [0u8; 16];
         self.entropy.fill(&mut serial);
@@ -501,23 +559,37 @@ impl RegistrationAuthority {
             .now()
             .replace_nanosecond(0)
             .unwrap_or_else(|_| self.clock.now());
-        let issued = self
-            .authority
-            .issue(
-                &request,
-                &application.form.subject,
-                &serial,
-                not_before,
-                not_before + self.policy.validity,
-            )
-            .map_err(|e| {
-                tracing::error!(application = id, "signing failed: {e}");
-                Refusal::Internal
-            })?;
-        let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
+        Ok(Signing {
+            id: id.to_owned(),
+            session: session.map(str::to_owned),
+            request,
+            subject,
+            serial,
+            not_before,
+            not_after: not_before + self.policy.validity,
+            authority: self.authority.clone(),
+        })
+    }
+
+    /// Records a signed certificate: issuing → issued. The application is checked again, as it
+    /// may have moved while the certificate was signed: a withdrawal, or a new login (whose
+    /// session replaced this one) wins, and the certificate is thrown away unseen; so does a
+    /// second CSR signed at the same time as the first (OUT-OF-ORDER, as if it came after).
+    pub fn finish_csr(&mut self, signed: Signed) -> Result<IssuedCertificate, Refusal> {
+        let Signed {
+            id,
+            session,
+            issued,
+        } = signed;
+        let issued = issued.map_err(|e| {
+            tracing::error!(application = id, "signing failed: {e}");
+            Refusal::Internal
+        })?;
+        let application = self.applications.get_mut(&id).ok_or(Refusal::NotFound)?;
+        application.check_session(session.as_deref())?;
         application.record_issued(issued.serial.clone())?;
         self.issued.push(Issued {
-            application: id.to_owned(),
+            application: id,
             certificate: issued.clone(),
         });
         self.persist()?;
@@ -660,5 +732,85 @@ impl RegistrationAuthority {
         let delivered = document.clone();
         self.persist()?;
         Ok((delivered, envelope))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256};
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{application::Attribute, entropy::SeededEntropy};
+
+    /// A desk with one application logged into and at step 3, and a CSR for it.
+    fn at_step_three() -> (RegistrationAuthority, String, String, String) {
+        let now = datetime!(2026-11-25 10:00 +9);
+        let mut desk = RegistrationAuthority::new(
+            Authority::generate("Test Root", now).unwrap(),
+            Policy::default(),
+            Arc::new(Clock::frozen(now)),
+            Box::new(SeededEntropy::new(7)),
+            Outbox::memory(),
+            "https://127.0.0.1:1".into(),
+        );
+        let subject = Subject(vec![
+            (Attribute::C, "JP".into()),
+            (Attribute::CN, "Taro".into()),
+        ]);
+        let form = ApplicationForm {
+            applicant: "山田 太郎".into(),
+            email: "taro@example.jp".into(),
+            subject,
+            kind: Kind::New,
+        };
+        let id = desk.file(form).unwrap().id.clone();
+        desk.approve(&id).unwrap();
+        let password = desk.application(&id).unwrap().password().to_owned();
+        let Opened::StepTwo(two) = desk.login(&id, &password).unwrap() else {
+            panic!("a first login opens step 2");
+        };
+        desk.press_issue(&id, Some(&two.session)).unwrap();
+        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "JP");
+        dn.push(DnType::CommonName, "Taro");
+        params.distinguished_name = dn;
+        let csr = params.serialize_request(&key).unwrap().pem().unwrap();
+        (desk, id, two.session, csr)
+    }
+
+    #[test]
+    fn a_certificate_signed_while_the_application_was_withdrawn_is_thrown_away() {
+        let (mut desk, id, session, csr) = at_step_three();
+        let signing = desk.begin_csr(&id, Some(&session), csr.as_bytes()).unwrap();
+        desk.withdraw(&id).unwrap();
+        assert_eq!(
+            desk.finish_csr(signing.sign()).unwrap_err(),
+            Refusal::SessionRequired
+        );
+        assert!(desk.serials_of(&id).is_empty());
+        assert_eq!(desk.state_of(&id).unwrap(), &State::Withdrawn);
+    }
+
+    #[test]
+    fn of_two_csrs_signed_at_once_the_first_finished_is_issued_and_the_second_is_out_of_order() {
+        let (mut desk, id, session, csr) = at_step_three();
+        let first = desk.begin_csr(&id, Some(&session), csr.as_bytes()).unwrap();
+        let second = desk.begin_csr(&id, Some(&session), csr.as_bytes()).unwrap();
+        let (first, second) = (first.sign(), second.sign());
+        let issued = desk.finish_csr(first).unwrap();
+        assert_eq!(
+            desk.finish_csr(second).unwrap_err(),
+            Refusal::OutOfOrder("issued")
+        );
+        assert_eq!(desk.serials_of(&id), vec![issued.serial.clone()]);
+        assert_eq!(
+            desk.state_of(&id).unwrap(),
+            &State::Issued {
+                serial: issued.serial
+            }
+        );
     }
 }

@@ -577,7 +577,7 @@ async fn submit_csr(
     body: Bytes,
 ) -> Answer {
     let session = session_cookie(&headers);
-    let (issued, kind) = {
+    let (signing, kind, platforms) = {
         let mut registration = site.registration();
         let kind = registration
             .kind_of(&id)
@@ -594,11 +594,22 @@ async fn submit_csr(
             .and_then(|()| require_component(&registration, &headers))
             .map_err(fail)?;
         let form: CsrForm = read_body(&headers, &body).map_err(fail)?;
-        let issued = registration
-            .submit_csr(&id, session.as_deref(), form.csr.as_bytes())
+        let signing = registration
+            .begin_csr(&id, session.as_deref(), form.csr.as_bytes())
             .map_err(fail)?;
-        (issued, kind)
+        (signing, kind, platforms)
     };
+    // The signature is made outside the desk's lock, on a blocking thread: enrollments in
+    // flight sign on every core, and the runtime's workers keep serving meanwhile.
+    let fail = |r| {
+        SiteError::new(representation, r)
+            .on(kind)
+            .supporting(&platforms)
+    };
+    let signed = tokio::task::spawn_blocking(move || signing.sign())
+        .await
+        .map_err(|_| fail(Refusal::Internal))?;
+    let issued = site.registration().finish_csr(signed).map_err(fail)?;
     let complete = format!("/apply/{id}/complete");
     let json = json!({
         "certificate": issued.pem(),
