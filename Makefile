@@ -1,7 +1,7 @@
 # Each target has a one-line help: `make help`.
 CARGO ?= cargo
 
-.PHONY: help demo test lint fmt build report serve bench
+.PHONY: help demo test lint fmt build report serve bench soak
 
 help: ## this list
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -9,9 +9,13 @@ help: ## this list
 demo: ## start the mock site, enroll with the client, show the result
 	./scripts/demo.sh
 
-test: ## build everything and run every test (unit, site, harness snapshots, end to end)
+test: ## build everything and run every test (unit, site, harness snapshots, end to end, the short soak)
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
+
+soak: ## the long reliability run (10,000 malformed requests, 200 races, kills at each step and at random, site restarts); ends with one summary line; SOAK_SEED=N repeats a run
+	@$(CARGO) build --quiet --workspace --bins
+	@./target/debug/soak --scale long $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 lint: ## formatting and clippy, as CI checks them
 	$(CARGO) fmt --all --check

@@ -487,3 +487,98 @@ impl Drop for MockCa {
         self.handle.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, http::StatusCode, routing::get};
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    fn layered(router: Router) -> Router {
+        router
+            .layer(middleware::from_fn(catch_panics))
+            .layer(middleware::from_fn(uniform_errors))
+            .layer(middleware::from_fn(limit_bodies))
+    }
+
+    async fn error_id(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        json["error"]["id"].as_str().unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_is_answered_internal_and_counted() {
+        let before = panics();
+        let app = layered(Router::new().route(
+            "/boom",
+            get(|| async {
+                if true {
+                    panic!("a handler bug");
+                }
+                "unreachable"
+            }),
+        ));
+        let request = axum::http::Request::get("/boom")
+            .header("Accept", "application/json")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error_id(response).await, "INTERNAL");
+        assert!(panics() > before);
+    }
+
+    #[tokio::test]
+    async fn a_public_body_declared_over_the_limit_is_payload_too_large_without_being_read() {
+        let app = layered(
+            Router::new().route("/apply/x/login", axum::routing::post(|| async { "read" })),
+        );
+        let request = axum::http::Request::post("/apply/x/login")
+            .header("Accept", "application/json")
+            .header("Content-Length", (PUBLIC_BODY_LIMIT + 1).to_string())
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(error_id(response).await, "PAYLOAD-TOO-LARGE");
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_over_the_limit_and_an_undecodable_path_answer_in_the_error_format() {
+        let app = layered(
+            Router::new()
+                .route(
+                    "/apply/{application}/csr",
+                    axum::routing::post(
+                        |_: axum::extract::Path<String>, body: axum::body::Bytes| async move {
+                            body.len().to_string()
+                        },
+                    ),
+                )
+                .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT)),
+        );
+        let big = axum::http::Request::post("/apply/x/csr")
+            .header("Accept", "application/json")
+            .body(Body::from_stream(futures_util::stream::iter([Ok::<
+                _,
+                std::io::Error,
+            >(
+                vec![b'a'; PUBLIC_BODY_LIMIT + 10],
+            )])))
+            .unwrap();
+        let response = app.clone().oneshot(big).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(error_id(response).await, "PAYLOAD-TOO-LARGE");
+        let bad_path = axum::http::Request::post("/apply/%FF%FE/csr")
+            .header("Accept", "application/json")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(bad_path).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(error_id(response).await, "BAD-REQUEST");
+    }
+}

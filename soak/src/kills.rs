@@ -51,7 +51,13 @@ pub fn inspect(store: &Path) -> StoreView {
         };
         for entry in entries.flatten() {
             let dir = entry.path();
-            if !dir.is_dir() {
+            // `.incoming-*` is a write cut short (the README: `doctor` reports it); what it was
+            // writing is still where it came from.
+            let interrupted = entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".incoming-");
+            if !dir.is_dir() || interrupted {
                 continue;
             }
             let key_path = dir.join("key.pem");
@@ -434,7 +440,8 @@ pub async fn run(config: &Config, summary: &mut Summary) -> Result<(), Failure> 
         }
     }
     for n in 0..config.plan.random_kills {
-        let delay = Duration::from_millis(rng.below(1500) as u64);
+        // An enrollment takes a few hundred milliseconds: the kill falls somewhere in it.
+        let delay = Duration::from_millis(rng.below(400) as u64);
         if let Err(failure) = client_kill(
             config,
             &site,

@@ -491,8 +491,9 @@ pub fn case(rng: &mut Rng, targets: &Targets, bank: &CsrBank) -> Case {
             } else {
                 Expect::NoServerError
             };
-            // `*` is only for OPTIONS; anything else with it is not a request hyper routes.
-            let expect = if path == "*" {
+            // `*` is only for OPTIONS, and a DEL is not a URI character: hyper refuses both before
+            // the site sees them.
+            let expect = if path == "*" || path.contains('\u{7f}') {
                 Expect::Transport
             } else {
                 expect
@@ -544,7 +545,9 @@ pub fn case(rng: &mut Rng, targets: &Targets, bank: &CsrBank) -> Case {
                 }
                 1 => json!({"unknown-field": junk_json(rng, 1), "days": "one", "enabled": "yes", "now": "yesterday", "subject": 7, "effect": {"kind": "explode"}}).to_string().into_bytes(),
                 2 => rng.bytes_upto(300),
-                _ => json!([junk_json(rng, 1)]).to_string().into_bytes(),
+                // An array nested where a struct's first field is: serde would read a flat
+                // `[true]` as `{"enabled": true}`, by position, which is readable.
+                _ => json!([[junk_json(rng, 1)]]).to_string().into_bytes(),
             };
             let request = Request::new(method, path)
                 .json()
