@@ -1,7 +1,7 @@
 //! The certificate authority: its root, the certificates it signs, and the check of a certificate
 //! presented back to the site.
 
-use std::{fs, io::Write as _, path::Path};
+use std::{fs, io::Write as _, path::Path, sync::OnceLock};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -98,9 +98,69 @@ pub struct Holder {
 
 /// A root CA: its key and self-signed certificate.
 pub struct Authority {
-    issuer: Issuer<'static, KeyPair>,
+    key: SigningKey,
     certificate: CertificateDer<'static>,
     subject: String,
+}
+
+/// The root's private key. A loaded key is parsed and checked (aws-lc's `RSA_check_key`, ~1.7 ms:
+/// most of the site's start before it was deferred) at the first signature, not at start; a
+/// thread for it at start took a core from the start itself on two.
+struct SigningKey {
+    /// PKCS#8 PEM, as saved.
+    pem: String,
+    certificate: CertificateDer<'static>,
+    issuer: OnceLock<Result<Issuer<'static, KeyPair>, String>>,
+}
+
+impl SigningKey {
+    fn parsed(pem: String, certificate: CertificateDer<'static>, key: KeyPair) -> Self {
+        let issuer = OnceLock::new();
+        let _ = issuer.set(Issuer::from_ca_cert_der(&certificate, key).map_err(|e| e.to_string()));
+        Self {
+            pem,
+            certificate,
+            issuer,
+        }
+    }
+
+    /// The issuer, parsing the key now if no one has yet.
+    fn issuer(&self) -> Result<&Issuer<'static, KeyPair>, AuthorityError> {
+        self.issuer
+            .get_or_init(|| {
+                let key = KeyPair::from_pem(&self.pem).map_err(|e| format!("root key: {e}"))?;
+                if !belongs(&key, &self.certificate) {
+                    return Err("the root key does not belong to the root certificate".into());
+                }
+                Issuer::from_ca_cert_der(&self.certificate, key).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| AuthorityError::Invalid(e.clone()))
+    }
+}
+
+/// Whether `key`'s public half is the one `certificate` certifies.
+fn belongs(key: &KeyPair, certificate: &[u8]) -> bool {
+    X509Certificate::from_der(certificate)
+        .is_ok_and(|(_, c)| c.public_key().raw == key.subject_public_key_info().as_slice())
+}
+
+/// The RSA modulus of a PKCS#8 key, read from its structure without the arithmetic checks: enough
+/// to refuse at start a key file that does not go with the root.
+fn pkcs8_rsa_modulus(der: &[u8]) -> Option<&[u8]> {
+    use x509_parser::der_parser::{ber::BerObjectContent, der::parse_der};
+    let (_, info) = parse_der(der).ok()?;
+    let private_key = info.as_sequence().ok()?.get(2)?.as_slice().ok()?;
+    let (_, rsa) = parse_der(private_key).ok()?;
+    match &rsa.as_sequence().ok()?.get(1)?.content {
+        BerObjectContent::Integer(n) => Some(strip_zeros(n)),
+        _ => None,
+    }
+}
+
+fn strip_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
 }
 
 impl std::fmt::Debug for Authority {
@@ -137,13 +197,49 @@ impl Authority {
         Self::from_parts(certificate.der().clone(), key)
     }
 
-    /// A root from its PEM certificate and PEM (PKCS#8) key.
+    /// A root from its PEM certificate and PEM (PKCS#8) key, the key parsed and checked now.
     pub fn from_pem(certificate_pem: &str, key_pem: &str) -> Result<Self, AuthorityError> {
         use rustls_pki_types::pem::PemObject;
         let certificate = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
             .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
         let key = KeyPair::from_pem(key_pem)?;
         Self::from_parts(certificate, key)
+    }
+
+    /// A root from its PEM certificate and PEM (PKCS#8) key, the key's full check and parse left
+    /// to the first signature. What can be seen cheaply is checked now: the PEM, the PKCS#8
+    /// structure, and that the key's modulus is the root's.
+    pub fn from_pem_deferred(certificate_pem: &str, key_pem: &str) -> Result<Self, AuthorityError> {
+        use rustls_pki_types::{PrivatePkcs8KeyDer, pem::PemObject};
+        use x509_parser::public_key::PublicKey;
+        let invalid = |what: &str| AuthorityError::Invalid(what.to_owned());
+        let certificate = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
+            .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
+        let key_der = PrivatePkcs8KeyDer::from_pem_slice(key_pem.as_bytes())
+            .map_err(|e| AuthorityError::Invalid(format!("root key: {e}")))?;
+        let modulus = pkcs8_rsa_modulus(key_der.secret_pkcs8_der())
+            .ok_or_else(|| invalid("root key: not an RSA key in PKCS#8"))?;
+        let (_, parsed) = X509Certificate::from_der(&certificate)
+            .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
+        let Ok(PublicKey::RSA(root_key)) = parsed.public_key().parsed() else {
+            return Err(invalid("root certificate: not an RSA key"));
+        };
+        if strip_zeros(root_key.modulus) != modulus {
+            return Err(invalid(
+                "the root key does not belong to the root certificate",
+            ));
+        }
+        let subject = rfc4514(parsed.subject());
+        let key = SigningKey {
+            pem: key_pem.to_owned(),
+            certificate: certificate.clone(),
+            issuer: OnceLock::new(),
+        };
+        Ok(Self {
+            key,
+            certificate,
+            subject,
+        })
     }
 
     /// The root kept in `dir` (`root.pem`, `root.key.pem`), made and saved there if `dir` has none.
@@ -160,7 +256,7 @@ impl Authority {
                     source,
                 })
             };
-            return Self::from_pem(&read(&root_path)?, &read(&key_path)?);
+            return Self::from_pem_deferred(&read(&root_path)?, &read(&key_path)?);
         }
         let authority = Self::generate(common_name, now)?;
         authority.save(dir)?;
@@ -174,12 +270,8 @@ impl Authority {
             move |source| AuthorityError::Io { path, source }
         };
         fs::create_dir_all(dir).map_err(io(dir))?;
-        write_atomically(
-            &dir.join(KEY_FILE),
-            self.issuer.key().serialize_pem().as_bytes(),
-            0o600,
-        )
-        .map_err(io(&dir.join(KEY_FILE)))?;
+        write_atomically(&dir.join(KEY_FILE), self.key.pem.as_bytes(), 0o600)
+            .map_err(io(&dir.join(KEY_FILE)))?;
         write_atomically(
             &dir.join(ROOT_FILE),
             self.certificate_pem().as_bytes(),
@@ -195,15 +287,16 @@ impl Authority {
     ) -> Result<Self, AuthorityError> {
         let (_, parsed) = X509Certificate::from_der(&certificate)
             .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
-        if parsed.public_key().raw != key.subject_public_key_info().as_slice() {
+        if !belongs(&key, &certificate) {
             return Err(AuthorityError::Invalid(
                 "the root key does not belong to the root certificate".into(),
             ));
         }
         let subject = rfc4514(parsed.subject());
-        let issuer = Issuer::from_ca_cert_der(&certificate, key)?;
+        let key = SigningKey::parsed(key.serialize_pem(), certificate.clone(), key);
+        key.issuer()?;
         Ok(Self {
-            issuer,
+            key,
             certificate,
             subject,
         })
@@ -252,7 +345,7 @@ impl Authority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         params.use_authority_key_identifier_extension = true;
         let spki = rcgen::SubjectPublicKeyInfo::from_der(&request.spki_der)?;
-        let certificate = params.signed_by(&spki, &self.issuer)?;
+        let certificate = params.signed_by(&spki, self.key.issuer()?)?;
         Ok(IssuedCertificate {
             serial: hex_pairs(serial),
             subject: subject.to_string(),
@@ -391,6 +484,56 @@ mod tests {
         );
         let other = Authority::generate("Other Root", now).unwrap();
         assert!(other.check_holder(&issued.der, now).is_err());
+    }
+
+    fn sign_with(authority: &Authority) -> Result<IssuedCertificate, AuthorityError> {
+        let now = datetime!(2026-11-25 10:00 +9);
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let csr = CertificateParams::default()
+            .serialize_request(&key)
+            .unwrap();
+        let request = CertificateRequest::parse(csr.pem().unwrap().as_bytes()).unwrap();
+        let subject = Subject(vec![(Attribute::CN, "x".into())]);
+        authority.issue(&request, &subject, &[1], now, now + Duration::days(1))
+    }
+
+    #[test]
+    fn a_loaded_root_signs_with_its_key_checked_at_the_first_signature() {
+        let now = datetime!(2026-11-25 10:00 +9);
+        let made = Authority::generate("Test Root", now).unwrap();
+        let loaded = Authority::from_pem_deferred(&made.certificate_pem(), &made.key.pem).unwrap();
+        assert_eq!(loaded.subject(), made.subject());
+        let issued = sign_with(&loaded).unwrap();
+        let (_, cert) = X509Certificate::from_der(&issued.der).unwrap();
+        let (_, root) = X509Certificate::from_der(made.certificate_der()).unwrap();
+        cert.verify_signature(Some(root.public_key())).unwrap();
+    }
+
+    #[test]
+    fn a_key_of_another_root_is_refused_at_load_and_a_damaged_one_at_the_first_signature() {
+        use rustls_pki_types::{PrivatePkcs8KeyDer, pem::PemObject};
+        let now = datetime!(2026-11-25 10:00 +9);
+        let (one, other) = (
+            Authority::generate("One", now).unwrap(),
+            Authority::generate("Other", now).unwrap(),
+        );
+        let refused =
+            Authority::from_pem_deferred(&one.certificate_pem(), &other.key.pem).unwrap_err();
+        assert!(refused.to_string().contains("does not belong"), "{refused}");
+        assert!(Authority::from_pem_deferred(&one.certificate_pem(), "junk").is_err());
+
+        // The last byte of the DER is in the CRT coefficient: the modulus still matches, the
+        // arithmetic check fails.
+        let mut der = PrivatePkcs8KeyDer::from_pem_slice(one.key.pem.as_bytes())
+            .unwrap()
+            .secret_pkcs8_der()
+            .to_vec();
+        *der.last_mut().unwrap() ^= 0x01;
+        let damaged = pem_encode("PRIVATE KEY", &der);
+        let loaded = Authority::from_pem_deferred(&one.certificate_pem(), &damaged).unwrap();
+        let failed = sign_with(&loaded).unwrap_err();
+        assert!(matches!(failed, AuthorityError::Invalid(_)), "{failed}");
+        assert!(Authority::from_pem(&one.certificate_pem(), &damaged).is_err());
     }
 
     #[test]
