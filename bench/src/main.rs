@@ -45,6 +45,9 @@ struct Cli {
     /// Leave out Pebble and lego even when installed.
     #[arg(long)]
     no_peer: bool,
+    /// Run only these measurements (a comma-separated list); the others are null in the summary.
+    #[arg(long, value_delimiter = ',', value_enum)]
+    only: Vec<Measurement>,
     /// Where the release binaries are [default: beside this one].
     #[arg(long)]
     bin_dir: Option<PathBuf>,
@@ -53,7 +56,21 @@ struct Cli {
     out: PathBuf,
 }
 
+/// The five measurements of the issue, for `--only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Measurement {
+    Enroll,
+    Start,
+    Suite,
+    Throughput,
+    Memory,
+}
+
 impl Cli {
+    fn runs(&self, measurement: Measurement) -> bool {
+        self.only.is_empty() || self.only.contains(&measurement)
+    }
+
     fn scaled(mut self) -> Self {
         if self.quick {
             self.runs = self.runs.min(2);
@@ -101,23 +118,31 @@ async fn main() -> anyhow::Result<()> {
         work.path().display()
     );
 
-    eprint!("(1) enrollment, {} interleaved pairs ", cli.runs);
-    let enrollment = enroll::measure(&bin, &ca, work.path(), cli.runs, peer.as_ref()).await?;
-    eprint!("(2) start to ready, {} interleaved pairs ", cli.starts);
-    let (start_ours, start_peer) = start::measure(
-        &bin,
-        &ca,
-        work.path(),
-        cli.starts,
-        peer.as_ref().map(|(p, _)| p.as_path()),
-    )
-    .await?;
-    eprint!("(3) the scenario suite, {} runs ", cli.suite_runs);
-    let (suite_walls, suite_failed) = suite::measure(&bin, &root, cli.suite_runs).await?;
-    for failure in &suite_failed {
-        println!("note: the suite had a failure (timed all the same): {failure}");
+    let mut enrollment = enroll::Enrollment::default();
+    if cli.runs(Measurement::Enroll) {
+        eprint!("(1) enrollment, {} interleaved pairs ", cli.runs);
+        enrollment = enroll::measure(&bin, &ca, work.path(), cli.runs, peer.as_ref()).await?;
     }
-    eprint!("(4) throughput ");
+    let (mut start_ours, mut start_peer) = (Vec::new(), Vec::new());
+    if cli.runs(Measurement::Start) {
+        eprint!("(2) start to ready, {} interleaved pairs ", cli.starts);
+        (start_ours, start_peer) = start::measure(
+            &bin,
+            &ca,
+            work.path(),
+            cli.starts,
+            peer.as_ref().map(|(p, _)| p.as_path()),
+        )
+        .await?;
+    }
+    let (mut suite_walls, mut suite_failed) = (Vec::new(), Vec::new());
+    if cli.runs(Measurement::Suite) {
+        eprint!("(3) the scenario suite, {} runs ", cli.suite_runs);
+        (suite_walls, suite_failed) = suite::measure(&bin, &root, cli.suite_runs).await?;
+        for failure in &suite_failed {
+            println!("note: the suite had a failure (timed all the same): {failure}");
+        }
+    }
     let levels: Vec<(usize, usize)> = [1, 8, 64]
         .iter()
         .map(|&c| {
@@ -131,9 +156,16 @@ async fn main() -> anyhow::Result<()> {
             )
         })
         .collect();
-    let throughput = throughput::measure(&bin, &ca, work.path(), &levels).await?;
-    eprintln!("(5) memory, {} applications", cli.applications);
-    let memory = memory::measure(&bin, &ca, work.path(), cli.applications).await?;
+    let mut throughput = None;
+    if cli.runs(Measurement::Throughput) {
+        eprint!("(4) throughput ");
+        throughput = Some(throughput::measure(&bin, &ca, work.path(), &levels).await?);
+    }
+    let mut memory = None;
+    if cli.runs(Measurement::Memory) {
+        eprintln!("(5) memory, {} applications", cli.applications);
+        memory = Some(memory::measure(&bin, &ca, work.path(), cli.applications).await?);
+    }
 
     let summary = summarize(
         &cli,
@@ -141,10 +173,10 @@ async fn main() -> anyhow::Result<()> {
         &enrollment,
         (&start_ours, &start_peer),
         (&suite_walls, &suite_failed),
-        &throughput,
-        &memory,
+        throughput.as_ref(),
+        memory.as_ref(),
     );
-    print_table(&summary, &throughput);
+    print_table(&summary, throughput.as_ref());
     if let Some(dir) = cli.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -171,12 +203,14 @@ fn summarize(
     enrollment: &enroll::Enrollment,
     (start_ours, start_peer): (&[f64], &[f64]),
     (suite_walls, suite_failed): (&[f64], &[String]),
-    throughput: &throughput::Throughput,
-    memory: &memory::Memory,
+    throughput: Option<&throughput::Throughput>,
+    memory: Option<&memory::Memory>,
 ) -> Value {
     let (ours, overhead, keygen, pebble_lego) = enroll::medians(enrollment);
     let (s_ours, s_peer) = (median(start_ours), median(start_peer));
-    let at = |clients: usize| throughput.levels.iter().find(|l| l.clients == clients);
+    let at =
+        |clients: usize| throughput.and_then(|t| t.levels.iter().find(|l| l.clients == clients));
+    let sign_limit = throughput.map(|t| t.sign_limit_per_s);
     let level = |clients: usize| {
         at(clients).map_or(Value::Null, |l| {
             json!({
@@ -207,14 +241,14 @@ fn summarize(
         "throughput_8": level(8),
         "throughput_64": level(64),
         "throughput_64_per_s": r(t64, 1),
-        "sign_limit_per_s": round(throughput.sign_limit_per_s, 1),
-        "sign_one_thread_per_s": round(throughput.sign_one_thread_per_s, 1),
-        "throughput_ratio": r(ratio(t64, Some(throughput.sign_limit_per_s)), 3),
-        "bytes_per_idle_application": round(memory.per_application(), 0),
-        "memory_applications": memory.applications,
-        "memory_rss_before": memory.rss_before,
-        "memory_rss_after": memory.rss_after,
-        "memory_filing_s": round(memory.filing_s, 2),
+        "sign_limit_per_s": r(sign_limit, 1),
+        "sign_one_thread_per_s": r(throughput.map(|t| t.sign_one_thread_per_s), 1),
+        "throughput_ratio": r(ratio(t64, sign_limit), 3),
+        "bytes_per_idle_application": r(memory.map(memory::Memory::per_application), 0),
+        "memory_applications": memory.map(|m| m.applications),
+        "memory_rss_before": memory.map(|m| m.rss_before),
+        "memory_rss_after": memory.map(|m| m.rss_after),
+        "memory_filing_s": r(memory.map(|m| m.filing_s), 2),
         "cores": cores,
         "quick": cli.quick,
     })
@@ -224,7 +258,7 @@ fn number(summary: &Value, key: &str) -> Option<f64> {
     summary[key].as_f64()
 }
 
-fn print_table(summary: &Value, throughput: &throughput::Throughput) {
+fn print_table(summary: &Value, throughput: Option<&throughput::Throughput>) {
     let show =
         |x: Option<f64>, unit: &str| x.map_or("skipped".to_owned(), |x| format!("{x}{unit}"));
     let verdict = |met: Option<bool>| match met {
@@ -265,7 +299,7 @@ fn print_table(summary: &Value, throughput: &throughput::Throughput) {
         show(n("suite_wall_s"), " s"),
         verdict(n("suite_wall_s").map(|x| x <= 5.0)),
     );
-    for level in &throughput.levels {
+    for level in throughput.iter().flat_map(|t| &t.levels) {
         println!(
             "| (4) {} client(s): {} enrollments | {:.1}/s, p50 {} p99 {} | | | | |",
             level.clients,

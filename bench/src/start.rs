@@ -1,7 +1,7 @@
 //! (2) Start to ready: from spawning the process to the first answered request. `mock-ca serve`
 //! loads a fixture root (`--ca-dir`) and is probed with `GET /`; `pebble` (which makes its root
 //! and intermediate at each start) with `GET /dir`. Both are probed the same way, every
-//! millisecond, by a client that accepts any server certificate; interleaved.
+//! tenth of a millisecond, by a client that accepts any server certificate; interleaved.
 
 use std::{path::Path, process::Stdio, time::Instant};
 
