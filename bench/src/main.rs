@@ -219,6 +219,8 @@ fn summarize(
                 "per_s": round(l.per_s, 1),
                 "p50_ms": r(percentile(&l.latencies, 50.0), 1),
                 "p99_ms": r(percentile(&l.latencies, 99.0), 1),
+                "site_cpu_ms_per_enrollment": round(l.site_cpu_ms, 3),
+                "client_cpu_ms_per_enrollment": round(l.client_cpu_ms, 3),
             })
         })
     };
@@ -301,9 +303,11 @@ fn print_table(summary: &Value, throughput: Option<&throughput::Throughput>) {
     );
     for level in throughput.iter().flat_map(|t| &t.levels) {
         println!(
-            "| (4) {} client(s): {} enrollments | {:.1}/s, p50 {} p99 {} | | | | |",
+            "| (4) {} client(s): {} enrollments (CPU per enrollment: site {:.2} ms, clients {:.2} ms) | {:.1}/s, p50 {} p99 {} | | | | |",
             level.clients,
             level.enrollments,
+            level.site_cpu_ms,
+            level.client_cpu_ms,
             level.per_s,
             show(
                 percentile(&level.latencies, 50.0).map(|x| round(x, 1)),

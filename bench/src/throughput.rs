@@ -33,6 +33,10 @@ pub struct Level {
     pub per_s: f64,
     /// Enrollment latencies (ms).
     pub latencies: Vec<f64>,
+    /// CPU time the site spent per enrollment (ms), from /proc: where the cores went.
+    pub site_cpu_ms: f64,
+    /// CPU time this process (the clients) spent per enrollment (ms).
+    pub client_cpu_ms: f64,
 }
 
 /// What the throughput measurement found.
@@ -73,6 +77,7 @@ pub async fn measure(
         for _ in 0..clients {
             https.push(site.client()?);
         }
+        let cpu_before = (cpu_seconds(site.pid()?)?, cpu_seconds(std::process::id())?);
         let started = Instant::now();
         for (n, http) in https.into_iter().enumerate() {
             let ready = ready.clone();
@@ -96,10 +101,13 @@ pub async fn measure(
             latencies.extend(worker.await??);
         }
         let wall = started.elapsed().as_secs_f64();
+        let per = |cpu: f64| 1000.0 * cpu / latencies.len() as f64;
         found.push(Level {
             clients,
             enrollments: latencies.len(),
             per_s: latencies.len() as f64 / wall,
+            site_cpu_ms: per(cpu_seconds(site.pid()?)? - cpu_before.0),
+            client_cpu_ms: per(cpu_seconds(std::process::id())? - cpu_before.1),
             latencies,
         });
         eprint!(".");
@@ -110,6 +118,24 @@ pub async fn measure(
         sign_limit_per_s,
         sign_one_thread_per_s,
     })
+}
+
+/// User and system CPU seconds of process `pid`, all its threads (/proc/PID/stat).
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("unreadable /proc stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| -> anyhow::Result<f64> {
+        Ok(fields.get(i).context("short /proc stat")?.parse::<f64>()?)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; USER_HZ is
+    // 100 on Linux.
+    Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 /// `n` CSRs with the benchmark subject, each with its own RSA-2048 key.

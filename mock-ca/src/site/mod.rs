@@ -39,6 +39,9 @@ pub(crate) struct Site {
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) admin_token: String,
+    /// One permit per core: more signatures at once only share the cores, with a blocking
+    /// thread and a context switch each.
+    pub(crate) signers: tokio::sync::Semaphore,
 }
 
 impl Site {
@@ -49,6 +52,9 @@ impl Site {
             journal: Mutex::new(Journal::default()),
             faults: Mutex::new(Faults::default()),
             admin_token,
+            signers: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            ),
         }
     }
 
@@ -606,9 +612,16 @@ async fn submit_csr(
             .on(kind)
             .supporting(&platforms)
     };
-    let signed = tokio::task::spawn_blocking(move || signing.sign())
-        .await
-        .map_err(|_| fail(Refusal::Internal))?;
+    let signed = {
+        let _permit = site
+            .signers
+            .acquire()
+            .await
+            .map_err(|_| fail(Refusal::Internal))?;
+        tokio::task::spawn_blocking(move || signing.sign())
+            .await
+            .map_err(|_| fail(Refusal::Internal))?
+    };
     let issued = site.registration().finish_csr(signed).map_err(fail)?;
     let complete = format!("/apply/{id}/complete");
     let json = json!({
