@@ -27,8 +27,8 @@ struct Cli {
     /// Interleaved enrollment pairs (ours, then Pebble+lego).
     #[arg(long, default_value_t = 15)]
     runs: usize,
-    /// Interleaved start-to-ready pairs.
-    #[arg(long, default_value_t = 10)]
+    /// Interleaved start-to-ready pairs (Pebble's start varies with its RSA key generation).
+    #[arg(long, default_value_t = 25)]
     starts: usize,
     /// Whole-suite runs.
     #[arg(long, default_value_t = 3)]
