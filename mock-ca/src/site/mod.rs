@@ -162,6 +162,38 @@ impl SiteError {
     }
 }
 
+/// How a refusal on one application's pages is answered: in the asker's representation, under
+/// the application's site name, naming the supported platforms where the refusal is about them.
+struct Refusing {
+    representation: Representation,
+    kind: Kind,
+    platforms: Vec<String>,
+}
+
+impl Refusing {
+    /// For application `id`; an unknown one is NOT-FOUND at once.
+    fn on(
+        registration: &RegistrationAuthority,
+        representation: Representation,
+        id: &str,
+    ) -> Result<Self, SiteError> {
+        let kind = registration
+            .kind_of(id)
+            .map_err(|r| SiteError::new(representation, r))?;
+        Ok(Self {
+            representation,
+            kind,
+            platforms: registration.policy().platforms.clone(),
+        })
+    }
+
+    fn refuse(&self, refusal: Refusal) -> SiteError {
+        SiteError::new(self.representation, refusal)
+            .on(self.kind)
+            .supporting(&self.platforms)
+    }
+}
+
 /// The HTTP status of each refusal (protocol document, "Errors").
 pub(crate) fn status_of(refusal: &Refusal) -> StatusCode {
     match refusal {
@@ -431,20 +463,16 @@ async fn login(
 ) -> Answer {
     let (opened, kind) = {
         let mut registration = site.registration();
-        let kind = registration
-            .kind_of(&id)
-            .map_err(|r| SiteError::new(representation, r))?;
-        let platforms = registration.policy().platforms.clone();
-        let fail = |r| {
-            SiteError::new(representation, r)
-                .on(kind)
-                .supporting(&platforms)
-        };
+        let refusing = Refusing::on(&registration, representation, &id)?;
+        let fail = |r| refusing.refuse(r);
         let form: LoginForm = read_body(&headers, &body).map_err(fail)?;
         // A program that declares an unsupported platform learns it before step 2; a plain
         // browser (no declaration) sees step 2 and meets COMPONENT-UNAVAILABLE at 発行.
         check_declared_platform(&registration, &headers).map_err(fail)?;
-        (registration.login(&id, &form.password).map_err(fail)?, kind)
+        (
+            registration.login(&id, &form.password).map_err(fail)?,
+            refusing.kind,
+        )
     };
     let (session, mut response) = match opened {
         Opened::StepTwo(two) => (
@@ -543,15 +571,8 @@ async fn press_issue(
     let session = session_cookie(&headers);
     let (three, kind) = {
         let mut registration = site.registration();
-        let kind = registration
-            .kind_of(&id)
-            .map_err(|r| SiteError::new(representation, r))?;
-        let platforms = registration.policy().platforms.clone();
-        let fail = |r| {
-            SiteError::new(representation, r)
-                .on(kind)
-                .supporting(&platforms)
-        };
+        let refusing = Refusing::on(&registration, representation, &id)?;
+        let fail = |r| refusing.refuse(r);
         // Checked after the application exists, before anything moves: a browser sees the
         // component message on the page where the guide's users saw it.
         registration
@@ -563,7 +584,7 @@ async fn press_issue(
             registration
                 .press_issue(&id, session.as_deref())
                 .map_err(fail)?,
-            kind,
+            refusing.kind,
         )
     };
     Ok(step_three(representation, &id, kind.site_name(), &three))
@@ -583,17 +604,10 @@ async fn submit_csr(
     body: Bytes,
 ) -> Answer {
     let session = session_cookie(&headers);
-    let (signing, kind, platforms) = {
+    let (signing, refusing) = {
         let mut registration = site.registration();
-        let kind = registration
-            .kind_of(&id)
-            .map_err(|r| SiteError::new(representation, r))?;
-        let platforms = registration.policy().platforms.clone();
-        let fail = |r| {
-            SiteError::new(representation, r)
-                .on(kind)
-                .supporting(&platforms)
-        };
+        let refusing = Refusing::on(&registration, representation, &id)?;
+        let fail = |r| refusing.refuse(r);
         registration
             .application(&id)
             .and_then(|a| a.check_session(session.as_deref()))
@@ -603,15 +617,12 @@ async fn submit_csr(
         let signing = registration
             .begin_csr(&id, session.as_deref(), form.csr.as_bytes())
             .map_err(fail)?;
-        (signing, kind, platforms)
+        (signing, refusing)
     };
     // The signature is made outside the desk's lock, on a blocking thread: enrollments in
     // flight sign on every core, and the runtime's workers keep serving meanwhile.
-    let fail = |r| {
-        SiteError::new(representation, r)
-            .on(kind)
-            .supporting(&platforms)
-    };
+    let fail = |r| refusing.refuse(r);
+    let kind = refusing.kind;
     let signed = {
         let _permit = site
             .signers
