@@ -102,17 +102,21 @@ impl Filter {
     }
 }
 
-/// The journal.
+/// How many entries the journal keeps: a site left serving (a demo, a soak) would otherwise
+/// grow with every request. Older entries are dropped; `seq` goes on, so a gap shows where.
+pub const KEPT: usize = 10_000;
+
+/// The journal: the latest [`KEPT`] requests.
 #[derive(Debug, Default)]
 pub struct Journal {
-    entries: Vec<Entry>,
+    entries: std::collections::VecDeque<Entry>,
     next: u64,
 }
 
 impl Journal {
-    /// Every entry, oldest first.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// Every entry kept, oldest first.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.entries.iter().cloned().collect()
     }
 
     /// The entries `filter` admits, oldest first.
@@ -132,7 +136,10 @@ impl Journal {
     fn record(&mut self, mut entry: Entry) {
         self.next += 1;
         entry.seq = self.next;
-        self.entries.push(entry);
+        if self.entries.len() == KEPT {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
     }
 }
 
@@ -195,4 +202,35 @@ pub(crate) async fn record(
         });
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_journal_keeps_the_latest_entries_and_numbering_goes_on() {
+        let mut journal = Journal::default();
+        for n in 0..KEPT + 5 {
+            journal.record(Entry {
+                seq: 0,
+                method: "GET".into(),
+                path: format!("/{n}"),
+                status: 200,
+                error: None,
+                application: None,
+                fault: None,
+                at: String::new(),
+                body: None,
+            });
+        }
+        let entries = journal.entries();
+        assert_eq!(entries.len(), KEPT);
+        assert_eq!((entries[0].seq, entries[0].path.as_str()), (6, "/5"));
+        assert_eq!(entries[KEPT - 1].seq, (KEPT + 5) as u64);
+        journal.clear();
+        assert!(journal.entries().is_empty());
+        journal.record(entries[0].clone());
+        assert_eq!(journal.entries()[0].seq, (KEPT + 6) as u64);
+    }
 }

@@ -479,7 +479,7 @@ impl MockCa {
 
     /// The request journal so far.
     pub fn journal(&self) -> Vec<journal::Entry> {
-        self.site.journal().entries().to_vec()
+        self.site.journal().entries()
     }
 
     /// Stops accepting, lets requests in flight finish (up to a second), and waits. Every change
