@@ -208,7 +208,8 @@ impl Authority {
 
     /// A root from its PEM certificate and PEM (PKCS#8) key, the key's full check and parse left
     /// to the first signature. What can be seen cheaply is checked now: the PEM, the PKCS#8
-    /// structure, and that the key's modulus is the root's.
+    /// structure, and that the key's modulus is the root's. A key that is not RSA is checked at
+    /// once, as [`Authority::from_pem`] does.
     pub fn from_pem_deferred(certificate_pem: &str, key_pem: &str) -> Result<Self, AuthorityError> {
         use rustls_pki_types::{PrivatePkcs8KeyDer, pem::PemObject};
         use x509_parser::public_key::PublicKey;
@@ -217,8 +218,10 @@ impl Authority {
             .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
         let key_der = PrivatePkcs8KeyDer::from_pem_slice(key_pem.as_bytes())
             .map_err(|e| AuthorityError::Invalid(format!("root key: {e}")))?;
-        let modulus = pkcs8_rsa_modulus(key_der.secret_pkcs8_der())
-            .ok_or_else(|| invalid("root key: not an RSA key in PKCS#8"))?;
+        let Some(modulus) = pkcs8_rsa_modulus(key_der.secret_pkcs8_der()) else {
+            // Not RSA (an ECDSA root someone made): its check is cheap, so it is done now.
+            return Self::from_pem(certificate_pem, key_pem);
+        };
         let (_, parsed) = X509Certificate::from_der(&certificate)
             .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
         let Ok(PublicKey::RSA(root_key)) = parsed.public_key().parsed() else {
@@ -521,6 +524,16 @@ mod tests {
             Authority::from_pem_deferred(&one.certificate_pem(), &other.key.pem).unwrap_err();
         assert!(refused.to_string().contains("does not belong"), "{refused}");
         assert!(Authority::from_pem_deferred(&one.certificate_pem(), "junk").is_err());
+
+        // A root with another kind of key is still loaded, and checked at once.
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = CertificateParams::default();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ec_root = params.self_signed(&key).unwrap();
+        let loaded = Authority::from_pem_deferred(&ec_root.pem(), &key.serialize_pem()).unwrap();
+        sign_with(&loaded).unwrap();
+        let other = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        assert!(Authority::from_pem_deferred(&ec_root.pem(), &other.serialize_pem()).is_err());
 
         // The last byte of the DER is in the CRT coefficient: the modulus still matches, the
         // arithmetic check fails.
