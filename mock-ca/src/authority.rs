@@ -109,30 +109,19 @@ pub struct Authority {
 struct SigningKey {
     /// PKCS#8 PEM, as saved.
     pem: String,
-    certificate: CertificateDer<'static>,
     issuer: OnceLock<Result<Issuer<'static, KeyPair>, String>>,
 }
 
 impl SigningKey {
-    fn parsed(pem: String, certificate: CertificateDer<'static>, key: KeyPair) -> Self {
-        let issuer = OnceLock::new();
-        let _ = issuer.set(Issuer::from_ca_cert_der(&certificate, key).map_err(|e| e.to_string()));
-        Self {
-            pem,
-            certificate,
-            issuer,
-        }
-    }
-
-    /// The issuer, parsing the key now if no one has yet.
-    fn issuer(&self) -> Result<&Issuer<'static, KeyPair>, AuthorityError> {
+    /// The issuer for the root `certificate`, parsing the key now if no one has yet.
+    fn issuer(&self, certificate: &[u8]) -> Result<&Issuer<'static, KeyPair>, AuthorityError> {
         self.issuer
             .get_or_init(|| {
                 let key = KeyPair::from_pem(&self.pem).map_err(|e| format!("root key: {e}"))?;
-                if !belongs(&key, &self.certificate) {
+                if !belongs(&key, certificate) {
                     return Err("the root key does not belong to the root certificate".into());
                 }
-                Issuer::from_ca_cert_der(&self.certificate, key).map_err(|e| e.to_string())
+                Issuer::from_ca_cert_der(&certificate.into(), key).map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(|e| AuthorityError::Invalid(e.clone()))
@@ -143,6 +132,13 @@ impl SigningKey {
 fn belongs(key: &KeyPair, certificate: &[u8]) -> bool {
     X509Certificate::from_der(certificate)
         .is_ok_and(|(_, c)| c.public_key().raw == key.subject_public_key_info().as_slice())
+}
+
+/// A root certificate's DER from its PEM.
+fn certificate_from_pem(pem: &str) -> Result<CertificateDer<'static>, AuthorityError> {
+    use rustls_pki_types::pem::PemObject;
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))
 }
 
 /// The RSA modulus of a PKCS#8 key, read from its structure without the arithmetic checks: enough
@@ -199,9 +195,7 @@ impl Authority {
 
     /// A root from its PEM certificate and PEM (PKCS#8) key, the key parsed and checked now.
     pub fn from_pem(certificate_pem: &str, key_pem: &str) -> Result<Self, AuthorityError> {
-        use rustls_pki_types::pem::PemObject;
-        let certificate = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
-            .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
+        let certificate = certificate_from_pem(certificate_pem)?;
         let key = KeyPair::from_pem(key_pem)?;
         Self::from_parts(certificate, key)
     }
@@ -214,8 +208,7 @@ impl Authority {
         use rustls_pki_types::{PrivatePkcs8KeyDer, pem::PemObject};
         use x509_parser::public_key::PublicKey;
         let invalid = |what: &str| AuthorityError::Invalid(what.to_owned());
-        let certificate = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
-            .map_err(|e| AuthorityError::Invalid(format!("root certificate: {e}")))?;
+        let certificate = certificate_from_pem(certificate_pem)?;
         let key_der = PrivatePkcs8KeyDer::from_pem_slice(key_pem.as_bytes())
             .map_err(|e| AuthorityError::Invalid(format!("root key: {e}")))?;
         let Some(modulus) = pkcs8_rsa_modulus(key_der.secret_pkcs8_der()) else {
@@ -235,7 +228,6 @@ impl Authority {
         let subject = rfc4514(parsed.subject());
         let key = SigningKey {
             pem: key_pem.to_owned(),
-            certificate: certificate.clone(),
             issuer: OnceLock::new(),
         };
         Ok(Self {
@@ -296,8 +288,10 @@ impl Authority {
             ));
         }
         let subject = rfc4514(parsed.subject());
-        let key = SigningKey::parsed(key.serialize_pem(), certificate.clone(), key);
-        key.issuer()?;
+        let key = SigningKey {
+            pem: key.serialize_pem(),
+            issuer: OnceLock::from(Ok(Issuer::from_ca_cert_der(&certificate, key)?)),
+        };
         Ok(Self {
             key,
             certificate,
@@ -348,7 +342,7 @@ impl Authority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         params.use_authority_key_identifier_extension = true;
         let spki = rcgen::SubjectPublicKeyInfo::from_der(&request.spki_der)?;
-        let certificate = params.signed_by(&spki, self.key.issuer()?)?;
+        let certificate = params.signed_by(&spki, self.key.issuer(&self.certificate)?)?;
         Ok(IssuedCertificate {
             serial: hex_pairs(serial),
             subject: subject.to_string(),

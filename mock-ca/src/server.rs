@@ -225,7 +225,6 @@ impl Builder {
             (None, Some(dir)) => Authority::load_or_generate(dir, ROOT_NAME, now)?,
             (None, None) => Authority::generate(ROOT_NAME, now)?,
         };
-        let root_der = authority.certificate_der().to_vec();
 
         let listener = std::net::TcpListener::bind(self.bind).map_err(|source| StartError::Io {
             what: format!("bind {}", self.bind),
@@ -294,7 +293,7 @@ impl Builder {
         let identity = identity
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let config = tls::server_config(&identity, &root_der)?;
+        let config = tls::server_config(&identity, registration.authority().certificate_der())?;
 
         let site = Arc::new(Site::new(registration, admin_token.clone()));
         let handle = axum_server::Handle::new();
