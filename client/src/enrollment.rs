@@ -338,7 +338,11 @@ pub async fn enroll_with(
         observe(&Event::Installed {
             subject: installed.subject.clone(),
         });
-        let confirm_url = site.url("/confirm")?.to_string();
+        // The top page names the confirmation site (a listener of its own).
+        let top = site.top().await?;
+        let confirm_url = site
+            .url(top.confirm.as_deref().unwrap_or("/confirm"))?
+            .to_string();
         let confirmation =
             confirm(&confirm_url, &invitation.site_trust_pem, store, observe).await?;
         remember(store, &confirm_url, invitation)?;

@@ -165,6 +165,9 @@ pub struct TopPage {
     pub site: String,
     /// `ok`
     pub status: String,
+    /// The confirmation site's 証明書確認ページ (absolute; absent on sites before it had its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<String>,
 }
 
 /// An HTTPS client for one site.

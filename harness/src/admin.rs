@@ -48,6 +48,29 @@ impl Admin {
         })
     }
 
+    /// Where the site's confirmation site answers (`https://host:port`): its top page names it.
+    pub async fn confirmation_site(&self) -> Result<String, AdminError> {
+        let fail = |why: String| AdminError::Request {
+            what: "GET /".into(),
+            why,
+        };
+        let top: Value = self
+            .http
+            .get(format!("{}/", self.base))
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| fail(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let confirm = top["confirm"]
+            .as_str()
+            .ok_or_else(|| fail("the top page names no confirmation site".into()))?;
+        Ok(confirm.trim_end_matches("/confirm").to_owned())
+    }
+
     async fn call(
         &self,
         method: reqwest::Method,

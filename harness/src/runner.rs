@@ -149,6 +149,8 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         Store::open(temp.path().join("store")).map_err(|e| RunError::SetUp(e.to_string()))?;
     let mut redactor = Redactor::default();
     redactor.literal(temp.path().display().to_string(), "<tmp>");
+    // The confirmation site is told apart from the issuance site's `127.0.0.1:<port>`.
+    redactor.literal(site.confirm_url.clone(), "https://127.0.0.1:<confirm-port>");
     let mut run = Run {
         scenario,
         site,
@@ -589,7 +591,7 @@ impl Run<'_> {
                 })
                 .map_err(client::Error::from),
             _ => {
-                let url = format!("{}/confirm", self.site.url);
+                let url = format!("{}/confirm", self.site.confirm_url);
                 client::confirm(&url, &trust, &store, &mut observe)
                     .await
                     .map(|_| ())
@@ -715,7 +717,7 @@ impl Run<'_> {
                 command
                     .arg("confirm")
                     .arg("--url")
-                    .arg(format!("{}/confirm", self.site.url))
+                    .arg(format!("{}/confirm", self.site.confirm_url))
                     .arg("--site-ca")
                     .arg(&site_ca);
             }

@@ -36,8 +36,10 @@ pub enum SiteError {
 /// A site a scenario runs against.
 #[derive(Debug)]
 pub struct SiteUnderTest {
-    /// Its URL.
+    /// Its URL (the issuance site).
     pub url: String,
+    /// Its confirmation site's URL (証明書確認サイト: `/confirm`, `/documents`).
+    pub confirm_url: String,
     /// Its TLS trust anchor (PEM).
     pub site_trust_pem: Vec<u8>,
     /// Its admin API.
@@ -59,6 +61,7 @@ impl SiteUnderTest {
                 )?;
                 Ok(Self {
                     url: site.url().to_owned(),
+                    confirm_url: site.confirm_url().to_owned(),
                     site_trust_pem: site.site_trust_pem().as_bytes().to_vec(),
                     admin,
                     running: Some(site),
@@ -70,9 +73,12 @@ impl SiteUnderTest {
                 site_trust_pem,
             } => {
                 let admin = Admin::new(url, admin_token, site_trust_pem)?;
+                // Asked before the journal is emptied: the transcript holds only the scenario.
+                let confirm_url = admin.confirmation_site().await?;
                 admin.clear_journal().await?;
                 Ok(Self {
                     url: url.trim_end_matches('/').to_owned(),
+                    confirm_url,
                     site_trust_pem: site_trust_pem.clone(),
                     admin,
                     running: None,

@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the site over HTTPS. The first line printed is its URL; `ready` follows when it answers.
+    /// Serve the site over HTTPS. The first line printed is the issuance site's URL, the second
+    /// the confirmation site's; `ready` follows when both answer.
     Serve(Serve),
 }
 
@@ -34,9 +35,12 @@ struct Serve {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
-    /// Port; 0 picks a free one.
+    /// The issuance site's port; 0 picks a free one.
     #[arg(long, short, default_value_t = 0)]
     port: u16,
+    /// The confirmation site's port (証明書確認サイト: /confirm, /documents); 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    confirm_port: u16,
     /// Where to keep the Maildir, `site-ca.pem` and `root.pem` (default: the data directory, else
     /// a temporary directory removed at exit).
     #[arg(long)]
@@ -101,6 +105,7 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
 
     let mut builder = MockCa::builder()
         .bind(SocketAddr::new(serve.bind, serve.port))
+        .confirm_bind(SocketAddr::new(serve.bind, serve.confirm_port))
         .maildir(&maildir)
         .policy(config.policy()?)
         .auto_approve(serve.auto_approve || config.mail.auto_approve);
@@ -131,9 +136,19 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
     let root = state_dir.join("root.pem");
     std::fs::write(&site_ca, site.site_trust_pem())?;
     std::fs::write(&root, site.root_pem())?;
+    // Both URLs for scripts that start the site and read its state directory.
+    let urls = serde_json::json!({
+        "url": site.url(),
+        "confirm_url": site.confirm_url(),
+        "site_ca": site_ca,
+        "root": root,
+        "maildir": maildir,
+    });
+    std::fs::write(state_dir.join("site.json"), format!("{urls:#}\n"))?;
 
     // The URL alone on the first line, so a script can read it; the rest describes the run.
     println!("{}", site.url());
+    println!("confirmation site: {}", site.confirm_url());
     println!("site trust anchor: {}", site_ca.display());
     println!("issuing root:      {}", root.display());
     println!("maildir:           {}", maildir.display());

@@ -82,6 +82,7 @@ pub struct Seeded {
 #[must_use = "a builder does nothing until `start` is called"]
 pub struct Builder {
     bind: SocketAddr,
+    confirm_bind: Option<SocketAddr>,
     admin_token: Option<String>,
     ca_dir: Option<PathBuf>,
     authority: Option<Authority>,
@@ -101,6 +102,7 @@ impl Default for Builder {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            confirm_bind: None,
             admin_token: None,
             ca_dir: None,
             authority: None,
@@ -122,6 +124,13 @@ impl Builder {
     /// The address to listen on (default 127.0.0.1:0, an ephemeral port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.bind = addr;
+        self
+    }
+
+    /// The address of the confirmation site, 証明書確認サイト (default: the issuance site's
+    /// address with an ephemeral port).
+    pub fn confirm_bind(mut self, addr: SocketAddr) -> Self {
+        self.confirm_bind = Some(addr);
         self
     }
 
@@ -226,20 +235,15 @@ impl Builder {
             (None, None) => Authority::generate(ROOT_NAME, now)?,
         };
 
-        let listener = std::net::TcpListener::bind(self.bind).map_err(|source| StartError::Io {
-            what: format!("bind {}", self.bind),
-            source,
-        })?;
         let io = |what: &str| {
             let what = what.to_owned();
             move |source| StartError::Io { what, source }
         };
-        listener.set_nonblocking(true).map_err(io("listener"))?;
-        let addr = listener.local_addr().map_err(io("listener"))?;
-        let base_url = match addr {
-            SocketAddr::V4(v4) => format!("https://{}:{}", v4.ip(), v4.port()),
-            SocketAddr::V6(v6) => format!("https://[{}]:{}", v6.ip(), v6.port()),
-        };
+        let (listener, base_url) = listen(self.bind)?;
+        let confirm_bind = self
+            .confirm_bind
+            .unwrap_or_else(|| SocketAddr::new(self.bind.ip(), 0));
+        let (confirm_listener, confirm_url) = listen(confirm_bind)?;
 
         let mut outbox = match &self.maildir {
             Some(dir) => Outbox::maildir(dir).map_err(io(&format!("maildir {}", dir.display())))?,
@@ -293,37 +297,81 @@ impl Builder {
         let identity = identity
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let config = tls::server_config(&identity, registration.authority().certificate_der())?;
+        let issuance = tls::issuance_config(&identity)?;
+        let confirmation =
+            tls::confirmation_config(&identity, registration.authority().certificate_der())?;
 
-        let site = Arc::new(Site::new(registration, admin_token.clone()));
+        let site = Arc::new(Site::new(
+            registration,
+            admin_token.clone(),
+            confirm_url.clone(),
+        ));
         let handle = axum_server::Handle::new();
-        let server = axum_server::from_tcp_rustls(
+        let task = serve(
             listener,
-            axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)),
+            issuance,
+            app(site.clone(), Listener::Issuance),
+            handle.clone(),
         )
-        .map_err(io("listener"))?
-        // Without TCP_NODELAY a response written in two segments waits for the client's delayed
-        // ACK (~40 ms on Linux) before its second half leaves: most of an enrollment's wall time.
-        .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
-        .handle(handle.clone());
-        let service = site::faults::DroppingConnections(app(site.clone()));
-        let task = tokio::spawn(async move {
-            if let Err(e) = server.serve(tower::make::Shared::new(service)).await {
-                tracing::error!("server stopped: {e}");
-            }
-        });
+        .map_err(io("listener"))?;
+        let confirm_task = serve(
+            confirm_listener,
+            confirmation,
+            app(site.clone(), Listener::Confirmation),
+            handle.clone(),
+        )
+        .map_err(io("confirmation listener"))?;
         let ticker = tokio::spawn(tick(site.clone(), self.tick));
         Ok(MockCa {
             url: base_url,
+            confirm_url,
             admin_token,
             site_trust_pem: identity.trust_anchor_pem,
             root_pem,
             site,
             handle,
-            task,
+            tasks: [task, confirm_task],
             ticker,
         })
     }
+}
+
+/// A listening socket at `addr` and the `https://` URL it answers at.
+fn listen(addr: SocketAddr) -> Result<(std::net::TcpListener, String), StartError> {
+    let io = |source| StartError::Io {
+        what: format!("bind {addr}"),
+        source,
+    };
+    let listener = std::net::TcpListener::bind(addr).map_err(io)?;
+    listener.set_nonblocking(true).map_err(io)?;
+    let url = match listener.local_addr().map_err(io)? {
+        SocketAddr::V4(v4) => format!("https://{}:{}", v4.ip(), v4.port()),
+        SocketAddr::V6(v6) => format!("https://[{}]:{}", v6.ip(), v6.port()),
+    };
+    Ok((listener, url))
+}
+
+/// Serves `router` over TLS on `listener` until `handle` stops it.
+fn serve(
+    listener: std::net::TcpListener,
+    config: rustls::ServerConfig,
+    router: Router,
+    handle: axum_server::Handle<SocketAddr>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let server = axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)),
+    )?
+    // Without TCP_NODELAY a response written in two segments waits for the client's delayed
+    // ACK (~40 ms on Linux) before its second half leaves: most of an enrollment's wall time.
+    .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
+    .handle(handle);
+    let service = site::faults::DroppingConnections(router);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = server.serve(tower::make::Shared::new(service)).await {
+            tracing::error!("server stopped: {e}");
+        }
+    }))
 }
 
 /// Looks at the site's clock now and then: auto-approvals and reminders fall due with time.
@@ -407,11 +455,27 @@ async fn uniform_errors(request: Request, next: Next) -> Response {
     SiteError::new(representation, refusal).into_response()
 }
 
-/// The whole site as a router, for serving or for driving in-process with `tower::ServiceExt`.
-pub(crate) fn app(site: Arc<Site>) -> Router {
-    Router::new()
-        .merge(site::router().layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT)))
-        .nest("/admin", admin::router(site.clone()))
+/// Which of the two sites a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Listener {
+    /// The issuance site: the top page, the repository, the steps, and the admin API.
+    Issuance,
+    /// The confirmation site (証明書確認サイト): the pages that need a client certificate.
+    Confirmation,
+}
+
+/// One listener's site as a router, for serving or for driving in-process with
+/// `tower::ServiceExt`.
+pub(crate) fn app(site: Arc<Site>, listener: Listener) -> Router {
+    let router = match listener {
+        Listener::Issuance => site::issuance_router()
+            .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT))
+            .nest("/admin", admin::router(site.clone())),
+        Listener::Confirmation => {
+            site::confirmation_router().layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT))
+        }
+    };
+    router
         .fallback(site::not_found)
         .layer(middleware::from_fn(catch_panics))
         .layer(middleware::from_fn(uniform_errors))
@@ -431,12 +495,13 @@ pub(crate) fn app(site: Arc<Site>) -> Router {
 #[derive(Debug)]
 pub struct MockCa {
     url: String,
+    confirm_url: String,
     admin_token: String,
     site_trust_pem: String,
     root_pem: String,
     site: Arc<Site>,
     handle: axum_server::Handle<SocketAddr>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: [tokio::task::JoinHandle<()>; 2],
     ticker: tokio::task::JoinHandle<()>,
 }
 
@@ -451,9 +516,15 @@ impl MockCa {
         Self::builder().start().await
     }
 
-    /// Where the site answers, e.g. `https://127.0.0.1:40123`.
+    /// Where the issuance site answers, e.g. `https://127.0.0.1:40123`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Where the confirmation site (証明書確認サイト) answers, e.g. `https://127.0.0.1:40124`:
+    /// `/confirm` and `/documents` are there.
+    pub fn confirm_url(&self) -> &str {
+        &self.confirm_url
     }
 
     /// The admin API's bearer token.
@@ -487,7 +558,9 @@ impl MockCa {
         self.ticker.abort();
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(1)));
-        let _ = (&mut self.task).await;
+        for task in &mut self.tasks {
+            let _ = task.await;
+        }
     }
 }
 

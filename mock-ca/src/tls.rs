@@ -1,5 +1,6 @@
 //! TLS for the site: a server certificate from the site trust anchor (which stands for the public web
-//! PKI an operating system already trusts), and optional client certificates from the issuing root.
+//! PKI an operating system already trusts), for two listeners: the issuance site, which asks for no
+//! client certificate, and the confirmation site, which asks for one and proves its key.
 
 use std::sync::Arc;
 
@@ -7,8 +8,13 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
 };
-use rustls::{RootCertStore, ServerConfig, server::WebPkiClientVerifier};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::{
+    DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
+    client::danger::HandshakeSignatureValid,
+    crypto::{CryptoProvider, WebPkiSupportedAlgorithms},
+    server::danger::{ClientCertVerified, ClientCertVerifier},
+};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use time::{Duration, OffsetDateTime};
 
 /// TLS could not be set up.
@@ -140,26 +146,102 @@ impl SiteIdentity {
     }
 }
 
-/// The server configuration: the site identity, and client certificates of `issuing_root` asked
-/// for but not required, so one listener serves the anonymous pages and the confirmation page.
-pub fn server_config(
+/// The issuance site's configuration: the site identity, and no client certificate asked for
+/// (a browser holding one is never prompted on these pages).
+pub fn issuance_config(identity: &SiteIdentity) -> Result<ServerConfig, TlsError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth();
+    finish(config, identity)
+}
+
+/// The confirmation site's configuration (証明書確認サイト): a client certificate is asked for,
+/// hinting the issuing root, and whichever one is presented is let through the handshake once
+/// its key is proven. Whether it is this site's, and valid, is decided over HTTP, so a wrong one
+/// is answered CONFIRM-FORBIDDEN in a page instead of a failed handshake.
+pub fn confirmation_config(
     identity: &SiteIdentity,
     issuing_root: &[u8],
 ) -> Result<ServerConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut roots = RootCertStore::empty();
-    roots.add(CertificateDer::from(issuing_root.to_vec()))?;
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()
-        .map_err(|e| TlsError::Verifier(e.to_string()))?;
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let verifier = PossessionOnly::new(issuing_root, &provider)?;
+    let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(
-            identity.chain.clone(),
-            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
-        )?;
+        .with_client_cert_verifier(Arc::new(verifier));
+    finish(config, identity)
+}
+
+fn finish(
+    config: rustls::ConfigBuilder<ServerConfig, rustls::server::WantsServerCert>,
+    identity: &SiteIdentity,
+) -> Result<ServerConfig, TlsError> {
+    let mut config = config.with_single_cert(
+        identity.chain.clone(),
+        PrivateKeyDer::Pkcs8(identity.key.clone_key()),
+    )?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// Client authentication that proves possession of the presented certificate's key (the
+/// handshake signature) and judges nothing else: no chain, no validity, no issuer.
+#[derive(Debug)]
+struct PossessionOnly {
+    hints: Vec<DistinguishedName>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl PossessionOnly {
+    fn new(issuing_root: &[u8], provider: &CryptoProvider) -> Result<Self, TlsError> {
+        let (_, root) = x509_parser::parse_x509_certificate(issuing_root)
+            .map_err(|e| TlsError::Verifier(format!("the issuing root does not parse: {e}")))?;
+        Ok(Self {
+            hints: vec![DistinguishedName::from(
+                root.tbs_certificate.subject.as_raw().to_vec(),
+            )],
+            algorithms: provider.signature_verification_algorithms,
+        })
+    }
+}
+
+impl ClientCertVerifier for PossessionOnly {
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }

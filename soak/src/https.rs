@@ -251,6 +251,11 @@ impl Https {
         Self::new(url, site_trust_pem, Some((chain_pem, key_pem)))
     }
 
+    /// The same kind of client (no identity) for another URL, e.g. the confirmation site.
+    pub fn with_url(&self, url: &str, site_trust_pem: &[u8]) -> Result<Self, NoAnswer> {
+        Self::new(url, site_trust_pem, None)
+    }
+
     /// Sends `request` on a new connection and reads the answer.
     pub async fn send(&self, request: &Request) -> Result<Answer, NoAnswer> {
         self.send_raw(&request.to_wire(&self.host), false).await

@@ -1,6 +1,7 @@
-//! The confirmation page over mutual TLS: a holder's certificate is shown; none, another CA's, one
-//! with the wrong key (the handshake fails), an expired one and one not yet valid (by the site's
-//! clock) are each refused.
+//! The confirmation page over mutual TLS: a holder's certificate is shown; none, another CA's, an
+//! expired one and one not yet valid (by the site's clock) are each answered CONFIRM-FORBIDDEN over
+//! HTTP (the confirmation site never fails a handshake over which certificate it is); the holder's
+//! certificate with another key fails the handshake (the key is not proven).
 
 use serde_json::json;
 
@@ -10,14 +11,26 @@ use crate::{
     site::{self, SiteProcess},
 };
 
-/// Whether the page was shown (`Ok(true)`), refused (`Ok(false)`: 403 CONFIRM-FORBIDDEN or no
-/// handshake), or answered otherwise.
-async fn shown(https: &Https) -> Result<bool, String> {
+/// What the confirmation page did with a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// 200: 証明書確認ページ.
+    Shown,
+    /// 403 CONFIRM-FORBIDDEN, in a page.
+    Forbidden,
+    /// No answer: the handshake failed.
+    NoHandshake,
+}
+
+/// How the page answered, or what else it did.
+async fn shown(https: &Https) -> Result<Seen, String> {
     match https.send(&Request::new("GET", "/confirm").json()).await {
-        Ok(answer) if answer.status == 200 => Ok(true),
-        Ok(answer) if answer.error_id().as_deref() == Some("CONFIRM-FORBIDDEN") => Ok(false),
+        Ok(answer) if answer.status == 200 => Ok(Seen::Shown),
+        Ok(answer) if answer.error_id().as_deref() == Some("CONFIRM-FORBIDDEN") => {
+            Ok(Seen::Forbidden)
+        }
         Ok(answer) => Err(format!("HTTP {} {:?}", answer.status, answer.error_id())),
-        Err(_) => Ok(false),
+        Err(_) => Ok(Seen::NoHandshake),
     }
 }
 
@@ -34,7 +47,7 @@ pub async fn run(config: &Config, summary: &mut Summary) -> Result<(), Failure> 
     let enrolled = site::enroll(&site, &applicant, &keys[0]).await?;
     let with = |chain: &str, key: &str| {
         site.https
-            .with_identity(&site.url, &site.trust, chain, key)
+            .with_identity(&site.confirm_url, &site.trust, chain, key)
             .map_err(|e| Failure::Setup(e.to_string()))
     };
     let holder = with(&enrolled.certificate, &enrolled.key)?;
@@ -49,18 +62,22 @@ pub async fn run(config: &Config, summary: &mut Summary) -> Result<(), Failure> 
         .self_signed(&stranger_key)
         .map_err(|e| Failure::setup("self-signed", e))?;
 
-    let mut cases: Vec<(&str, Https, bool)> = vec![
-        ("the holder", holder.clone(), true),
-        ("no certificate", site.https.clone(), false),
+    let anonymous = site
+        .https
+        .with_url(&site.confirm_url, &site.trust)
+        .map_err(|e| Failure::Setup(e.to_string()))?;
+    let mut cases: Vec<(&str, Https, Seen)> = vec![
+        ("the holder", holder.clone(), Seen::Shown),
+        ("no certificate", anonymous, Seen::Forbidden),
         (
             "another CA's certificate",
             with(&stranger.pem(), &stranger_key.serialize_pem())?,
-            false,
+            Seen::Forbidden,
         ),
         (
             "the holder's certificate with another key",
             with(&enrolled.certificate, &keys[1].serialize_pem())?,
-            false,
+            Seen::NoHandshake,
         ),
     ];
     for (what, https, expected) in cases.drain(..) {
@@ -70,21 +87,26 @@ pub async fn run(config: &Config, summary: &mut Summary) -> Result<(), Failure> 
     for (what, days, back) in [("expired", 800, -800), ("not yet valid", -2, 2)] {
         site.admin_ok("POST", "/clock/advance", Some(json!({ "days": days })))
             .await?;
-        check(summary, what, shown(&holder).await, false);
+        check(summary, what, shown(&holder).await, Seen::Forbidden);
         site.admin_ok("POST", "/clock/advance", Some(json!({ "days": back })))
             .await?;
     }
-    check(summary, "the holder again", shown(&holder).await, true);
+    check(
+        summary,
+        "the holder again",
+        shown(&holder).await,
+        Seen::Shown,
+    );
     summary.panics += site.panics_logged();
     site.kill();
     Ok(())
 }
 
-fn check(summary: &mut Summary, what: &str, got: Result<bool, String>, expected: bool) {
+fn check(summary: &mut Summary, what: &str, got: Result<Seen, String>, expected: Seen) {
     match got {
-        Ok(shown) if shown == expected => {}
+        Ok(seen) if seen == expected => {}
         other => summary.wrong(&Failure::Wrong(format!(
-            "confirm with {what}: {other:?}, expected shown={expected}"
+            "confirm with {what}: {other:?}, expected {expected:?}"
         ))),
     }
 }

@@ -24,6 +24,8 @@ pub struct SiteProcess {
     child: std::sync::Mutex<Child>,
     /// The base URL it printed first.
     pub url: String,
+    /// The confirmation site's base URL, printed second.
+    pub confirm_url: String,
     /// `site-ca.pem`.
     pub trust: Vec<u8>,
     /// The admin token it was given.
@@ -79,16 +81,27 @@ impl SiteProcess {
                 )));
             }
         };
+        let mut confirm_url = None;
         loop {
             match lines.next() {
                 Some(Ok(line)) if line == "ready" => break,
-                Some(Ok(_)) => {}
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("confirmation site: ") {
+                        confirm_url = Some(url.to_owned());
+                    }
+                }
                 _ => {
                     let _ = child.kill();
                     return Err(Failure::Setup("mock-ca exited before ready".into()));
                 }
             }
         }
+        let Some(confirm_url) = confirm_url else {
+            let _ = child.kill();
+            return Err(Failure::Setup(
+                "mock-ca printed no confirmation site".into(),
+            ));
+        };
         // The rest of stdout is not read again: drain it so the site never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let trust = std::fs::read(state.join("site-ca.pem"))
@@ -97,6 +110,7 @@ impl SiteProcess {
         Ok(Self {
             child: std::sync::Mutex::new(child),
             url,
+            confirm_url,
             trust,
             token: token.to_owned(),
             log,
@@ -392,7 +406,12 @@ pub async fn enroll(
     }
     let holder = site
         .https
-        .with_identity(&site.url, &site.trust, certificate, &key.serialize_pem())
+        .with_identity(
+            &site.confirm_url,
+            &site.trust,
+            certificate,
+            &key.serialize_pem(),
+        )
         .map_err(|e| Failure::Setup(e.to_string()))?;
     let confirmed = holder
         .send(&Request::new("GET", "/confirm").json())

@@ -94,7 +94,7 @@ fn cert_client_binary_enrolls_against_mock_ca_binary_and_outside_tools_agree() {
     }
 
     if have("curl") {
-        let confirm = format!("{}/confirm", site.url);
+        let confirm = format!("{}/confirm", site.confirm_url);
         let with_certificate = Command::new("curl")
             .args(["-sS", "-H", "Accept: application/json", "--cacert"])
             .arg(&site_ca)

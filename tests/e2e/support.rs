@@ -39,6 +39,8 @@ pub struct SiteProcess {
     child: Child,
     /// The base URL it printed first.
     pub url: String,
+    /// The confirmation site's base URL, printed second.
+    pub confirm_url: String,
     /// Its state directory.
     pub state: PathBuf,
 }
@@ -66,17 +68,23 @@ impl SiteProcess {
             url.starts_with("https://127.0.0.1:"),
             "first line is the URL: {url}"
         );
+        let mut confirm_url = None;
         loop {
             assert!(Instant::now() < deadline, "mock-ca did not become ready");
             match lines.next() {
                 Some(Ok(line)) if line == "ready" => break,
-                Some(Ok(_)) => {}
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("confirmation site: ") {
+                        confirm_url = Some(url.to_owned());
+                    }
+                }
                 _ => panic!("mock-ca exited before it was ready"),
             }
         }
         Self {
             child,
             url,
+            confirm_url: confirm_url.expect("mock-ca prints its confirmation site"),
             state: state.to_path_buf(),
         }
     }

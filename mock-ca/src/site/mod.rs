@@ -39,6 +39,8 @@ pub(crate) struct Site {
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) admin_token: String,
+    /// Where the confirmation site (証明書確認サイト) answers: `https://host:port`, no slash.
+    pub(crate) confirm_url: String,
     /// One permit per core: more signatures at once only share the cores, with a blocking
     /// thread and a context switch each.
     pub(crate) signers: tokio::sync::Semaphore,
@@ -46,12 +48,17 @@ pub(crate) struct Site {
 
 impl Site {
     /// A site around `registration`, with an empty journal and no faults.
-    pub(crate) fn new(registration: RegistrationAuthority, admin_token: String) -> Self {
+    pub(crate) fn new(
+        registration: RegistrationAuthority,
+        admin_token: String,
+        confirm_url: String,
+    ) -> Self {
         Self {
             registration: Mutex::new(registration),
             journal: Mutex::new(Journal::default()),
             faults: Mutex::new(Faults::default()),
             admin_token,
+            confirm_url,
             signers: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             ),
@@ -77,8 +84,9 @@ impl Site {
     }
 }
 
-/// The public pages.
-pub(crate) fn router() -> Router<Arc<Site>> {
+/// The issuance site's public pages. The confirmation site's paths answer with a redirect to it,
+/// so a bookmark or a program that knows one URL still arrives.
+pub(crate) fn issuance_router() -> Router<Arc<Site>> {
     Router::new()
         .route("/", get(top))
         .route("/repository", get(repository))
@@ -88,10 +96,37 @@ pub(crate) fn router() -> Router<Arc<Site>> {
         .route("/apply/{application}/issue", post(press_issue))
         .route("/apply/{application}/csr", post(submit_csr))
         .route("/apply/{application}/complete", post(complete))
+        .route("/confirm", get(to_confirmation_site))
+        .route("/documents", get(to_confirmation_site))
+        .route("/documents/{document}", get(to_confirmation_site))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The confirmation site (証明書確認サイト): the pages that need a client certificate.
+pub(crate) fn confirmation_router() -> Router<Arc<Site>> {
+    Router::new()
+        .route("/", get(confirmation_top))
         .route("/confirm", get(confirm))
         .route("/documents", get(documents::list))
         .route("/documents/{document}", get(documents::download))
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// GET /confirm or /documents… on the issuance site: 308 to the same path on the confirmation
+/// site, which is the one that asks for the client certificate.
+async fn to_confirmation_site(State(site): State<Arc<Site>>, uri: axum::http::Uri) -> Response {
+    let target = match uri.path_and_query() {
+        Some(path) => format!("{}{path}", site.confirm_url),
+        None => format!("{}/confirm", site.confirm_url),
+    };
+    match HeaderValue::from_str(&target) {
+        Ok(location) => (
+            StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
 }
 
 /// HTML for people, JSON for programs: chosen by `Accept`.
@@ -358,16 +393,36 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 }
 
 /// GET / [SITE-REACHABLE]
-async fn top(representation: Representation) -> Response {
+async fn top(State(site): State<Arc<Site>>, representation: Representation) -> Response {
+    let confirm = format!("{}/confirm", site.confirm_url);
     reply(
         representation,
         StatusCode::OK,
-        json!({"site": "証明書発行サイト", "status": "ok", "repository": "/repository"}),
+        json!({"site": "証明書発行サイト", "status": "ok", "repository": "/repository", "confirm": confirm}),
         || {
             layout(
                 "証明書発行サイト",
                 "証明書発行サイト",
-                "<p id=\"status\">このサイトは稼働しています。</p>\n<p>メールで通知された URL にアクセスしてください。</p>\n<p><a href=\"/repository\">認証局の情報 (リポジトリ)</a></p>\n",
+                &format!(
+                    "<p id=\"status\">このサイトは稼働しています。</p>\n<p>メールで通知された URL にアクセスしてください。</p>\n<p><a href=\"/repository\">認証局の情報 (リポジトリ)</a></p>\n<p><a id=\"confirm\" href=\"{}\">証明書確認サイト</a></p>\n",
+                    escape(&confirm)
+                ),
+            )
+        },
+    )
+}
+
+/// GET / on the confirmation site.
+async fn confirmation_top(representation: Representation) -> Response {
+    reply(
+        representation,
+        StatusCode::OK,
+        json!({"site": "証明書確認サイト", "status": "ok", "confirm": "/confirm", "documents": "/documents"}),
+        || {
+            layout(
+                "証明書確認サイト",
+                "証明書確認サイト",
+                "<p id=\"status\">このサイトは稼働しています。インストールした電子証明書で確認します。</p>\n<p><a id=\"confirm\" href=\"/confirm\">証明書確認ページ</a></p>\n<p><a id=\"documents\" href=\"/documents\">データのダウンロード</a></p>\n",
             )
         },
     )
@@ -680,13 +735,17 @@ async fn complete(
             .map_err(|r| SiteError::new(representation, r).on(kind))?;
         kind
     };
-    let json = json!({"step": 4, "confirm": "/confirm"});
+    let confirm = format!("{}/confirm", site.confirm_url);
+    let json = json!({"step": 4, "confirm": confirm});
     Ok(reply(representation, StatusCode::OK, json, || {
-        let body = "<p>正しくインストールされているか確認します。次の URL を押します。</p>\n<p><a id=\"confirm\" href=\"/confirm\">証明書確認ページ</a></p>\n<p>【注意】 インストールが完了した場合には、証明書発行サイトは無効となり、ログインできません。</p>\n";
+        let body = format!(
+            "<p>正しくインストールされているか確認します。次の URL を押します。</p>\n<p><a id=\"confirm\" href=\"{}\">証明書確認ページ</a></p>\n<p>【注意】 インストールが完了した場合には、証明書発行サイトは無効となり、ログインできません。</p>\n",
+            escape(&confirm)
+        );
         layout(
             kind.site_name(),
             &format!("{}【ステップ 4】", kind.site_name()),
-            body,
+            &body,
         )
     }))
 }

@@ -29,7 +29,7 @@ use crate::{
     outbox::Outbox,
     registration::{Policy, RegistrationAuthority},
     request::CertificateRequest,
-    server::{ROOT_NAME, app},
+    server::{Listener, ROOT_NAME, app},
 };
 
 const ADMIN_TOKEN: &str = "test-admin-token";
@@ -45,10 +45,15 @@ const CONFIRM_FORBIDDEN: &str = "このページの表示は認められてい�
 const COMPONENT_UNAVAILABLE: &str = "ActiveX コンポーネントは・・・できません";
 const REPOSITORY_NOTICE: &str = "発行元の認証局の情報であり、実際の値は以下に公開されています";
 
-/// A site with a fresh root, a frozen clock and repeatable entropy, and its router.
+/// Where the test site's confirmation listener would be.
+const CONFIRM_URL: &str = "https://127.0.0.1:2";
+
+/// A site with a fresh root, a frozen clock and repeatable entropy, and the routers of its two
+/// listeners: `send` hands the confirmation site's paths to the second, as the two ports would.
 struct TestSite {
     site: Arc<Site>,
     app: Router,
+    confirmation: Router,
 }
 
 /// An answer, read whole.
@@ -140,15 +145,35 @@ impl TestSite {
             Outbox::memory(),
             "https://127.0.0.1:1".into(),
         );
-        let site = Arc::new(Site::new(registration, ADMIN_TOKEN.into()));
+        let site = Arc::new(Site::new(
+            registration,
+            ADMIN_TOKEN.into(),
+            CONFIRM_URL.into(),
+        ));
         Self {
-            app: app(site.clone()),
+            app: app(site.clone(), Listener::Issuance),
+            confirmation: app(site.clone(), Listener::Confirmation),
             site,
         }
     }
 
     async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(request).await.unwrap();
+        let path = request.uri().path();
+        let router = if path == "/confirm" || path.starts_with("/documents") {
+            &self.confirmation
+        } else {
+            &self.app
+        };
+        self.send_to(router, request).await
+    }
+
+    /// Sends to the issuance site whatever the path.
+    async fn send_to_issuance(&self, request: Request<Body>) -> Answer {
+        self.send_to(&self.app, request).await
+    }
+
+    async fn send_to(&self, router: &Router, request: Request<Body>) -> Answer {
+        let response = router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         Answer {
             status: parts.status,
@@ -445,7 +470,10 @@ async fn a_client_enrolls_through_login_issue_csr_and_complete_and_a_second_logi
     // Install finished → step 4.
     let complete = site.step(&id, "complete", &session, false, None).await;
     assert_eq!(complete.status, StatusCode::OK, "{}", complete.text());
-    assert_eq!(complete.json(), json!({"step": 4, "confirm": "/confirm"}));
+    assert_eq!(
+        complete.json(),
+        json!({"step": 4, "confirm": format!("{CONFIRM_URL}/confirm")})
+    );
     assert_eq!(site.state_of(&id), "completed");
 
     // The site is closed for this application [SITE-ONE-TIME].
@@ -976,7 +1004,8 @@ async fn the_journal_lists_public_requests_with_their_error_ids_and_leaves_out_a
         journal,
         json!([{"seq": 6, "method": "GET", "path": "/", "status": 200, "error": null,
                 "at": "2026-11-25T10:00:00+09:00",
-                "body": {"site": "証明書発行サイト", "status": "ok", "repository": "/repository"}}])
+                "body": {"site": "証明書発行サイト", "status": "ok", "repository": "/repository",
+                         "confirm": format!("{CONFIRM_URL}/confirm")}}])
     );
 }
 
@@ -990,7 +1019,8 @@ async fn the_top_page_answers_that_the_site_is_reachable() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(
         answer.json(),
-        json!({"site": "証明書発行サイト", "status": "ok", "repository": "/repository"})
+        json!({"site": "証明書発行サイト", "status": "ok", "repository": "/repository",
+               "confirm": format!("{CONFIRM_URL}/confirm")})
     );
     let page = site.get("/", false).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -1910,4 +1940,55 @@ async fn the_journal_keeps_json_answers_with_the_session_masked_and_never_the_pa
     assert_eq!(entries[0]["body"]["step"], 2);
     assert_eq!(entries[0]["body"]["session"], "<session>");
     assert_eq!(entries[1]["body"]["error"]["id"], "AUTH-FAILED");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two listeners.
+
+#[tokio::test]
+async fn the_issuance_site_sends_the_confirmation_pages_to_the_confirmation_site() {
+    let site = TestSite::new();
+    for path in ["/confirm", "/documents", "/documents/doc-0001?x=1"] {
+        let answer = site
+            .send_to_issuance(Request::get(path).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(answer.status, StatusCode::PERMANENT_REDIRECT, "{path}");
+        assert_eq!(
+            answer.headers[header::LOCATION],
+            format!("{CONFIRM_URL}{path}").as_str()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_confirmation_site_serves_only_its_own_pages_and_names_them_at_its_top() {
+    let site = TestSite::new();
+    let top = site
+        .send_to(
+            &site.confirmation,
+            Request::get("/")
+                .header(header::ACCEPT, JSON)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(top.status, StatusCode::OK);
+    assert_eq!(
+        top.json(),
+        json!({"site": "証明書確認サイト", "status": "ok", "confirm": "/confirm", "documents": "/documents"})
+    );
+    for path in ["/repository", "/apply/ap-0001", "/admin/applications"] {
+        let answer = site
+            .send_to(
+                &site.confirmation,
+                Request::get(path)
+                    .header(header::ACCEPT, JSON)
+                    .header(header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(answer.json()["error"]["id"], "NOT-FOUND");
+    }
 }
