@@ -1,13 +1,16 @@
 # Each target has a one-line help: `make help`.
 CARGO ?= cargo
 
-.PHONY: help demo test lint fmt build report serve bench soak
+.PHONY: help demo demo-web test lint fmt build report serve bench soak
 
 help: ## this list
-	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 demo: ## start the mock site, enroll with the client, show the result
 	./scripts/demo.sh
+
+demo-web: ## the same flow in a browser: the site in demo mode, its mailbox page, until Ctrl-C
+	./scripts/demo-web.sh
 
 test: ## build everything and run every test (unit, site, harness snapshots, end to end, the short soak)
 	$(CARGO) build --workspace --bins

@@ -25,6 +25,7 @@ done
 grep -qx ready "$run/mock-ca.out" || { echo "mock-ca did not become ready" >&2; exit 1; }
 sed 's/^/  /' "$run/mock-ca.out"
 url=$(head -n 1 "$run/mock-ca.out")
+confirm=$(sed -n 's/^confirmation site: //p' "$run/mock-ca.out")
 
 say "the two mails in the Maildir"
 for mail in "$run"/site/maildir/new/*; do
@@ -38,8 +39,8 @@ say "cert-client enroll --maildir (answers はい to each confirmation)"
 say "cert-client list"
 "$bin/cert-client" --store "$store" list
 
-say "cert-client confirm (the confirmation page over mTLS, with the certificate from the store)"
-"$bin/cert-client" --store "$store" confirm --url "$url/confirm" --site-ca "$run/site/site-ca.pem"
+say "cert-client confirm (the confirmation site's page over mTLS, with the certificate from the store)"
+"$bin/cert-client" --store "$store" confirm --url "$confirm/confirm" --site-ca "$run/site/site-ca.pem"
 
 say "a second enrollment with the same mails: the site is closed (SITE-ONE-TIME)"
 set +e

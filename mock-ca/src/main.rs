@@ -67,6 +67,9 @@ struct Serve {
     /// Repeatable passwords, tokens and serials.
     #[arg(long)]
     seed: Option<u64>,
+    /// Demo mode: serve the mailbox page (/mailbox), where a browser demo starts; loopback only.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[tokio::main]
@@ -108,7 +111,8 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
         .confirm_bind(SocketAddr::new(serve.bind, serve.confirm_port))
         .maildir(&maildir)
         .policy(config.policy()?)
-        .auto_approve(serve.auto_approve || config.mail.auto_approve);
+        .auto_approve(serve.auto_approve || config.mail.auto_approve)
+        .demo(serve.demo);
     if let Some(url) = serve.smtp.as_ref().or(config.mail.smtp.as_ref()) {
         builder = builder.smtp(url);
     }
@@ -153,6 +157,9 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
     println!("issuing root:      {}", root.display());
     println!("maildir:           {}", maildir.display());
     println!("admin token:       {}", site.admin_token());
+    if serve.demo {
+        println!("mailbox:           {}/mailbox", site.url());
+    }
     let applications: Vec<String> = {
         let registration = site.registration();
         registration

@@ -279,6 +279,11 @@ impl RegistrationAuthority {
         &self.clock
     }
 
+    /// Where the issuance site answers (`https://host:port`), as the mails give it.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The URL of an application's step 1 page.
     pub fn application_url(&self, id: &str) -> String {
         format!("{}/apply/{id}", self.base_url)

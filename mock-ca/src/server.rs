@@ -65,6 +65,11 @@ pub enum StartError {
     /// The SMTP relay could not be set up.
     #[error("smtp: {0}")]
     Smtp(#[from] SmtpError),
+    /// Demo mode shows every mail to whoever opens the site: only on a loopback address.
+    #[error(
+        "demo mode serves the mailbox to anyone who connects: bind a loopback address, not {0}"
+    )]
+    DemoNotOnLoopback(SocketAddr),
 }
 
 /// An application to file at start, approved or not.
@@ -96,6 +101,7 @@ pub struct Builder {
     smtp: Option<String>,
     auto_approve: bool,
     tick: Duration,
+    demo: bool,
 }
 
 impl Default for Builder {
@@ -116,6 +122,7 @@ impl Default for Builder {
             smtp: None,
             auto_approve: false,
             tick: Duration::from_secs(1),
+            demo: false,
         }
     }
 }
@@ -208,6 +215,13 @@ impl Builder {
         self
     }
 
+    /// Demo mode: the mailbox page (`/mailbox`) shows the outbox as a mail client would, where a
+    /// browser demo starts. Refused at start unless the site listens on a loopback address.
+    pub fn demo(mut self, on: bool) -> Self {
+        self.demo = on;
+        self
+    }
+
     /// How often the site looks at its clock for due auto-approvals and reminders (default 1 s).
     pub fn tick_every(mut self, every: Duration) -> Self {
         self.tick = every;
@@ -216,6 +230,9 @@ impl Builder {
 
     /// Binds, makes or loads the root, and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<MockCa, StartError> {
+        if self.demo && !self.bind.ip().is_loopback() {
+            return Err(StartError::DemoNotOnLoopback(self.bind));
+        }
         let now = self.clock.now();
         // The site's identity (two P-256 keys, two signatures) is made on a thread of its own
         // while the root is read: a fifth of the start on two cores.
@@ -301,11 +318,9 @@ impl Builder {
         let confirmation =
             tls::confirmation_config(&identity, registration.authority().certificate_der())?;
 
-        let site = Arc::new(Site::new(
-            registration,
-            admin_token.clone(),
-            confirm_url.clone(),
-        ));
+        let mut site = Site::new(registration, admin_token.clone(), confirm_url.clone());
+        site.demo = self.demo;
+        let site = Arc::new(site);
         let handle = axum_server::Handle::new();
         let task = serve(
             listener,

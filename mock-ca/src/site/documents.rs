@@ -13,9 +13,9 @@ use axum::{
 use axum_server::tls::TlsInfo;
 use serde_json::json;
 
-use super::{Answer, Representation, Site, SiteError, certificate_rows, reply, rfc3339};
+use super::{Answer, CONFIRMATION_SITE, Representation, Site, SiteError, describe, reply, rfc3339};
 use crate::delivery::Document;
-use crate::site::page::{escape, layout};
+use crate::site::page::{Back, Frame, render};
 
 /// The guide's FAQ: why the certificate exists [DATA-DECRYPT].
 pub(crate) const NOTICE: &str = "電子証明書をインストールしたPC だけが、弊社が提供するデータの復号(暗号を解くこと)が可能になります";
@@ -45,15 +45,10 @@ pub(crate) async fn list(
     let registration = site.registration();
     let (holder, documents) = registration
         .documents_for(presented.as_deref())
-        .map_err(|r| SiteError::new(representation, r))?;
+        .map_err(|r| SiteError::new(representation, r).on_confirmation_site())?;
     let json = json!({
         "title": "データのダウンロード",
-        "holder": {
-            "subject": holder.subject,
-            "serial": holder.serial,
-            "not_before": rfc3339(holder.not_before),
-            "not_after": rfc3339(holder.not_after),
-        },
+        "holder": describe(&holder),
         "notice": NOTICE,
         "encryption": ENCRYPTION,
         "documents": documents.iter().map(|d| json!({
@@ -66,29 +61,16 @@ pub(crate) async fn list(
             "download": download_path(d),
         })).collect::<Vec<_>>(),
     });
-    Ok(reply(representation, StatusCode::OK, json, || {
-        let mut table = String::from(
-            "<table id=\"documents\">\n<tr><th>ID</th><th>表題</th><th>ファイル</th><th>サイズ</th><th>公開日時</th></tr>\n",
-        );
-        for d in &documents {
-            table.push_str(&format!(
-                "<tr><td><code>{}</code></td><td>{}</td><td><a href=\"{}\" download>{}.p7m</a></td><td>{}</td><td>{}</td></tr>\n",
-                escape(&d.id),
-                escape(&d.title),
-                escape(&download_path(d)),
-                escape(&d.file_name),
-                d.content.len(),
-                escape(&rfc3339(d.published_at)),
-            ));
-        }
-        table.push_str("</table>\n");
-        let body = format!(
-            "<p id=\"notice\" data-catalogue-id=\"DATA-DECRYPT\">{}</p>\n<p id=\"encryption\">{}</p>\n<div id=\"holder\">{}</div>\n{table}",
-            escape(NOTICE),
-            escape(ENCRYPTION),
-            certificate_rows(&holder),
-        );
-        layout("証明書確認サイト", "データのダウンロード", &body)
+    Ok(reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name: CONFIRMATION_SITE,
+            title: "データのダウンロード",
+            back: Some(Back {
+                href: "/".into(),
+                label: "証明書確認サイトのトップへ",
+            }),
+        };
+        render("documents.html", &frame, view)
     }))
 }
 
@@ -103,16 +85,56 @@ pub(crate) async fn download(
     let (document, envelope) = site
         .registration()
         .deliver(presented.as_deref(), &id)
-        .map_err(|r| SiteError::new(representation, r))?;
+        .map_err(|r| SiteError::new(representation, r).on_confirmation_site())?;
     Ok((
         [
             (header::CONTENT_TYPE, ENVELOPE_TYPE.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.p7m\"", document.id),
+                disposition(&document.file_name),
             ),
         ],
         envelope,
     )
         .into_response())
+}
+
+/// `attachment` under the name the page shows (`{file_name}.p7m`): RFC 6266's `filename*` in
+/// UTF-8 for browsers, and an ASCII `filename` beside it for the rest.
+fn disposition(file_name: &str) -> String {
+    let name = format!("{file_name}.p7m");
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_download_is_named_as_the_page_shows_it_in_utf8_and_ascii() {
+        assert_eq!(
+            super::disposition("balance-2026-11.pdf"),
+            "attachment; filename=\"balance-2026-11.pdf.p7m\"; filename*=UTF-8''balance-2026-11.pdf.p7m"
+        );
+        assert_eq!(
+            super::disposition("残高 1.pdf"),
+            "attachment; filename=\"___1.pdf.p7m\"; filename*=UTF-8''%E6%AE%8B%E9%AB%98%201.pdf.p7m"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 mod documents;
 pub(crate) mod faults;
+mod mailbox;
 mod page;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,7 +28,7 @@ use crate::{
     refusal::Refusal,
     registration::{Opened, RegistrationAuthority, StepThree, StepTwo},
 };
-use page::{button, escape, layout, rows};
+use page::{Back, Frame, platform_name, render};
 
 /// The header a program that can make keys sends: the guide's enrollment component.
 pub const COMPONENT_HEADER: &str = "x-enrollment-component";
@@ -41,6 +42,8 @@ pub(crate) struct Site {
     pub(crate) admin_token: String,
     /// Where the confirmation site (証明書確認サイト) answers: `https://host:port`, no slash.
     pub(crate) confirm_url: String,
+    /// Demo mode: the mailbox page is served (loopback only).
+    pub(crate) demo: bool,
     /// One permit per core: more signatures at once only share the cores, with a blocking
     /// thread and a context switch each.
     pub(crate) signers: tokio::sync::Semaphore,
@@ -59,6 +62,7 @@ impl Site {
             faults: Mutex::new(Faults::default()),
             admin_token,
             confirm_url,
+            demo: false,
             signers: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             ),
@@ -96,6 +100,8 @@ pub(crate) fn issuance_router() -> Router<Arc<Site>> {
         .route("/apply/{application}/issue", post(press_issue))
         .route("/apply/{application}/csr", post(submit_csr))
         .route("/apply/{application}/complete", post(complete))
+        .route("/mailbox", get(mailbox::list))
+        .route("/mailbox/{mail}", get(mailbox::show))
         .route("/confirm", get(to_confirmation_site))
         .route("/documents", get(to_confirmation_site))
         .route("/documents/{document}", get(to_confirmation_site))
@@ -167,6 +173,8 @@ pub(crate) struct SiteError {
     pub(crate) site_name: &'static str,
     /// The supported platforms, shown with COMPONENT-UNAVAILABLE and ENV-SUPPORTED.
     pub(crate) supported: Vec<String>,
+    /// Where the page's way back leads (boxed: a refusal travels in every `Result`).
+    pub(crate) back: Box<Back>,
 }
 
 impl SiteError {
@@ -176,7 +184,20 @@ impl SiteError {
             refusal,
             site_name: Kind::New.site_name(),
             supported: Vec::new(),
+            back: Box::new(Back::top()),
         }
+    }
+
+    /// The page leads back to `back` (default: the top page).
+    pub(crate) fn back_to(mut self, back: Back) -> Self {
+        self.back = Box::new(back);
+        self
+    }
+
+    /// The page is framed as the confirmation site's.
+    pub(crate) fn on_confirmation_site(mut self) -> Self {
+        self.site_name = CONFIRMATION_SITE;
+        self
     }
 
     /// The page is framed as the application's site (証明書更新サイト for a renewal).
@@ -203,6 +224,7 @@ struct Refusing {
     representation: Representation,
     kind: Kind,
     platforms: Vec<String>,
+    application: String,
 }
 
 impl Refusing {
@@ -219,6 +241,7 @@ impl Refusing {
             representation,
             kind,
             platforms: registration.policy().platforms.clone(),
+            application: id.to_owned(),
         })
     }
 
@@ -226,6 +249,7 @@ impl Refusing {
         SiteError::new(self.representation, refusal)
             .on(self.kind)
             .supporting(&self.platforms)
+            .back_to(Back::step_one(&self.application))
     }
 }
 
@@ -269,29 +293,29 @@ impl IntoResponse for SiteError {
                 (status, axum::Json(json!({ "error": error }))).into_response()
             }
             Representation::Html => {
-                let remedy = refusal
-                    .remedy()
-                    .map(|r| format!("<p class=\"remedy\">{}</p>\n", escape(r)))
-                    .unwrap_or_default();
-                let supported = if self.supported.is_empty() {
-                    String::new()
-                } else {
-                    let items: String = self
-                        .supported
-                        .iter()
-                        .map(|p| format!("<li>{}</li>", escape(p)))
-                        .collect();
-                    format!(
-                        "<p>対応する環境 (supported platforms):</p>\n<ul id=\"supported\">{items}</ul>\n<p>「1.2. 端末動作環境の確認」「1.3. ブラウザの設定」を参照してください。</p>\n"
-                    )
+                let (headline, english) = headline(refusal);
+                let supported: Vec<Value> = self
+                    .supported
+                    .iter()
+                    .map(|p| json!({"id": p, "name": platform_name(p)}))
+                    .collect();
+                let view = json!({
+                    "error": {
+                        "id": refusal.id(),
+                        "remedy": refusal.remedy(),
+                        "detail": refusal.detail(),
+                    },
+                    "headline": headline,
+                    "english": english,
+                    "explanation": explanation(refusal),
+                    "supported": supported,
+                });
+                let frame = Frame {
+                    site_name: self.site_name,
+                    title: "エラー",
+                    back: Some(*self.back),
                 };
-                let body = format!(
-                    "<div class=\"error\" id=\"error\" data-catalogue-id=\"{id}\">\n<p class=\"message\">{message}</p>\n{remedy}{supported}<p class=\"id\">{id}</p>\n<p class=\"detail\">{detail}</p>\n</div>\n",
-                    id = refusal.id(),
-                    message = escape(refusal.message()),
-                    detail = escape(&refusal.detail()),
-                );
-                (status, html(layout(self.site_name, "エラー", &body))).into_response()
+                (status, html(render("error.html", &frame, &view))).into_response()
             }
         };
         response.extensions_mut().insert(AnsweredWith(refusal.id()));
@@ -299,22 +323,56 @@ impl IntoResponse for SiteError {
     }
 }
 
+/// The confirmation site's name, as its pages are framed.
+pub(crate) const CONFIRMATION_SITE: &str = "証明書確認サイト";
+
+/// What an error page says first: the guide's message; for an id the site adds (whose `message`
+/// is English for programs), a Japanese sentence, the English kept for the support details.
+fn headline(refusal: &Refusal) -> (&'static str, Option<&'static str>) {
+    let japanese = match refusal {
+        Refusal::SessionRequired => "ログインしていないか、ログインの有効期間が切れました",
+        Refusal::OutOfOrder(_) => "この操作は、今の手続きの段階では行えません",
+        Refusal::BadRequest(_) => "送信された内容を読み取れませんでした",
+        Refusal::NotFound => "お探しのページは見つかりませんでした",
+        Refusal::MethodNotAllowed => "このページは、この方法では開けません",
+        Refusal::PayloadTooLarge => "送信された内容が大きすぎます",
+        Refusal::FaultInjected(_) => "(試験用) サイトの障害を模擬しています",
+        Refusal::AdminUnauthorized => "管理用の操作には認証が必要です",
+        Refusal::Internal => "サイトで問題が発生しました",
+        _ => return (refusal.message(), None),
+    };
+    (japanese, Some(refusal.message()))
+}
+
+/// A plain-Japanese word beside the guide's text, where the guide's alone leaves a person stuck.
+fn explanation(refusal: &Refusal) -> Option<&'static str> {
+    match refusal {
+        Refusal::ComponentUnavailable => Some(
+            "このサイトでは、証明書の鍵を作ってインストールする「発行コンポーネント」が、ブラウザの中で動きます。ブラウザの JavaScript が無効になっているか、コンポーネントが動かない環境です。JavaScript を有効にした対応ブラウザで、ステップ 1 からやり直してください。",
+        ),
+        _ => None,
+    }
+}
+
 fn html(body: String) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
 }
 
-/// One answer, as HTML or JSON.
+/// One answer, as HTML or JSON: the page is rendered from the JSON answer's view.
 fn reply(
     representation: Representation,
     status: StatusCode,
     json: Value,
-    page: impl FnOnce() -> String,
+    page: impl FnOnce(&Value) -> String,
 ) -> Response {
     match representation {
         Representation::Json => (status, axum::Json(json)).into_response(),
-        Representation::Html => (status, html(page())).into_response(),
+        Representation::Html => (status, html(page(&json))).into_response(),
     }
 }
+
+/// The issuance site's name.
+pub(crate) const ISSUANCE_SITE: &str = "証明書発行サイト";
 
 type Answer = Result<Response, SiteError>;
 
@@ -395,37 +453,38 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 /// GET / [SITE-REACHABLE]
 async fn top(State(site): State<Arc<Site>>, representation: Representation) -> Response {
     let confirm = format!("{}/confirm", site.confirm_url);
-    reply(
-        representation,
-        StatusCode::OK,
-        json!({"site": "証明書発行サイト", "status": "ok", "repository": "/repository", "confirm": confirm}),
-        || {
-            layout(
-                "証明書発行サイト",
-                "証明書発行サイト",
-                &format!(
-                    "<p id=\"status\">このサイトは稼働しています。</p>\n<p>メールで通知された URL にアクセスしてください。</p>\n<p><a href=\"/repository\">認証局の情報 (リポジトリ)</a></p>\n<p><a id=\"confirm\" href=\"{}\">証明書確認サイト</a></p>\n",
-                    escape(&confirm)
-                ),
-            )
-        },
-    )
+    let mut json = json!({"site": ISSUANCE_SITE, "status": "ok", "repository": "/repository", "confirm": confirm});
+    if site.demo {
+        json["mailbox"] = json!("/mailbox");
+    }
+    reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name: ISSUANCE_SITE,
+            title: ISSUANCE_SITE,
+            back: None,
+        };
+        render("top.html", &frame, view)
+    })
 }
 
 /// GET / on the confirmation site.
-async fn confirmation_top(representation: Representation) -> Response {
-    reply(
-        representation,
-        StatusCode::OK,
-        json!({"site": "証明書確認サイト", "status": "ok", "confirm": "/confirm", "documents": "/documents"}),
-        || {
-            layout(
-                "証明書確認サイト",
-                "証明書確認サイト",
-                "<p id=\"status\">このサイトは稼働しています。インストールした電子証明書で確認します。</p>\n<p><a id=\"confirm\" href=\"/confirm\">証明書確認ページ</a></p>\n<p><a id=\"documents\" href=\"/documents\">データのダウンロード</a></p>\n",
-            )
-        },
-    )
+async fn confirmation_top(
+    State(site): State<Arc<Site>>,
+    representation: Representation,
+) -> Response {
+    let issuance = site.registration().base_url().to_owned();
+    let json = json!({"site": CONFIRMATION_SITE, "status": "ok", "confirm": "/confirm", "documents": "/documents"});
+    reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name: CONFIRMATION_SITE,
+            title: CONFIRMATION_SITE,
+            back: Some(Back {
+                href: format!("{issuance}/"),
+                label: "証明書発行サイトへ",
+            }),
+        };
+        render("confirmation_top.html", &frame, view)
+    })
 }
 
 /// GET /repository [REPOSITORY-PAGE]
@@ -444,18 +503,13 @@ async fn repository(State(site): State<Arc<Site>>, representation: Representatio
             "pem": authority.certificate_pem(),
         }
     });
-    reply(representation, StatusCode::OK, json, || {
-        let body = format!(
-            "<p id=\"notice\">{}</p>\n{}<p><a id=\"root-download\" href=\"/repository/root.cer\">ルート CA 証明書 (DER)</a></p>\n<pre id=\"root-pem\">{}</pre>\n",
-            escape(notice),
-            rows(&[
-                ("発行者 / Subject", authority.subject()),
-                ("拇印 SHA-1", &thumbprints.sha1),
-                ("拇印 SHA-256", &thumbprints.sha256),
-            ]),
-            escape(&authority.certificate_pem()),
-        );
-        layout("証明書発行サイト", "認証局の情報", &body)
+    reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name: ISSUANCE_SITE,
+            title: "認証局の情報",
+            back: Some(Back::top()),
+        };
+        render("repository.html", &frame, view)
     })
 }
 
@@ -494,12 +548,13 @@ async fn step_one(
         "title": title,
         "login": login,
     });
-    Ok(reply(representation, StatusCode::OK, json, || {
-        let body = format!(
-            "<form method=\"post\" action=\"{}\" id=\"login-form\">\n<p><label for=\"password\">認証情報パスワード</label>\n<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"off\" required></p>\n<p><button type=\"submit\" id=\"login\">ログイン</button></p>\n</form>\n",
-            escape(&login)
-        );
-        layout(site_name, &title, &body)
+    Ok(reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name,
+            title: &title,
+            back: Some(Back::top()),
+        };
+        render("step1.html", &frame, view)
     }))
 }
 
@@ -560,13 +615,13 @@ fn step_two(representation: Representation, id: &str, site_name: &str, two: &Ste
         "key": key_json(&two.key),
         "issue": issue,
     });
-    reply(representation, StatusCode::OK, json, || {
-        let body = format!(
-            "<p>「CSP」及び「Key 長」の表示を確認し、発行 ボタンを押します</p>\n{}{}",
-            rows(&[("CSP", &two.csp), ("Key 長", &two.key.bits.to_string())]),
-            button(&issue, "発行", "issue"),
-        );
-        layout(site_name, &format!("{site_name}【ステップ 2】"), &body)
+    reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name,
+            title: &format!("{site_name}【ステップ 2】"),
+            back: Some(Back::step_one(id)),
+        };
+        render("step2.html", &frame, view)
     })
 }
 
@@ -598,21 +653,13 @@ fn step_three(
         "subject": subject,
         "csr": csr,
     });
-    reply(representation, StatusCode::OK, json, || {
-        let resumed = if three.resumed {
-            "<p id=\"resumed\">再度ログインしました。インストールを再開します。</p>\n"
-        } else {
-            ""
+    reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name,
+            title: &format!("{site_name}【ステップ 3】"),
+            back: Some(Back::step_one(id)),
         };
-        let body = format!(
-            "{resumed}<h2>1. ルート証明書のインストール</h2>\n<p><a id=\"root-install\" href=\"/repository/root.cer\">ルート CA 証明書のインストール</a></p>\n{}<p>【注釈】 発行元の認証局の情報であり、実際の値は以下に公開されています。 <a href=\"/repository\">/repository</a></p>\n<h2>2. クライアント証明書のインストール</h2>\n<p>【注意】 [クライアント証明書のインストール]ボタンを押下した後に操作を中断した場合には、インストールが不完全であっても証明書発行サイトに再ログインができなくなります。</p>\n{}",
-            rows(&[
-                ("拇印 SHA-1", &three.root.sha1),
-                ("拇印 SHA-256", &three.root.sha256)
-            ]),
-            button(&csr, "クライアント証明書のインストール", "client-install"),
-        );
-        layout(site_name, &format!("{site_name}【ステップ 3】"), &body)
+        render("step3.html", &frame, view)
     })
 }
 
@@ -697,24 +744,26 @@ async fn submit_csr(
         "not_after": rfc3339(issued.not_after),
         "complete": complete,
     });
-    Ok(reply(representation, StatusCode::CREATED, json, || {
-        let body = format!(
-            "<p>証明書が発行されました。</p>\n{}{}",
-            certificate_rows(&issued),
-            button(&complete, "OK", "complete"),
-        );
+    Ok(reply(representation, StatusCode::CREATED, json, |view| {
         let site_name = kind.site_name();
-        layout(site_name, &format!("{site_name}【ステップ 3】"), &body)
+        let frame = Frame {
+            site_name,
+            title: &format!("{site_name}【ステップ 3】"),
+            back: None,
+        };
+        let view = json!({"certificate": describe(&issued), "complete": view["complete"]});
+        render("issued.html", &frame, &view)
     }))
 }
 
-fn certificate_rows(certificate: &IssuedCertificate) -> String {
-    rows(&[
-        ("Subject", &certificate.subject),
-        ("シリアル番号", &certificate.serial),
-        ("有効期間 (開始)", &rfc3339(certificate.not_before)),
-        ("有効期間 (終了)", &rfc3339(certificate.not_after)),
-    ])
+/// A certificate as pages and answers describe it.
+pub(crate) fn describe(c: &IssuedCertificate) -> Value {
+    json!({
+        "subject": c.subject,
+        "serial": c.serial,
+        "not_before": rfc3339(c.not_before),
+        "not_after": rfc3339(c.not_after),
+    })
 }
 
 /// POST /apply/{application}/complete → step 4.
@@ -737,16 +786,13 @@ async fn complete(
     };
     let confirm = format!("{}/confirm", site.confirm_url);
     let json = json!({"step": 4, "confirm": confirm});
-    Ok(reply(representation, StatusCode::OK, json, || {
-        let body = format!(
-            "<p>正しくインストールされているか確認します。次の URL を押します。</p>\n<p><a id=\"confirm\" href=\"{}\">証明書確認ページ</a></p>\n<p>【注意】 インストールが完了した場合には、証明書発行サイトは無効となり、ログインできません。</p>\n",
-            escape(&confirm)
-        );
-        layout(
-            kind.site_name(),
-            &format!("{}【ステップ 4】", kind.site_name()),
-            &body,
-        )
+    Ok(reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name: kind.site_name(),
+            title: &format!("{}【ステップ 4】", kind.site_name()),
+            back: None,
+        };
+        render("step4.html", &frame, view)
     }))
 }
 
@@ -762,42 +808,24 @@ async fn confirm(
     let confirmation = site
         .registration()
         .confirm(presented.as_deref())
-        .map_err(|r| SiteError::new(representation, r))?;
+        .map_err(|r| SiteError::new(representation, r).on_confirmation_site())?;
     let listing = "アクセスすると、所持する証明書の一覧が表示されます";
-    let describe = |c: &IssuedCertificate| {
-        json!({
-            "subject": c.subject,
-            "serial": c.serial,
-            "not_before": rfc3339(c.not_before),
-            "not_after": rfc3339(c.not_after),
-        })
-    };
     let json = json!({
         "title": "証明書確認ページ",
         "holder": describe(&confirmation.holder),
         "listing": listing,
         "certificates": confirmation.certificates.iter().map(describe).collect::<Vec<_>>(),
     });
-    Ok(reply(representation, StatusCode::OK, json, || {
-        let mut list = String::from(
-            "<table id=\"certificates\">\n<tr><th>Subject</th><th>シリアル番号</th><th>有効期間 (開始)</th><th>有効期間 (終了)</th></tr>\n",
-        );
-        for c in &confirmation.certificates {
-            list.push_str(&format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
-                escape(&c.subject),
-                escape(&c.serial),
-                escape(&rfc3339(c.not_before)),
-                escape(&rfc3339(c.not_after)),
-            ));
-        }
-        list.push_str("</table>\n");
-        let body = format!(
-            "<p>証明書が問題なく取得されています。</p>\n<div id=\"holder\">{}</div>\n<h2>所持する証明書の一覧</h2>\n<p>{}</p>\n{list}",
-            certificate_rows(&confirmation.holder),
-            escape(listing),
-        );
-        layout("証明書確認サイト", "証明書確認ページ", &body)
+    Ok(reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name: CONFIRMATION_SITE,
+            title: "証明書確認ページ",
+            back: Some(Back {
+                href: "/".into(),
+                label: "証明書確認サイトのトップへ",
+            }),
+        };
+        render("confirm.html", &frame, view)
     }))
 }
 
@@ -806,9 +834,23 @@ pub(crate) async fn not_found(representation: Representation) -> SiteError {
     SiteError::new(representation, Refusal::NotFound)
 }
 
-/// A known path with a method it does not answer: METHOD-NOT-ALLOWED in the error format.
-pub(crate) async fn method_not_allowed(representation: Representation) -> SiteError {
-    SiteError::new(representation, Refusal::MethodNotAllowed)
+/// A known path with a method it does not answer: METHOD-NOT-ALLOWED in the error format. A
+/// browser that opens a step's POST-only URL (a bookmark, a reload, the 戻る button) is sent back
+/// to step 1 of its application instead, where it can go on.
+pub(crate) async fn method_not_allowed(
+    representation: Representation,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    if representation == Representation::Html
+        && method == axum::http::Method::GET
+        && let Some(rest) = uri.path().strip_prefix("/apply/")
+        && let Some((application, _)) = rest.split_once('/')
+        && let Ok(location) = HeaderValue::from_str(&format!("/apply/{application}"))
+    {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    }
+    SiteError::new(representation, Refusal::MethodNotAllowed).into_response()
 }
 
 #[cfg(test)]

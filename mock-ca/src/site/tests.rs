@@ -136,6 +136,11 @@ fn subject() -> Value {
 
 impl TestSite {
     fn new() -> Self {
+        Self::with_demo(false)
+    }
+
+    /// A site in demo mode (the mailbox page) or not.
+    fn with_demo(demo: bool) -> Self {
         let now = datetime!(2026-11-25 10:00 +9);
         let registration = RegistrationAuthority::new(
             Authority::generate(ROOT_NAME, now).unwrap(),
@@ -145,11 +150,9 @@ impl TestSite {
             Outbox::memory(),
             "https://127.0.0.1:1".into(),
         );
-        let site = Arc::new(Site::new(
-            registration,
-            ADMIN_TOKEN.into(),
-            CONFIRM_URL.into(),
-        ));
+        let mut site = Site::new(registration, ADMIN_TOKEN.into(), CONFIRM_URL.into());
+        site.demo = demo;
+        let site = Arc::new(site);
         Self {
             app: app(site.clone(), Listener::Issuance),
             confirmation: app(site.clone(), Listener::Confirmation),
@@ -929,11 +932,15 @@ async fn an_unknown_path_or_application_answers_not_found_in_the_error_format() 
         "NOT-FOUND",
         "Not found.",
     );
-    site.get("/no/such/page", false).await.assert_refused_html(
+    // A person reads Japanese first; the English message is kept for support.
+    let page = site.get("/no/such/page", false).await;
+    page.assert_refused_html(
         StatusCode::NOT_FOUND,
         "NOT-FOUND",
-        "Not found.",
+        "お探しのページは見つかりませんでした",
     );
+    assert!(page.text().contains("<p class=\"english\">Not found.</p>"));
+    assert!(page.text().contains("id=\"back\""), "a way back");
     site.get("/apply/ap-9999", true).await.assert_refused(
         StatusCode::NOT_FOUND,
         "NOT-FOUND",
@@ -1182,7 +1189,7 @@ async fn a_program_declaring_an_unsupported_platform_is_refused_with_env_support
     );
     assert!(
         page.text()
-            .contains("<ul id=\"supported\"><li>windows 10</li><li>windows 11</li><li>linux</li><li>macos</li></ul>"),
+            .contains("<ul id=\"supported\"><li data-platform=\"windows 10\">Windows 10</li><li data-platform=\"windows 11\">Windows 11</li><li data-platform=\"linux\">Linux</li><li data-platform=\"macos\">macOS</li></ul>"),
         "{}",
         page.text()
     );
@@ -1867,13 +1874,19 @@ async fn a_wrong_method_answers_method_not_allowed_in_the_error_format() {
         "METHOD-NOT-ALLOWED",
         "Method not allowed.",
     );
-    site.get(&format!("/apply/{id}/login"), false)
-        .await
-        .assert_refused_html(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD-NOT-ALLOWED",
-            "Method not allowed.",
-        );
+    // A browser opening a step's POST-only URL goes back to step 1 instead.
+    let page = site.get(&format!("/apply/{id}/login"), false).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.headers[header::LOCATION],
+        format!("/apply/{id}").as_str()
+    );
+    let request = Request::delete("/repository").body(Body::empty()).unwrap();
+    site.send(request).await.assert_refused_html(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD-NOT-ALLOWED",
+        "このページは、この方法では開けません",
+    );
     site.admin(Method::DELETE, "/admin/applications", None)
         .await
         .assert_refused(
@@ -1991,4 +2004,85 @@ async fn the_confirmation_site_serves_only_its_own_pages_and_names_them_at_its_t
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(answer.json()["error"]["id"], "NOT-FOUND");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo's mailbox.
+
+#[tokio::test]
+async fn the_mailbox_is_served_only_in_demo_mode() {
+    let site = TestSite::new();
+    site.approved().await;
+    site.get("/mailbox", true).await.assert_refused(
+        StatusCode::NOT_FOUND,
+        "NOT-FOUND",
+        "Not found.",
+    );
+    site.get("/mailbox/m-0001", true).await.assert_refused(
+        StatusCode::NOT_FOUND,
+        "NOT-FOUND",
+        "Not found.",
+    );
+    assert!(site.get("/", true).await.json().get("mailbox").is_none());
+}
+
+#[tokio::test]
+async fn the_demo_mailbox_lists_the_mails_newest_first_and_shows_each_decoded_with_its_url_clickable()
+ {
+    let site = TestSite::with_demo(true);
+    let (id, password) = site.approved().await;
+    assert_eq!(site.get("/", true).await.json()["mailbox"], "/mailbox");
+
+    let list = site.get("/mailbox", true).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let mails = list.json()["mails"].as_array().unwrap().clone();
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[0]["subject"], "電子証明書の発行パスワードのお知らせ");
+    assert_eq!(mails[1]["subject"], "電子証明書の発行 URL のお知らせ");
+
+    let url_mail = site
+        .get(
+            &format!("/mailbox/{}", mails[1]["id"].as_str().unwrap()),
+            false,
+        )
+        .await;
+    assert_eq!(url_mail.status, StatusCode::OK);
+    let page = url_mail.text();
+    assert!(page.contains("電子証明書の発行 URL のお知らせ"), "{page}");
+    assert!(
+        page.contains("証明書発行サイト &lt;no-reply@mock-ca.invalid&gt;"),
+        "{page}"
+    );
+    let url = format!("https:&#x2f;&#x2f;127.0.0.1:1&#x2f;apply&#x2f;{id}");
+    assert!(
+        page.contains(&format!("<a href=\"{url}\">{url}</a>")),
+        "{page}"
+    );
+
+    let password_mail = site
+        .get(
+            &format!("/mailbox/{}", mails[0]["id"].as_str().unwrap()),
+            true,
+        )
+        .await;
+    assert!(
+        password_mail.json()["mail"]["body"]
+            .as_str()
+            .unwrap()
+            .contains(&password)
+    );
+}
+
+#[tokio::test]
+async fn demo_mode_is_refused_on_an_address_other_than_loopback() {
+    let error = crate::MockCa::builder()
+        .bind("0.0.0.0:0".parse().unwrap())
+        .demo(true)
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, crate::StartError::DemoNotOnLoopback(_)),
+        "{error}"
+    );
 }

@@ -268,7 +268,7 @@ async fn a_person_in_chromium_sees_auth_failed_then_step_2_then_component_unavai
         browser.attribute("#error", "data-catalogue-id").await,
         "COMPONENT-UNAVAILABLE"
     );
-    assert!(browser.text("#supported").await.contains("windows"));
+    assert!(browser.text("#supported").await.contains("Windows 10"));
     browser.close().await;
 
     let states = admin

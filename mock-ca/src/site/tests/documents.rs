@@ -164,7 +164,13 @@ async fn a_document_published_for_a_holder_is_listed_and_delivered_sealed_to_the
         .get_presenting("/documents", Some(presenting(certificate.clone())), false)
         .await;
     assert!(page.text().contains("data-catalogue-id=\"DATA-DECRYPT\""));
-    assert!(page.text().contains("href=\"/documents/doc-0001\""));
+    assert!(
+        page.text().contains(
+            "href=\"&#x2f;documents&#x2f;doc-0001\" download=\"balance-2026-11.pdf.p7m\""
+        ),
+        "{}",
+        page.text()
+    );
 
     let download = site
         .get_presenting(
