@@ -1,6 +1,7 @@
 //! The issuance site over HTTP: thin handlers that read a request, call the registration authority
 //! and render its answer as HTML or JSON from one view.
 
+mod assets;
 mod documents;
 pub(crate) mod faults;
 mod page;
@@ -27,7 +28,7 @@ use crate::{
     refusal::Refusal,
     registration::{Opened, RegistrationAuthority, StepThree, StepTwo},
 };
-use page::{button, escape, layout, rows};
+use page::{button, component, component_missing, escape, layout, rows};
 
 /// The header a program that can make keys sends: the guide's enrollment component.
 pub const COMPONENT_HEADER: &str = "x-enrollment-component";
@@ -83,6 +84,7 @@ pub(crate) fn router() -> Router<Arc<Site>> {
         .route("/", get(top))
         .route("/repository", get(repository))
         .route("/repository/root.cer", get(root_certificate))
+        .route("/assets/{name}", get(assets::asset))
         .route("/apply/{application}", get(step_one))
         .route("/apply/{application}/login", post(login))
         .route("/apply/{application}/issue", post(press_issue))
@@ -132,6 +134,9 @@ pub(crate) struct SiteError {
     pub(crate) site_name: &'static str,
     /// The supported platforms, shown with COMPONENT-UNAVAILABLE and ENV-SUPPORTED.
     pub(crate) supported: Vec<String>,
+    /// The application whose page refused, where known: the STEP3-ONE-WAY and NO-VALID-REQUEST
+    /// pages load the enrollment component for it (CANCEL-RESUME).
+    pub(crate) application: Option<String>,
 }
 
 impl SiteError {
@@ -141,6 +146,7 @@ impl SiteError {
             refusal,
             site_name: Kind::New.site_name(),
             supported: Vec::new(),
+            application: None,
         }
     }
 
@@ -166,6 +172,7 @@ impl SiteError {
 /// the application's site name, naming the supported platforms where the refusal is about them.
 struct Refusing {
     representation: Representation,
+    application: String,
     kind: Kind,
     platforms: Vec<String>,
 }
@@ -182,15 +189,18 @@ impl Refusing {
             .map_err(|r| SiteError::new(representation, r))?;
         Ok(Self {
             representation,
+            application: id.to_owned(),
             kind,
             platforms: registration.policy().platforms.clone(),
         })
     }
 
     fn refuse(&self, refusal: Refusal) -> SiteError {
-        SiteError::new(self.representation, refusal)
+        let mut error = SiteError::new(self.representation, refusal)
             .on(self.kind)
-            .supporting(&self.platforms)
+            .supporting(&self.platforms);
+        error.application = Some(self.application.clone());
+        error
     }
 }
 
@@ -250,12 +260,29 @@ impl IntoResponse for SiteError {
                         "<p>対応する環境 (supported platforms):</p>\n<ul id=\"supported\">{items}</ul>\n<p>「1.2. 端末動作環境の確認」「1.3. ブラウザの設定」を参照してください。</p>\n"
                     )
                 };
-                let body = format!(
+                let mut body = format!(
                     "<div class=\"error\" id=\"error\" data-catalogue-id=\"{id}\">\n<p class=\"message\">{message}</p>\n{remedy}{supported}<p class=\"id\">{id}</p>\n<p class=\"detail\">{detail}</p>\n</div>\n",
                     id = refusal.id(),
                     message = escape(refusal.message()),
                     detail = escape(&refusal.detail()),
                 );
+                // enrollment component: an application whose certificate was issued may have its
+                // key and certificate in this browser (CANCEL-RESUME; REINSTALL-NOT-FOUND if not).
+                if let (Some(id), Refusal::InstallAbandoned | Refusal::NoValidRequest) =
+                    (&self.application, refusal)
+                {
+                    let step_one = format!("/apply/{id}");
+                    body.push_str(&component(
+                        &[
+                            ("step", "refused"),
+                            ("refusal", refusal.id()),
+                            ("application", id),
+                            ("site-name", self.site_name),
+                            ("step-one", &step_one),
+                        ],
+                        "",
+                    ));
+                }
                 (status, html(layout(self.site_name, "エラー", &body))).into_response()
             }
         };
@@ -440,10 +467,22 @@ async fn step_one(
         "login": login,
     });
     Ok(reply(representation, StatusCode::OK, json, || {
-        let body = format!(
+        let mut body = format!(
             "<form method=\"post\" action=\"{}\" id=\"login-form\">\n<p><label for=\"password\">認証情報パスワード</label>\n<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"off\" required></p>\n<p><button type=\"submit\" id=\"login\">ログイン</button></p>\n</form>\n",
             escape(&login)
         );
+        // enrollment component: a certificate that arrived in this browser before the tab was
+        // closed can be installed from here (CANCEL-RESUME).
+        let step_one = format!("/apply/{id}");
+        body.push_str(&component(
+            &[
+                ("step", "1"),
+                ("application", &id),
+                ("site-name", site_name),
+                ("step-one", &step_one),
+            ],
+            "",
+        ));
         layout(site_name, &title, &body)
     }))
 }
@@ -506,10 +545,26 @@ fn step_two(representation: Representation, id: &str, site_name: &str, two: &Ste
         "issue": issue,
     });
     reply(representation, StatusCode::OK, json, || {
-        let body = format!(
-            "<p>「CSP」及び「Key 長」の表示を確認し、発行 ボタンを押します</p>\n{}{}",
-            rows(&[("CSP", &two.csp), ("Key 長", &two.key.bits.to_string())]),
-            button(&issue, "発行", "issue"),
+        // enrollment component [STEP2-CSP-HIDDEN]: as the guide's component, the script fills in
+        // the CSP and key length and offers 発行; where it cannot run, the page says so instead.
+        let step_one = format!("/apply/{id}");
+        let bits = two.key.bits.to_string();
+        let inner = format!(
+            "<p>「CSP」及び「Key 長」の表示を確認し、発行 ボタンを押します</p>\n<table>\n<tr><th>CSP</th><td><code id=\"csp\" class=\"component-fill\"></code></td></tr>\n<tr><th>Key 長</th><td><code id=\"key-length\" class=\"component-fill\"></code></td></tr>\n</table>\n{}<p><button type=\"button\" id=\"issue\" hidden disabled>発行</button></p>\n",
+            component_missing(&step_one),
+        );
+        let body = component(
+            &[
+                ("step", "2"),
+                ("application", id),
+                ("site-name", site_name),
+                ("step-one", &step_one),
+                ("csp", &two.csp),
+                ("key-algorithm", &two.key.algorithm),
+                ("key-length", &bits),
+                ("issue", &issue),
+            ],
+            &inner,
         );
         layout(site_name, &format!("{site_name}【ステップ 2】"), &body)
     })
@@ -549,13 +604,37 @@ fn step_three(
         } else {
             ""
         };
-        let body = format!(
-            "{resumed}<h2>1. ルート証明書のインストール</h2>\n<p><a id=\"root-install\" href=\"/repository/root.cer\">ルート CA 証明書のインストール</a></p>\n{}<p>【注釈】 発行元の認証局の情報であり、実際の値は以下に公開されています。 <a href=\"/repository\">/repository</a></p>\n<h2>2. クライアント証明書のインストール</h2>\n<p>【注意】 [クライアント証明書のインストール]ボタンを押下した後に操作を中断した場合には、インストールが不完全であっても証明書発行サイトに再ログインができなくなります。</p>\n{}",
+        // enrollment component: the script runs the root CA install (checked against the
+        // repository), Web アクセスの確認, the key, the CSR and the install; a resumed login
+        // continues here, with the key this browser kept if there is one (CANCEL-RESUME).
+        let step_one = format!("/apply/{id}");
+        let subject_json = serde_json::to_string(&subject).unwrap_or_default();
+        let bits = three.key.bits.to_string();
+        let inner = format!(
+            "{resumed}<h2>1. ルート証明書のインストール</h2>\n<p><button type=\"button\" id=\"root-install\" hidden disabled>ルート CA 証明書のインストール</button> <a href=\"/repository/root.cer\">ルート CA 証明書 (DER)</a></p>\n{}<p>【注釈】 発行元の認証局の情報であり、実際の値は以下に公開されています。 <a href=\"/repository\">/repository</a></p>\n<h2>2. クライアント証明書のインストール</h2>\n<p>【注意】 [クライアント証明書のインストール]ボタンを押下した後に操作を中断した場合には、インストールが不完全であっても証明書発行サイトに再ログインができなくなります。</p>\n<p><button type=\"button\" id=\"client-install\" hidden disabled>クライアント証明書のインストール</button></p>\n{}",
             rows(&[
                 ("拇印 SHA-1", &three.root.sha1),
                 ("拇印 SHA-256", &three.root.sha256)
             ]),
-            button(&csr, "クライアント証明書のインストール", "client-install"),
+            component_missing(&step_one),
+        );
+        let body = component(
+            &[
+                ("step", "3"),
+                ("application", id),
+                ("site-name", site_name),
+                ("step-one", &step_one),
+                ("resumed", if three.resumed { "true" } else { "false" }),
+                ("root-certificate", "/repository/root.cer"),
+                ("root-sha1", &three.root.sha1),
+                ("root-sha256", &three.root.sha256),
+                ("repository", "/repository"),
+                ("key-algorithm", &three.key.algorithm),
+                ("key-length", &bits),
+                ("subject", &subject_json),
+                ("csr", &csr),
+            ],
+            &inner,
         );
         layout(site_name, &format!("{site_name}【ステップ 3】"), &body)
     })

@@ -84,3 +84,46 @@ pub(crate) fn button(action: &str, label: &str, id: &str) -> String {
         escape(label)
     )
 }
+
+/// The in-page enrollment component's block: a `<section id="component">` carrying what the script
+/// needs as `data-` attributes (values escaped), `inner` (already HTML), and the two scripts. The
+/// contract (ids, attributes, classes) is described at the top of `mock-ca/assets/component.js`.
+pub(crate) fn component(data: &[(&str, &str)], inner: &str) -> String {
+    let mut out = String::from(
+        "<!-- enrollment component: begin (contract: mock-ca/assets/component.js) -->\n<section id=\"component\"",
+    );
+    for (name, value) in data {
+        let _ = write!(out, " data-{}=\"{}\"", escape(name), escape(value));
+    }
+    out.push_str(">\n");
+    out.push_str(inner);
+    out.push_str(
+        "<div id=\"component-status\" aria-live=\"polite\"></div>\n</section>\n<script src=\"/assets/forge.min.js\" defer></script>\n<script src=\"/assets/component.js\" defer></script>\n<!-- enrollment component: end -->\n",
+    );
+    out
+}
+
+/// Shown where the component cannot run [STEP2-CSP-HIDDEN]: visible as rendered (scripts off,
+/// or a script that failed to load), hidden by the script once it knows it can run, and kept with
+/// the reason filled in when WebCrypto or IndexedDB is missing.
+pub(crate) fn component_missing(step_one: &str) -> String {
+    format!(
+        r#"<div id="component-missing" class="error" data-catalogue-id="STEP2-CSP-HIDDEN">
+<p class="message">「CSP」及び「Key 長」を表示できません。このブラウザでは証明書発行コンポーネントが動作していません。</p>
+<p class="remedy">Microsoft Edge (Internet Explorer モード) の設定により表示されないことがあります。</p>
+<p>・Microsoft Edge (Internet Explorer モード) のセキュリティのレベルが「高」に設定されている場合、「1.3. ブラウザの設定」を実施してください。</p>
+<noscript><p class="why">JavaScript (アクティブスクリプト) が無効になっています。</p></noscript>
+<p class="why" id="component-missing-why" hidden></p>
+<p>このサイトの証明書発行コンポーネントは、ブラウザの JavaScript と Web Crypto API、IndexedDB を使います。最新の Microsoft Edge、Google Chrome、Firefox、Safari で、このサイトの JavaScript を許可してから、もう一度ログインしてください。</p>
+<ul>
+<li>Microsoft Edge: 設定 → Cookie とサイトのアクセス許可 → JavaScript → 許可</li>
+<li>Google Chrome / Chromium: 設定 → プライバシーとセキュリティ → サイトの設定 → JavaScript → サイトに JavaScript の使用を許可する</li>
+<li>Firefox: about:config の javascript.enabled を true にする</li>
+</ul>
+<details><summary>サポート情報 (support details)</summary><p class="id">STEP2-CSP-HIDDEN</p><p class="detail">The enrollment component did not run in this browser (scripts off, or WebCrypto / IndexedDB missing), so step 2 shows no CSP and key length and offers no 発行.</p></details>
+<p><a href="{}">ステップ 1 に戻る</a></p>
+</div>
+"#,
+        escape(step_one)
+    )
+}
