@@ -154,7 +154,8 @@
         detail ? el("p", { class: "detail", text: detail }) : null,
         el("p", { class: "detail", text: `${HEADER}: ${declaration || "(not declared)"}` })
       ),
-      back ? backLink() : null
+      // One way back is enough: the steps carry their own below the messages.
+      back && !section.querySelector(":scope > .component-back") ? backLink() : null
     );
     status.replaceChildren(box);
     box.scrollIntoView({ block: "nearest" });
@@ -458,6 +459,7 @@
     }
     issue.hidden = false;
     issue.disabled = false;
+    wayBack();
     issue.addEventListener("click", () =>
       pressed(issue, async () => {
         const yes = await ask("issue", "証明書の発行", [
@@ -528,11 +530,17 @@
     status.replaceChildren();
   }
 
+  /** The way back, below the messages, on the steps the server rendered or the script drew. */
+  function wayBack() {
+    if (!section.querySelector(":scope > .component-back")) status.after(backLink());
+  }
+
   function stepThree(three, rendered) {
     if (!rendered) renderStepThree(three);
     const ctx = { ...three, rootDer: null, rootAccepted: false };
     const rootButton = document.getElementById("root-install");
     const clientButton = document.getElementById("client-install");
+    wayBack();
     rootButton.hidden = false;
     rootButton.disabled = false;
     clientButton.hidden = false;
@@ -709,8 +717,8 @@
         issued
           ? rows([
               ["シリアル番号", issued.serial],
-              ["有効期間 (開始)", issued.not_before],
-              ["有効期間 (終了)", issued.not_after],
+              ["有効期間 (開始)", jaDate(issued.not_before)],
+              ["有効期間 (終了)", jaDate(issued.not_after)],
             ])
           : null,
         form,
@@ -860,7 +868,7 @@
       el("p", {}, el("button", { type: "button", id: "p12-again", text: "PKCS#12 ファイルをもう一度作成する" })),
       backLink(),
     ];
-    status.before(...view);
+    status.before(...view.filter(Boolean));
     status.replaceChildren();
     document.getElementById("p12-again").addEventListener("click", () => install(entry, { complete: null, afterward: how }));
   }
@@ -897,7 +905,7 @@
     if (keyOnly && keyOnly.csrSentAt) {
       if (refusal === "STEP3-ONE-WAY") {
         show("STEP3-ONE-WAY", {
-          message: "インストールが不完全であっても証明書発行サイトに再ログインができなくなります",
+          message: "この申請の鍵はこのブラウザに保存されていますが、証明書は届いていません。",
           remedy: "電子証明書の発行申請からやり直してください",
           more: `このブラウザには、この申請の鍵が保存されています (${localTime(keyOnly.created)} 作成)。証明書要求 (CSR) は ${localTime(keyOnly.csrSentAt)} に送信されましたが、証明書はこのブラウザに届きませんでした。サイトは証明書を発行済みのため、このブラウザでインストールを完了することはできません。`,
           detail: `key ${keyOnly.id} kept; CSR sent, no certificate received`,
@@ -931,6 +939,12 @@
         extra: el("p", {}, el("a", { id: "confirm", href: confirm, text: "証明書確認サイト" }), " ", el("span", { text: "アクセスすると、所持する証明書の一覧が表示されます" })),
       });
     }
+  }
+
+  /** An RFC 3339 time of the site (Japan time) as a page writes it: 2026年11月30日 08:13. */
+  function jaDate(rfc3339) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(rfc3339 || "");
+    return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日 ${m[4]}:${m[5]}` : String(rfc3339);
   }
 
   function localTime(iso) {

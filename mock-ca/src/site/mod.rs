@@ -136,7 +136,7 @@ pub(crate) struct SiteError {
     pub(crate) supported: Vec<String>,
     /// The application whose page refused, where known: the STEP3-ONE-WAY and NO-VALID-REQUEST
     /// pages load the enrollment component for it (CANCEL-RESUME).
-    pub(crate) application: Option<String>,
+    pub(crate) application: Option<Box<str>>,
 }
 
 impl SiteError {
@@ -199,7 +199,7 @@ impl Refusing {
         let mut error = SiteError::new(self.representation, refusal)
             .on(self.kind)
             .supporting(&self.platforms);
-        error.application = Some(self.application.clone());
+        error.application = Some(self.application.as_str().into());
         error
     }
 }

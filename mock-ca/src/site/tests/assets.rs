@@ -110,7 +110,10 @@ async fn step_2_in_a_browser_leaves_the_csp_and_key_length_to_the_component_and_
     let site = TestSite::new();
     let (id, password) = site.approved().await;
     let page = site.login(&id, &password, false).await.text();
-    assert!(page.contains("<h1>証明書発行サイト【ステップ 2】</h1>"), "{page}");
+    assert!(
+        page.contains("<h1>証明書発行サイト【ステップ 2】</h1>"),
+        "{page}"
+    );
     // What the component needs, as data attributes.
     for attribute in [
         "data-step=\"2\"".to_owned(),
@@ -130,7 +133,10 @@ async fn step_2_in_a_browser_leaves_the_csp_and_key_length_to_the_component_and_
     assert!(!page.contains("<form"), "{page}");
     assert!(page.contains("<button type=\"button\" id=\"issue\" hidden disabled>発行</button>"));
     // Where the component cannot run, step 2 says so with the FAQ's answer [STEP2-CSP-HIDDEN].
-    assert!(page.contains("data-catalogue-id=\"STEP2-CSP-HIDDEN\""), "{page}");
+    assert!(
+        page.contains("data-catalogue-id=\"STEP2-CSP-HIDDEN\""),
+        "{page}"
+    );
     assert!(page.contains(
         "<p class=\"remedy\">Microsoft Edge (Internet Explorer モード) の設定により表示されないことがあります。</p>"
     ));
@@ -140,7 +146,10 @@ async fn step_2_in_a_browser_leaves_the_csp_and_key_length_to_the_component_and_
     assert!(page.contains("<script src=\"/assets/component.js\" defer></script>"));
     // The JSON answer is unchanged: programs read the CSP there.
     let json = site.login(&id, &password, true).await.json();
-    assert_eq!(json["csp"], "Microsoft Enhanced RSA and AES Cryptographic Provider");
+    assert_eq!(
+        json["csp"],
+        "Microsoft Enhanced RSA and AES Cryptographic Provider"
+    );
 }
 
 #[tokio::test]
@@ -192,6 +201,9 @@ async fn the_step3_one_way_page_and_step_1_load_the_component_for_their_applicat
     // Another refusal (a wrong password before any certificate) loads nothing.
     let other = TestSite::new();
     let (id, password) = other.approved().await;
-    let page = other.login(&id, &format!("{password}x"), false).await.text();
+    let page = other
+        .login(&id, &format!("{password}x"), false)
+        .await
+        .text();
     assert!(!page.contains("component.js"), "{page}");
 }
