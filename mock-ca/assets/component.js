@@ -463,7 +463,7 @@
     issue.addEventListener("click", () =>
       pressed(issue, async () => {
         const yes = await ask("issue", "証明書の発行", [
-          "この Web サイトは、ユーザーの代わりにデジタル証明書の操作を実行します。",
+          "次の「CSP」及び「Key 長」で鍵を生成し、証明書を発行します。",
           `CSP: ${data.csp}`,
           `Key 長: ${data.keyLength}`,
           "証明書を発行しますか?",
@@ -893,6 +893,7 @@
         more: null,
         detail: `serial ${withCertificate.serial}, certificate received ${withCertificate.certificateAt}`,
         extra: el("p", {}, finish),
+        back: data.step !== "1",
       });
       box.querySelector("#resume-install").addEventListener("click", () =>
         pressed(finish, async () => {
