@@ -38,8 +38,9 @@
  *
  * On the wire: every request it makes carries `X-Enrollment-Component: web/<VERSION> (<platform>)`
  * and `Accept: application/json`. What it keeps, in IndexedDB database "mock-ca-enrollment",
- * store "pending" (one entry per key, keyPath "id", index "application"): the application id and
- * the site's origin, the key as PKCS#8 (DER), when it was made, the subject, the CSR and when it
+ * store "pending" (one entry per key, keyPath "id", index "application"): the application id, the
+ * site's origin and its issuing root's SHA-256 (entries of another root are ignored: a site
+ * restarted on the same port numbers its applications anew), the key as PKCS#8 (DER), when it was made, the subject, the CSR and when it
  * was sent, then the certificate as it arrived, the root if accepted, when the PKCS#12 was made and
  * when the install was completed. The key is stored BEFORE the CSR leaves, the certificate BEFORE
  * anything else is done with it. The private key is never sent anywhere: it leaves the page only
@@ -426,8 +427,10 @@
     }
   }
 
-  /** This site's entries for this application, newest first. */
-  async function kept() {
+  /** This site's entries for this application under the issuing root `rootSha256`, newest
+   * first. The root tells a site restarted on the same origin (a new root, application ids
+   * counted from ap-0001 again) from the one whose application this is. */
+  async function kept(rootSha256) {
     const db = await database();
     try {
       const all = await new Promise((resolve, reject) => {
@@ -435,7 +438,9 @@
         request.onsuccess = () => resolve(request.result);
         request.onerror = () => reject(request.error);
       });
-      return all.filter((e) => e.site === location.origin).sort((a, b) => (a.created < b.created ? 1 : -1));
+      return all
+        .filter((e) => e.site === location.origin && same(e.root, rootSha256))
+        .sort((a, b) => (a.created < b.created ? 1 : -1));
     } finally {
       db.close();
     }
@@ -634,7 +639,7 @@
       throw new Failed("KEY-UNSUPPORTED", `the site asks for ${ctx.key.algorithm} ${length}`);
     }
     // A resumed login reuses a key this browser kept whose certificate never came.
-    let entry = (await kept()).find((e) => !e.certificate && e.keyLength === length);
+    let entry = (await kept(ctx.root.sha256)).find((e) => !e.certificate && e.keyLength === length);
     if (entry) {
       progress("前回の申請で作った鍵がこのブラウザに残っています。この鍵で証明書要求を作ります…");
     } else {
@@ -649,6 +654,7 @@
         id: randomId(),
         application,
         site: location.origin,
+        root: ctx.root.sha256,
         created: new Date().toISOString(),
         keyAlgorithm: "RSA",
         keyLength: length,
@@ -877,7 +883,8 @@
   // Step 1 and the refusal pages: what this browser kept for the application (CANCEL-RESUME).
 
   async function resume() {
-    const entries = await kept();
+    const repository = await call("GET", "/repository");
+    const entries = await kept(repository.root.sha256);
     const withCertificate = entries.find((e) => e.certificate);
     const refusal = data.refusal;
     if (withCertificate) {
