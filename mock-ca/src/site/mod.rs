@@ -1,6 +1,7 @@
 //! The issuance site over HTTP: thin handlers that read a request, call the registration authority
 //! and render its answer as HTML or JSON from one view.
 
+mod assets;
 mod documents;
 pub(crate) mod faults;
 mod mailbox;
@@ -100,6 +101,7 @@ pub(crate) fn issuance_router() -> Router<Arc<Site>> {
         .route("/apply/{application}/issue", post(press_issue))
         .route("/apply/{application}/csr", post(submit_csr))
         .route("/apply/{application}/complete", post(complete))
+        .route("/assets/{name}", get(assets::asset))
         .route("/mailbox", get(mailbox::list))
         .route("/mailbox/{mail}", get(mailbox::show))
         .route("/confirm", get(to_confirmation_site))
@@ -173,8 +175,8 @@ pub(crate) struct SiteError {
     pub(crate) site_name: &'static str,
     /// The supported platforms, shown with COMPONENT-UNAVAILABLE and ENV-SUPPORTED.
     pub(crate) supported: Vec<String>,
-    /// Where the page's way back leads (boxed: a refusal travels in every `Result`).
-    pub(crate) back: Box<Back>,
+    /// What only the page shows (boxed: a refusal travels in every `Result`).
+    pub(crate) page: Box<ErrorPage>,
 }
 
 impl SiteError {
@@ -184,13 +186,16 @@ impl SiteError {
             refusal,
             site_name: Kind::New.site_name(),
             supported: Vec::new(),
-            back: Box::new(Back::top()),
+            page: Box::new(ErrorPage {
+                back: Back::top(),
+                application: None,
+            }),
         }
     }
 
     /// The page leads back to `back` (default: the top page).
     pub(crate) fn back_to(mut self, back: Back) -> Self {
-        self.back = Box::new(back);
+        self.page.back = back;
         self
     }
 
@@ -216,6 +221,16 @@ impl SiteError {
         }
         self
     }
+}
+
+/// What an error page shows beyond the refusal.
+#[derive(Debug)]
+pub(crate) struct ErrorPage {
+    /// Where its way back leads.
+    pub(crate) back: Back,
+    /// The application whose page refused, where known: the STEP3-ONE-WAY and NO-VALID-REQUEST
+    /// pages load the enrollment component for it (CANCEL-RESUME).
+    pub(crate) application: Option<String>,
 }
 
 /// How a refusal on one application's pages is answered: in the asker's representation, under
@@ -246,10 +261,12 @@ impl Refusing {
     }
 
     fn refuse(&self, refusal: Refusal) -> SiteError {
-        SiteError::new(self.representation, refusal)
+        let mut error = SiteError::new(self.representation, refusal)
             .on(self.kind)
             .supporting(&self.platforms)
-            .back_to(Back::step_one(&self.application))
+            .back_to(Back::step_one(&self.application));
+        error.page.application = Some(self.application.clone());
+        error
     }
 }
 
@@ -299,6 +316,18 @@ impl IntoResponse for SiteError {
                     .iter()
                     .map(|p| json!({"id": p, "name": platform_name(p)}))
                     .collect();
+                // enrollment component: an application whose certificate was issued may have its
+                // key and certificate in this browser (CANCEL-RESUME; REINSTALL-NOT-FOUND if not).
+                let component_data = match (&self.page.application, refusal) {
+                    (Some(id), Refusal::InstallAbandoned | Refusal::NoValidRequest) => json!([
+                        ["step", "refused"],
+                        ["refusal", refusal.id()],
+                        ["application", id],
+                        ["site-name", self.site_name],
+                        ["step-one", format!("/apply/{id}")],
+                    ]),
+                    _ => Value::Null,
+                };
                 let view = json!({
                     "error": {
                         "id": refusal.id(),
@@ -309,11 +338,13 @@ impl IntoResponse for SiteError {
                     "english": english,
                     "explanation": explanation(refusal),
                     "supported": supported,
+                    "component_data": component_data,
                 });
                 let frame = Frame {
                     site_name: self.site_name,
                     title: "エラー",
-                    back: Some(*self.back),
+                    // With the component in the page, it shows the way back itself.
+                    back: component_data.is_null().then(|| self.page.back.clone()),
                 };
                 (status, html(render("error.html", &frame, &view))).into_response()
             }
@@ -369,6 +400,15 @@ fn reply(
         Representation::Json => (status, axum::Json(json)).into_response(),
         Representation::Html => (status, html(page(&json))).into_response(),
     }
+}
+
+/// A step's view with what the enrollment component reads from the page: its data attributes
+/// (name, value pairs; the contract is at the top of `mock-ca/assets/component.js`) and step 1.
+fn with_component(view: &Value, step_one: &str, data: Value) -> Value {
+    let mut view = view.clone();
+    view["component_data"] = data;
+    view["step_one"] = json!(step_one);
+    view
 }
 
 /// The issuance site's name.
@@ -554,7 +594,18 @@ async fn step_one(
             title: &title,
             back: Some(Back::top()),
         };
-        render("step1.html", &frame, view)
+        let step_one = format!("/apply/{id}");
+        let view = with_component(
+            view,
+            &step_one,
+            json!([
+                ["step", "1"],
+                ["application", id],
+                ["site-name", site_name],
+                ["step-one", step_one],
+            ]),
+        );
+        render("step1.html", &frame, &view)
     }))
 }
 
@@ -619,9 +670,25 @@ fn step_two(representation: Representation, id: &str, site_name: &str, two: &Ste
         let frame = Frame {
             site_name,
             title: &format!("{site_name}【ステップ 2】"),
-            back: Some(Back::step_one(id)),
+            // The component shows its own way back, in each of its states.
+            back: None,
         };
-        render("step2.html", &frame, view)
+        let step_one = format!("/apply/{id}");
+        let view = with_component(
+            view,
+            &step_one,
+            json!([
+                ["step", "2"],
+                ["application", id],
+                ["site-name", site_name],
+                ["step-one", step_one],
+                ["csp", two.csp],
+                ["key-algorithm", two.key.algorithm],
+                ["key-length", two.key.bits.to_string()],
+                ["issue", issue],
+            ]),
+        );
+        render("step2.html", &frame, &view)
     })
 }
 
@@ -657,9 +724,30 @@ fn step_three(
         let frame = Frame {
             site_name,
             title: &format!("{site_name}【ステップ 3】"),
-            back: Some(Back::step_one(id)),
+            // The component shows its own way back, in each of its states.
+            back: None,
         };
-        render("step3.html", &frame, view)
+        let step_one = format!("/apply/{id}");
+        let view = with_component(
+            view,
+            &step_one,
+            json!([
+                ["step", "3"],
+                ["application", id],
+                ["site-name", site_name],
+                ["step-one", step_one],
+                ["resumed", if three.resumed { "true" } else { "false" }],
+                ["root-certificate", "/repository/root.cer"],
+                ["root-sha1", three.root.sha1],
+                ["root-sha256", three.root.sha256],
+                ["repository", "/repository"],
+                ["key-algorithm", three.key.algorithm],
+                ["key-length", three.key.bits.to_string()],
+                ["subject", view["subject"].to_string()],
+                ["csr", csr],
+            ]),
+        );
+        render("step3.html", &frame, &view)
     })
 }
 

@@ -14,6 +14,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "certificate.html",
         include_str!("../../templates/certificate.html"),
     ),
+    (
+        "component.html",
+        include_str!("../../templates/component.html"),
+    ),
     ("confirm.html", include_str!("../../templates/confirm.html")),
     (
         "confirmation_top.html",

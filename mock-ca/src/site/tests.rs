@@ -1931,6 +1931,7 @@ async fn windows_versions_the_guide_no_longer_supports_are_refused_and_windows_1
     assert_eq!(answer.status, StatusCode::OK);
 }
 
+mod assets;
 mod documents;
 
 #[tokio::test]

@@ -200,7 +200,8 @@ impl Browser<'_> {
 }
 
 #[tokio::test]
-async fn a_person_in_chromium_sees_auth_failed_then_step_2_then_component_unavailable() {
+async fn a_person_in_chromium_sees_auth_failed_then_step_2_filled_in_by_the_component_then_says_no_to_issue()
+ {
     let (Some(chromium), Some(chromedriver)) = (
         program(
             "CHROMIUM",
@@ -258,17 +259,26 @@ async fn a_person_in_chromium_sees_auth_failed_then_step_2_then_component_unavai
     assert!(page.contains("Key 長") && page.contains("2048"), "{page}");
     assert_eq!(browser.text("#issue").await, "発行");
 
-    // 発行 in a browser, which has no enrollment component: COMPONENT-UNAVAILABLE and the list.
+    // 発行: the in-page enrollment component asks as the guide's dialog does; いいえ ends with
+    // CSR-GENERATION-FAILED and nothing moves.
     browser.click("#issue").await;
     assert_eq!(
-        browser.text("#error .message").await,
-        "ActiveX コンポーネントは・・・できません"
+        browser.attribute("#component-dialog", "data-dialog").await,
+        "issue"
+    );
+    browser.click("#dialog-no").await;
+    assert_eq!(
+        browser
+            .text("#component-status .component-message .message")
+            .await,
+        "CSR の生成に失敗しました"
     );
     assert_eq!(
-        browser.attribute("#error", "data-catalogue-id").await,
-        "COMPONENT-UNAVAILABLE"
+        browser
+            .attribute("#component-status .component-message", "data-catalogue-id")
+            .await,
+        "CSR-GENERATION-FAILED"
     );
-    assert!(browser.text("#supported").await.contains("Windows 10"));
     browser.close().await;
 
     let states = admin
