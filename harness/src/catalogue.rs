@@ -12,7 +12,7 @@ pub struct Entry {
     pub id: String,
     /// Where in the guide.
     pub guide: String,
-    /// flow, server, client, mail, store, env.
+    /// flow, server, client, mail, store, env, browser (only a browser shows it).
     pub kind: String,
     /// What brings it about.
     pub trigger: String,
