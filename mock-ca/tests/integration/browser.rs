@@ -1,288 +1,419 @@
-//! The pages in a real browser: headless Chromium driven through chromedriver's W3C WebDriver API
-//! with plain HTTP. Skipped, with a printed notice, where `chromium` or `chromedriver` is absent
-//! (`.ci/run` installs both). No screenshots are taken.
-
-use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+//! The pages in a real browser: headless Chromium over the DevTools protocol (test-support's
+//! `browser`), trusting the site's TLS anchor through its own NSS database. Skipped, with a
+//! printed notice, where Chromium or NSS's tools are absent (`.ci/run` installs them). Each page
+//! visited is photographed under `target/screenshots/<test>/`.
+//!
+//! Chromium offers a site only the client certificates issued by a CA that the site's
+//! CertificateRequest names, so a browser holding another CA's certificate presents none.
 
 use mock_ca::MockCa;
-use reqwest::Client;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, PKCS_RSA_SHA256,
+};
+use reqwest::header;
 use serde_json::{Value, json};
+use test_support::{Browser, pkcs12};
 
-use crate::support::{Admin, mailed_password};
+use crate::support::{Admin, COMPONENT, at_step_three, client, csr, mailed_password};
 
-/// The W3C name of an element reference in answers.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn program(env: &str, candidates: &[&str]) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(env) {
-        return Some(PathBuf::from(path));
-    }
-    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+/// The 証明書確認サイト's /confirm, on its own listener.
+fn confirm_url(site: &MockCa) -> String {
+    format!("{}/confirm", site.confirm_url())
 }
 
-/// A running chromedriver, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-    http: Client,
+/// The confirmation site's /documents, beside its /confirm.
+fn documents_url(site: &MockCa) -> String {
+    let confirm = confirm_url(site);
+    let origin = confirm
+        .strip_suffix("/confirm")
+        .expect("the confirmation URL ends in /confirm");
+    format!("{origin}/documents")
 }
 
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Driver {
-    async fn start(chromedriver: &Path) -> Self {
-        // chromedriver takes no port 0: borrow a free port from the kernel and hand it over.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            http: Client::new(),
-        };
-        // Ready when /status says so; bounded so that a broken install fails instead of hanging.
-        for _ in 0..300 {
-            if let Ok(response) = driver
-                .http
-                .get(format!("{}/status", driver.url))
-                .send()
-                .await
-                && let Ok(status) = response.json::<Value>().await
-                && status["value"]["ready"] == true
-            {
-                return driver;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("chromedriver did not become ready");
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let answer: Value = request.send().await.unwrap().json().await.unwrap();
-        assert!(answer["value"].get("error").is_none(), "{path}: {answer}");
-        answer["value"].clone()
-    }
-}
-
-/// One browser session.
-struct Browser<'a> {
-    driver: &'a Driver,
-    session: String,
-}
-
-impl Browser<'_> {
-    async fn open<'a>(driver: &'a Driver, chromium: &Path, profile: &Path) -> Browser<'a> {
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "acceptInsecureCerts": true,
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--ignore-certificate-errors", "--disable-dev-shm-usage",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            },
-        }}});
-        let session = driver
-            .call(reqwest::Method::POST, "/session", Some(capabilities))
-            .await;
-        let browser = Browser {
-            driver,
-            session: session["sessionId"].as_str().unwrap().to_owned(),
-        };
-        // Elements are looked for until they appear (a submitted form loads the next page).
-        browser
-            .call(
-                reqwest::Method::POST,
-                "/timeouts",
-                Some(json!({"implicit": 10_000})),
-            )
-            .await;
-        browser
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        self.driver
-            .call(method, &format!("/session/{}{path}", self.session), body)
-            .await
-    }
-
-    async fn go(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
-            .await;
-    }
-
-    async fn find(&self, css: &str) -> String {
-        let found = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        found[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("{css}: {found}"))
-            .to_owned()
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let element = self.find(css).await;
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{element}/text"),
-            None,
-        )
-        .await
-        .as_str()
-        .unwrap()
-        .to_owned()
-    }
-
-    async fn attribute(&self, css: &str, name: &str) -> Value {
-        let element = self.find(css).await;
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{element}/attribute/{name}"),
-            None,
-        )
-        .await
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let element = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{element}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await;
-    }
-
-    async fn click(&self, css: &str) {
-        let element = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{element}/click"),
-            Some(json!({})),
-        )
-        .await;
-    }
-
-    async fn close(self) {
-        self.call(reqwest::Method::DELETE, "", None).await;
-    }
-}
+/// The passphrase the tests' PKCS#12 files are written under.
+const PASSPHRASE: &str = "browser-test";
 
 #[tokio::test]
-async fn a_person_in_chromium_sees_auth_failed_then_step_2_filled_in_by_the_component_then_says_no_to_issue()
- {
-    let (Some(chromium), Some(chromedriver)) = (
-        program(
-            "CHROMIUM",
-            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-        ),
-        program("CHROMEDRIVER", &["/usr/bin/chromedriver"]),
-    ) else {
-        eprintln!(
-            "notice: browser test skipped: chromium or chromedriver not found \
-             (apt-get install chromium chromium-driver, or set CHROMIUM and CHROMEDRIVER)"
-        );
+async fn a_person_in_chromium_sees_auth_failed_then_step_2_then_component_unavailable() {
+    let site = MockCa::start().await.unwrap();
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .launch()
+        .await
+    else {
         return;
     };
-    let site = MockCa::start().await.unwrap();
     let admin = Admin::of(&site);
     let id = admin.approved().await;
     let password = mailed_password(&site, &id);
-    let profile = tempfile::tempdir().unwrap();
-    let driver = Driver::start(&chromedriver).await;
-    let browser = Browser::open(&driver, &chromium, profile.path()).await;
+    let page = browser.page().await;
     let step_one = format!("{}/apply/{id}", site.url());
 
     // Step 1, a wrong password: AUTH-FAILED's message on the page.
-    browser.go(&step_one).await;
-    assert_eq!(browser.text("h1").await, "証明書発行サイト【ステップ 1】");
-    browser.type_into("#password", "wrong-password").await;
-    browser.click("#login").await;
+    page.open(&step_one).await;
+    assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 1】");
+    page.screenshot("step-1").await;
+    page.type_into("#password", "wrong-password").await;
+    page.follow("#login").await;
     assert_eq!(
-        browser.text("#error .message").await,
+        page.text("#error .message").await,
         "認証に失敗したか、申請が承認されていません"
     );
     assert_eq!(
-        browser.attribute("#error", "data-catalogue-id").await,
-        "AUTH-FAILED"
+        page.attribute("#error", "data-catalogue-id")
+            .await
+            .as_deref(),
+        Some("AUTH-FAILED")
     );
     assert_eq!(
-        browser.text("#error .remedy").await,
+        page.text("#error .remedy").await,
         "パスワードを確認の上、正しく入力してください"
     );
+    // TODO(lead, issue 12 part 3): the error page has no way back yet. When the templates add
+    // one (ステップ 1 に戻る), follow it here and assert step 1's title.
+    page.screenshot("auth-failed").await;
 
     // The right password: step 2 with the CSP, the key length and the 発行 button.
-    browser.go(&step_one).await;
-    browser.type_into("#password", &password).await;
-    browser.click("#login").await;
-    assert_eq!(browser.text("h1").await, "証明書発行サイト【ステップ 2】");
-    let page = browser.text("main").await;
+    page.open(&step_one).await;
+    page.type_into("#password", &password).await;
+    page.follow("#login").await;
+    assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
+    let text = page.text("main").await;
     assert!(
-        page.contains("「CSP」及び「Key 長」の表示を確認し、発行 ボタンを押します"),
-        "{page}"
+        text.contains("「CSP」及び「Key 長」の表示を確認し、発行 ボタンを押します"),
+        "{text}"
     );
     assert!(
-        page.contains("Microsoft Enhanced RSA and AES Cryptographic Provider"),
-        "{page}"
+        text.contains("Microsoft Enhanced RSA and AES Cryptographic Provider"),
+        "{text}"
     );
-    assert!(page.contains("Key 長") && page.contains("2048"), "{page}");
-    assert_eq!(browser.text("#issue").await, "発行");
+    assert!(text.contains("Key 長") && text.contains("2048"), "{text}");
+    assert_eq!(page.text("#issue").await, "発行");
+    page.screenshot("step-2").await;
 
-    // 発行: the in-page enrollment component asks as the guide's dialog does; いいえ ends with
-    // CSR-GENERATION-FAILED and nothing moves.
-    browser.click("#issue").await;
+    // 発行 in a browser, which has no enrollment component: COMPONENT-UNAVAILABLE and the list.
+    page.follow("#issue").await;
     assert_eq!(
-        browser.attribute("#component-dialog", "data-dialog").await,
-        "issue"
-    );
-    browser.click("#dialog-no").await;
-    assert_eq!(
-        browser
-            .text("#component-status .component-message .message")
-            .await,
-        "CSR の生成に失敗しました"
+        page.text("#error .message").await,
+        "ActiveX コンポーネントは・・・できません"
     );
     assert_eq!(
-        browser
-            .attribute("#component-status .component-message", "data-catalogue-id")
-            .await,
-        "CSR-GENERATION-FAILED"
+        page.attribute("#error", "data-catalogue-id")
+            .await
+            .as_deref(),
+        Some("COMPONENT-UNAVAILABLE")
     );
-    browser.close().await;
+    assert!(page.text("#supported").await.contains("windows"));
+    page.screenshot("component-unavailable").await;
 
     let states = admin
         .call(reqwest::Method::GET, &format!("/applications/{id}"), None)
         .await;
     assert_eq!(states["state"], "approved", "a browser moved nothing");
+}
+
+#[tokio::test]
+async fn the_top_page_links_to_the_repository_which_shows_the_roots_thumbprints_and_serves_it() {
+    let site = MockCa::start().await.unwrap();
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let page = browser.page().await;
+    page.open(&format!("{}/", site.url())).await;
+    assert_eq!(page.title().await, "証明書発行サイト");
+    assert_eq!(page.text("h1").await, "証明書発行サイト");
+    assert_eq!(page.text("#status").await, "このサイトは稼働しています。");
+    page.screenshot("top").await;
+
+    page.follow("a[href='/repository']").await;
+    assert_eq!(page.text("h1").await, "認証局の情報");
+    assert_eq!(
+        page.text("#notice").await,
+        "発行元の認証局の情報であり、実際の値は以下に公開されています"
+    );
+    // The thumbprints shown are those of the root the site publishes as JSON.
+    let published: Value = client(site.site_trust_pem(), None)
+        .get(format!("{}/repository", site.url()))
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = page.visible_text().await;
+    for thumbprint in ["sha1", "sha256"] {
+        let value = published["root"][thumbprint].as_str().unwrap();
+        assert!(text.contains(value), "{thumbprint} {value} not in: {text}");
+    }
+    assert_eq!(
+        page.text("#root-pem").await.trim(),
+        site.root_pem().trim(),
+        "the page shows the root's PEM"
+    );
+    page.screenshot("repository").await;
+
+    // The root's link downloads the root itself (DER).
+    let downloads = tempfile::tempdir().unwrap();
+    page.capture_downloads(downloads.path()).await;
+    page.click("#root-download").await;
+    let saved = page.wait_for_download(downloads.path()).await;
+    assert_eq!(saved.file_name().unwrap(), "root.cer");
+    let root_der = pem::parse(site.root_pem()).unwrap().into_contents();
+    assert_eq!(std::fs::read(&saved).unwrap(), root_der);
+}
+
+#[tokio::test]
+async fn the_password_leaves_the_browser_only_in_the_login_form_of_its_application() {
+    let site = MockCa::start().await.unwrap();
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let admin = Admin::of(&site);
+    let id = admin.approved().await;
+    let password = mailed_password(&site, &id);
+    let page = browser.page().await;
+    page.open(&format!("{}/apply/{id}", site.url())).await;
+    page.type_into("#password", &password).await;
+    page.follow("#login").await;
+    assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
+
+    let exchanges = page.exchanges().await;
+    let carrying: Vec<_> = exchanges
+        .iter()
+        .filter(|x| {
+            let body = x.post_data.as_deref().unwrap_or_default();
+            String::from_utf8_lossy(body).contains(&password) || x.url.contains(&password)
+        })
+        .collect();
+    assert_eq!(carrying.len(), 1, "{exchanges:#?}");
+    let login = carrying[0];
+    assert_eq!(login.method, "POST");
+    assert_eq!(login.url, format!("{}/apply/{id}/login", site.url()));
+    assert_eq!(
+        login.post_data.as_deref(),
+        Some(format!("password={password}").as_bytes()),
+        "the form as typed"
+    );
+    assert_eq!(login.status, Some(200));
+}
+
+#[tokio::test]
+async fn with_scripts_off_step_1_still_logs_in_to_step_2() {
+    let site = MockCa::start().await.unwrap();
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let admin = Admin::of(&site);
+    let id = admin.approved().await;
+    let password = mailed_password(&site, &id);
+    let page = browser.page().await;
+    page.disable_scripts().await;
+    page.open(&format!("{}/apply/{id}", site.url())).await;
+    assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 1】");
+    page.type_into("#password", &password).await;
+    page.follow("#login").await;
+    assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
+    page.screenshot("step-2-scripts-off").await;
+}
+
+/// A CA the site does not know, and a client certificate it issued for the test subject.
+fn another_cas_pkcs12() -> Vec<u8> {
+    let mut root = CertificateParams::new(vec![]).unwrap();
+    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root.distinguished_name
+        .push(DnType::CommonName, "Elsewhere Root CA");
+    let issuer =
+        CertifiedIssuer::self_signed(root, KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap())
+            .unwrap();
+    let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+    let mut leaf = CertificateParams::new(vec![]).unwrap();
+    leaf.distinguished_name.push(DnType::CountryName, "JP");
+    leaf.distinguished_name
+        .push(DnType::OrganizationName, "Example Securities");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "Taro Yamada");
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let certificate = leaf.signed_by(&key, &issuer).unwrap();
+    pkcs12(
+        &key.serialize_der(),
+        &[certificate.der().to_vec(), issuer.der().to_vec()],
+        PASSPHRASE,
+    )
+}
+
+#[tokio::test]
+async fn a_browser_holding_another_cas_certificate_opens_the_issuance_pages() {
+    let site = MockCa::start().await.unwrap();
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .client_certificate(site.url(), &another_cas_pkcs12(), PASSPHRASE)
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let id = Admin::of(&site).approved().await;
+    let page = browser.page().await;
+    page.open(&format!("{}/", site.url())).await;
+    assert_eq!(page.text("#status").await, "このサイトは稼働しています。");
+    page.screenshot("top").await;
+    page.open(&format!("{}/repository", site.url())).await;
+    assert_eq!(page.text("h1").await, "認証局の情報");
+    page.screenshot("repository").await;
+    page.open(&format!("{}/apply/{id}", site.url())).await;
+    assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 1】");
+    page.screenshot("step-1").await;
+}
+
+#[tokio::test]
+async fn a_browser_holding_another_cas_certificate_gets_confirm_forbidden_on_the_confirmation_site()
+{
+    let site = MockCa::start().await.unwrap();
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .client_certificate(&confirm_url(&site), &another_cas_pkcs12(), PASSPHRASE)
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let page = browser.page().await;
+    for (url, step) in [
+        (confirm_url(&site), "confirm"),
+        (documents_url(&site), "documents"),
+    ] {
+        page.open(&url).await;
+        assert_eq!(
+            page.attribute("#error", "data-catalogue-id")
+                .await
+                .as_deref(),
+            Some("CONFIRM-FORBIDDEN"),
+            "{url}"
+        );
+        assert!(
+            !page.visible_text().await.contains("証明書確認ページ"),
+            "{url}"
+        );
+        page.screenshot(&format!("{step}-forbidden")).await;
+    }
+    let answers: Vec<_> = page
+        .exchanges()
+        .await
+        .into_iter()
+        .filter(|x| x.resource_type == "Document")
+        .map(|x| (x.url, x.status))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            (confirm_url(&site), Some(403)),
+            (documents_url(&site), Some(403))
+        ]
+    );
+}
+
+/// Enrolls an approved application over HTTPS as the component would and completes it: the
+/// holder's PKCS#12 (key, certificate, root) and the certificate's serial.
+async fn enrolled_holder(site: &MockCa, id: &str) -> (Vec<u8>, String) {
+    let http = client(site.site_trust_pem(), None);
+    let password = mailed_password(site, id);
+    let session = at_step_three(&http, site.url(), id, &password).await;
+    let (key, request) = csr();
+    let issued: Value = http
+        .post(format!("{}/apply/{id}/csr", site.url()))
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, format!("session={session}"))
+        .header("X-Enrollment-Component", COMPONENT)
+        .json(&json!({ "csr": request }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let complete = http
+        .post(format!("{}/apply/{id}/complete", site.url()))
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, format!("session={session}"))
+        .header("X-Enrollment-Component", COMPONENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(complete.status(), 200);
+    let certificate = pem::parse(issued["certificate"].as_str().unwrap())
+        .unwrap()
+        .into_contents();
+    let root = pem::parse(site.root_pem()).unwrap().into_contents();
+    let serial = issued["serial"].as_str().unwrap().to_owned();
+    (
+        pkcs12(&key.serialize_der(), &[certificate, root], PASSPHRASE),
+        serial,
+    )
+}
+
+#[tokio::test]
+async fn a_browser_holding_the_holders_pkcs12_sees_the_confirmation_page_and_the_published_document()
+ {
+    let site = MockCa::start().await.unwrap();
+    let admin = Admin::of(&site);
+    let id = admin.approved().await;
+    let (p12, serial) = enrolled_holder(&site, &id).await;
+    use base64::Engine as _;
+    admin
+        .call(
+            reqwest::Method::POST,
+            "/documents",
+            Some(json!({
+                "application": id,
+                "title": "残高証明書 2026年11月",
+                "file_name": "balance-2026-11.pdf",
+                "content_type": "application/pdf",
+                "content": base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 balance"),
+            })),
+        )
+        .await;
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .client_certificate(&confirm_url(&site), &p12, PASSPHRASE)
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let page = browser.page().await;
+
+    page.open(&confirm_url(&site)).await;
+    assert_eq!(page.text("h1").await, "証明書確認ページ");
+    let holder = page.text("#holder").await;
+    assert!(holder.contains("CN=Taro Yamada"), "{holder}");
+    assert!(holder.contains(&serial), "{serial} not in: {holder}");
+    assert!(
+        page.text("#certificates").await.contains(&serial),
+        "the listing holds the certificate"
+    );
+    page.screenshot("confirm").await;
+
+    page.open(&documents_url(&site)).await;
+    assert_eq!(
+        page.attribute("#notice", "data-catalogue-id")
+            .await
+            .as_deref(),
+        Some("DATA-DECRYPT")
+    );
+    let documents = page.text("#documents").await;
+    assert!(documents.contains("残高証明書 2026年11月"), "{documents}");
+    page.screenshot("documents").await;
 }

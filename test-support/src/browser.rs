@@ -1,0 +1,824 @@
+//! Headless Chromium for tests, over the DevTools protocol (chromiumoxide, no chromedriver).
+//!
+//! [`Browser`] is one Chromium process with a home of its own: `$HOME/.pki/nssdb` is a fresh NSS
+//! database, which is where Chromium on Linux looks for trusted anchors and client certificates,
+//! and a fresh `--user-data-dir`. Both are temporary directories, removed when the browser is
+//! dropped (the process is killed first). [`Browser::launch`] answers `None`, after printing a
+//! notice naming what is missing, where Chromium or NSS's tools are absent: the test then skips.
+//!
+//! What must be known before Chromium starts is given to the [`Launch`] builder:
+//! - [`Launch::trust`]: a site's TLS anchor becomes a trusted CA of the NSS database
+//!   (`certutil -A -t "C,,"`); certificate errors are never ignored.
+//! - [`Launch::client_certificate`]: a PKCS#12 imported with `pk12util`, presented to one origin
+//!   without a prompt. Chromium's AutoSelectCertificateForUrls setting is written into the fresh
+//!   profile's `Default/Preferences` (the same content setting the enterprise policy of that name
+//!   fills), so nothing is written under `/etc`. Chromium offers a site only the certificates
+//!   whose issuer is among the CAs the server's CertificateRequest names: a certificate of another
+//!   CA is held but never presented to a site that names its own.
+//!
+//! [`Browser::page`] opens a tab in a browser context of its own (`Target.createBrowserContext`:
+//! cookies, storage and cache apart, like a fresh profile), so one Chromium can serve several
+//! tests or scenarios at once. Found by experiment (Chromium 156): the profile's certificate
+//! auto-selection holds in those contexts too, and without it a site that asks for a client
+//! certificate leaves the page waiting for a person's choice. The NSS database (trust, client
+//! certificates) is the process's, shared by its contexts. The browser's DevTools connection is
+//! served by a task of the tokio runtime that launched it: share a browser within one runtime.
+//!
+//! [`Page`] is what a test does as a person would (open, click, type, wait for a text) and what
+//! it reads back (visible text, attributes, screenshots under `target/screenshots/<test>/`,
+//! downloads, every request the page made with its body). Waits are bounded ([`WAIT`]) and poll
+//! for a condition; a wait that times out panics with the URL and the page's text.
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use base64::Engine;
+use chromiumoxide::{
+    BrowserConfig,
+    cdp::{
+        browser_protocol::{
+            browser::{BrowserContextId, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams},
+            dom::{
+                GetBoxModelParams, GetDocumentParams, NodeId, QuerySelectorParams,
+                ScrollIntoViewIfNeededParams,
+            },
+            emulation::SetScriptExecutionDisabledParams,
+            input::InsertTextParams,
+            network::{EventRequestWillBeSent, EventResponseReceived, GetRequestPostDataParams},
+            page::CaptureScreenshotFormat,
+            target::CreateTargetParams,
+        },
+        js_protocol::runtime::EvaluateParams,
+    },
+    layout::Point,
+    page::ScreenshotParams,
+};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use tempfile::TempDir;
+
+/// How long a wait (for a page, a selector, a text, a download) may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// How often a wait looks again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// What a browser needs before it starts; [`Browser::builder`] makes one.
+#[derive(Default)]
+#[must_use = "a Launch does nothing until .launch() is awaited"]
+pub struct Launch {
+    anchors: Vec<String>,
+    identities: Vec<Identity>,
+}
+
+/// A PKCS#12 to present to one origin.
+struct Identity {
+    origin: String,
+    p12: Vec<u8>,
+    passphrase: String,
+}
+
+impl Launch {
+    /// Trusts `anchor_pem` (one or more PEM certificates) as a CA for TLS servers.
+    pub fn trust(mut self, anchor_pem: &str) -> Self {
+        self.anchors.push(anchor_pem.to_owned());
+        self
+    }
+
+    /// Imports `p12` (under `passphrase`) and presents its certificate to `origin` (a URL; its
+    /// scheme, host and port count) whenever that origin asks for one, without a prompt.
+    pub fn client_certificate(mut self, origin: &str, p12: &[u8], passphrase: &str) -> Self {
+        self.identities.push(Identity {
+            origin: origin_of(origin),
+            p12: p12.to_vec(),
+            passphrase: passphrase.to_owned(),
+        });
+        self
+    }
+
+    /// Starts Chromium; `None`, after a printed notice, where a program it needs is missing.
+    pub async fn launch(self) -> Option<Browser> {
+        let Some(chromium) = chromium() else {
+            eprintln!(
+                "notice: browser test skipped: Chromium not found \
+                 (apt-get install chromium, or set CHROMIUM to its binary)"
+            );
+            return None;
+        };
+        if !on_path("certutil") {
+            eprintln!(
+                "notice: browser test skipped: certutil not found \
+                 (apt-get install libnss3-tools): Chromium's NSS database cannot be made"
+            );
+            return None;
+        }
+        if !self.identities.is_empty() && !on_path("pk12util") {
+            eprintln!(
+                "notice: browser test skipped: pk12util not found \
+                 (apt-get install libnss3-tools): no client certificate can be imported"
+            );
+            return None;
+        }
+        let home = TempDir::with_prefix("browser-home-").expect("a temporary HOME");
+        let profile = TempDir::with_prefix("browser-profile-").expect("a temporary profile");
+        let nssdb = home.path().join(".pki/nssdb");
+        fs::create_dir_all(&nssdb).expect("the NSS database's directory");
+        let db = format!("sql:{}", nssdb.display());
+        run("certutil", ["-N", "--empty-password", "-d", &db]);
+        for (n, anchor) in self.anchors.iter().enumerate() {
+            let file = home.path().join(format!("anchor-{n}.pem"));
+            fs::write(&file, anchor).expect("the anchor's file");
+            let name = format!("anchor-{n}");
+            let file = file.display().to_string();
+            run(
+                "certutil",
+                ["-A", "-n", &name, "-t", "C,,", "-a", "-i", &file, "-d", &db],
+            );
+        }
+        for (n, identity) in self.identities.iter().enumerate() {
+            let file = home.path().join(format!("identity-{n}.p12"));
+            fs::write(&file, &identity.p12).expect("the PKCS#12's file");
+            let file = file.display().to_string();
+            run(
+                "pk12util",
+                ["-i", &file, "-d", &db, "-W", &identity.passphrase, "-K", ""],
+            );
+        }
+        write_auto_selection(profile.path(), &self.identities);
+
+        let config = BrowserConfig::builder()
+            .chrome_executable(&chromium)
+            .disable_default_args()
+            .new_headless_mode()
+            .no_sandbox()
+            // Trust comes from the NSS database; a certificate error must fail the page.
+            .respect_https_errors()
+            .user_data_dir(profile.path())
+            .env("HOME", home.path().display().to_string())
+            .window_size(1280, 1000)
+            .viewport(None)
+            .args([
+                "disable-gpu",
+                "disable-quic",
+                "no-first-run",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                "disable-dev-shm-usage",
+                "disable-extensions",
+                "password-store=basic",
+            ])
+            .launch_timeout(Duration::from_secs(60))
+            .request_timeout(WAIT)
+            .build()
+            .expect("a valid Chromium configuration");
+        let (cdp, mut handler) = chromiumoxide::Browser::launch(config)
+            .await
+            .unwrap_or_else(|e| panic!("Chromium ({}) did not start: {e}", chromium.display()));
+        // The DevTools connection is served by this task for as long as the browser lives.
+        let handler = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        Some(Browser {
+            cdp,
+            handler,
+            home: Some(home),
+            profile: Some(profile),
+        })
+    }
+}
+
+/// One headless Chromium, killed and its directories removed on drop.
+pub struct Browser {
+    cdp: chromiumoxide::Browser,
+    handler: tokio::task::JoinHandle<()>,
+    home: Option<TempDir>,
+    profile: Option<TempDir>,
+}
+
+impl Browser {
+    /// A browser that trusts nothing but Chromium's defaults and holds no client certificate.
+    pub async fn launch() -> Option<Self> {
+        Self::builder().launch().await
+    }
+
+    /// What the browser should trust and hold before it starts.
+    pub fn builder() -> Launch {
+        Launch::default()
+    }
+
+    /// A new tab whose screenshots go under the current test's name (libtest names the thread
+    /// that runs a test after it, and `#[tokio::test]` runs its body on that thread).
+    pub async fn page(&self) -> Page<'_> {
+        let name = std::thread::current()
+            .name()
+            .and_then(|n| n.rsplit("::").next())
+            .unwrap_or("unnamed")
+            .to_owned();
+        self.page_named(&name).await
+    }
+
+    /// A new tab whose screenshots go under `target/screenshots/<test>/`.
+    pub async fn page_named(&self, test: &str) -> Page<'_> {
+        let context = bounded(
+            "a new browser context",
+            self.cdp.create_browser_context(Default::default()),
+        )
+        .await
+        .expect("a new browser context");
+        let mut target = CreateTargetParams::new("about:blank");
+        target.browser_context_id = Some(context.clone());
+        let cdp = bounded("a new tab", self.cdp.new_page(target))
+            .await
+            .expect("a new tab");
+        let recorder = tokio::sync::Mutex::new(Recorder::listen(&cdp).await);
+        Page {
+            cdp,
+            browser: self,
+            context,
+            screenshots: screenshot_dir(test),
+            recorder,
+        }
+    }
+
+    /// Closes Chromium and waits for it to exit (dropping the browser kills it instead).
+    pub async fn close(mut self) {
+        let _ = self.cdp.close().await;
+        let _ = self.cdp.wait().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Bounded: the directories go once Chromium and its children no longer write in them.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        if let Some(child) = self.cdp.get_mut_child() {
+            let _ = child.inner.start_kill();
+            while matches!(child.inner.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        self.handler.abort();
+        // Chromium's helper processes outlive the browser process by a moment, and may still
+        // create files while the directories are removed: try again until both are gone.
+        for dir in [self.home.take(), self.profile.take()]
+            .into_iter()
+            .flatten()
+        {
+            let path = dir.path().to_path_buf();
+            let mut removed = dir.close().is_ok();
+            while !removed && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+                removed = fs::remove_dir_all(&path).is_ok() || !path.exists();
+            }
+        }
+    }
+}
+
+/// One tab: what a person does in it, and what a test reads back.
+pub struct Page<'b> {
+    cdp: chromiumoxide::Page,
+    browser: &'b Browser,
+    context: BrowserContextId,
+    screenshots: PathBuf,
+    recorder: tokio::sync::Mutex<Recorder>,
+}
+
+/// One request the page made, and the status of its answer once it came.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// What Chromium loaded it as: `Document` (a navigation, a form), `Image`, `Fetch`, `XHR`...
+    pub resource_type: String,
+    pub method: String,
+    pub url: String,
+    pub request_headers: BTreeMap<String, String>,
+    /// The request's body as sent (form, JSON, a CSR...), when it had one.
+    pub post_data: Option<Vec<u8>>,
+    pub status: Option<i64>,
+    pub mime_type: Option<String>,
+    request_id: String,
+}
+
+impl Page<'_> {
+    /// Opens `url` and waits for its document to load.
+    pub async fn open(&self, url: &str) -> &Self {
+        let before = self.document_id().await;
+        // A site that asks for a client certificate no auto-selection covers leaves Chromium
+        // waiting for a person to choose: the bounded wait then names it.
+        if let Err(e) = bounded(&format!("open {url}"), self.cdp.goto(url)).await {
+            panic!("open {url}: {e}");
+        }
+        self.wait_for_new_document(&before, &format!("{url} to load"))
+            .await;
+        self
+    }
+
+    /// Waits until an element matches `css`.
+    pub async fn wait_for(&self, css: &str) -> &Self {
+        let selector = js_string(css);
+        self.wait_until(
+            &format!("an element {css}"),
+            &format!("document.querySelector({selector}) !== null"),
+        )
+        .await;
+        self
+    }
+
+    /// Waits until the page's visible text contains `text`.
+    pub async fn wait_for_text(&self, text: &str) -> &Self {
+        let wanted = js_string(text);
+        self.wait_until(
+            &format!("the text {text:?}"),
+            &format!("document.body !== null && document.body.innerText.includes({wanted})"),
+        )
+        .await;
+        self
+    }
+
+    /// Clicks the element `css` with the mouse (it is waited for, and scrolled into view).
+    pub async fn click(&self, css: &str) -> &Self {
+        let node = self.node(css).await;
+        // The DOM domain, not the page's JavaScript: clicks work with scripts off too.
+        let scroll = ScrollIntoViewIfNeededParams {
+            node_id: Some(node),
+            ..Default::default()
+        };
+        let model = GetBoxModelParams {
+            node_id: Some(node),
+            ..Default::default()
+        };
+        let clicked = async {
+            self.cdp.execute(scroll).await?;
+            let quad = self.cdp.execute(model).await?.result.model.content;
+            let corners = quad.inner();
+            // Four corners (x, y): the centre is their mean.
+            let centre = |axis: usize| corners.iter().skip(axis).step_by(2).sum::<f64>() / 4.0;
+            self.cdp.click(Point::new(centre(0), centre(1))).await?;
+            Ok::<_, chromiumoxide::error::CdpError>(())
+        };
+        if let Err(e) = bounded(&format!("click {css}"), clicked).await {
+            panic!("click {css} on {}: {e}", self.url().await);
+        }
+        self
+    }
+
+    /// Clicks `css` (a link, a submit button) and waits for the document it leads to.
+    pub async fn follow(&self, css: &str) -> &Self {
+        let before = self.document_id().await;
+        self.click(css).await;
+        self.wait_for_new_document(&before, &format!("the page {css} leads to"))
+            .await;
+        self
+    }
+
+    /// Types `text` into the field `css`, after clicking into it (as an input method commits
+    /// text: `input` events, any script, any characters).
+    pub async fn type_into(&self, css: &str, text: &str) -> &Self {
+        self.click(css).await;
+        let typed = self.cdp.execute(InsertTextParams::new(text));
+        if let Err(e) = bounded(&format!("type into {css}"), typed).await {
+            panic!("type into {css} on {}: {e}", self.url().await);
+        }
+        self
+    }
+
+    /// The rendered text of the first element matching `css` (waited for).
+    pub async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await;
+        self.eval(&format!(
+            "document.querySelector({}).innerText",
+            js_string(css)
+        ))
+        .await
+    }
+
+    /// The page's visible text, as a person reads it (`document.body.innerText`).
+    pub async fn visible_text(&self) -> String {
+        self.eval("document.body === null ? '' : document.body.innerText")
+            .await
+    }
+
+    /// The attribute `name` of the first element matching `css` (waited for).
+    pub async fn attribute(&self, css: &str, name: &str) -> Option<String> {
+        self.wait_for(css).await;
+        self.eval(&format!(
+            "document.querySelector({}).getAttribute({})",
+            js_string(css),
+            js_string(name)
+        ))
+        .await
+    }
+
+    /// The document's title.
+    pub async fn title(&self) -> String {
+        self.eval("document.title").await
+    }
+
+    /// The URL the tab shows.
+    pub async fn url(&self) -> String {
+        self.cdp.url().await.ok().flatten().unwrap_or_default()
+    }
+
+    /// Evaluates `expression` in the page (a promise is awaited) and deserialises its value.
+    pub async fn eval<T: DeserializeOwned>(&self, expression: &str) -> T {
+        match self.try_eval(expression).await {
+            Ok(value) => value,
+            Err(e) => panic!("evaluate {expression} on {}: {e}", self.url().await),
+        }
+    }
+
+    /// Writes a PNG of the whole page to `target/screenshots/<test>/<nn>-<step>.png`; its path.
+    pub async fn screenshot(&self, step: &str) -> PathBuf {
+        let path = self.screenshots.join(format!(
+            "{:02}-{step}.png",
+            next_shot_number(&self.screenshots)
+        ));
+        let params = ScreenshotParams::builder()
+            .format(CaptureScreenshotFormat::Png)
+            .full_page(true)
+            .build();
+        if let Err(e) = bounded("a screenshot", self.cdp.save_screenshot(params, &path)).await {
+            panic!("screenshot {}: {e}", path.display());
+        }
+        path
+    }
+
+    /// Saves what the page downloads into `dir` under the names the site gives.
+    pub async fn capture_downloads(&self, dir: &Path) -> &Self {
+        let mut behaviour = SetDownloadBehaviorParams::new(SetDownloadBehaviorBehavior::Allow);
+        behaviour.browser_context_id = Some(self.context.clone());
+        behaviour.download_path = Some(dir.display().to_string());
+        if let Err(e) = self.browser.cdp.execute(behaviour).await {
+            panic!("capture downloads into {}: {e}", dir.display());
+        }
+        self
+    }
+
+    /// Waits until a download into `dir` is complete; the file's path.
+    pub async fn wait_for_download(&self, dir: &Path) -> PathBuf {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let names: Vec<PathBuf> = fs::read_dir(dir)
+                .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            let partial = names
+                .iter()
+                .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
+            if !partial && let Some(done) = names.into_iter().find(|p| p.is_file()) {
+                return done;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no download arrived in {} within {WAIT:?} (page {})",
+                    dir.display(),
+                    self.url().await
+                );
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Every request the page has made so far, in order, with its body and answer's status.
+    pub async fn exchanges(&self) -> Vec<Exchange> {
+        // A round trip to Chromium: every event sent before its answer is then in the streams.
+        let _ = self.document_id().await;
+        let mut recorder = self.recorder.lock().await;
+        recorder.drain(&self.cdp).await;
+        recorder.seen.clone()
+    }
+
+    /// Turns JavaScript off for this page's next documents (a person with scripts disabled).
+    pub async fn disable_scripts(&self) -> &Self {
+        if let Err(e) = self
+            .cdp
+            .execute(SetScriptExecutionDisabledParams::new(true))
+            .await
+        {
+            panic!("disable scripts: {e}");
+        }
+        self
+    }
+
+    /// Closes the tab and disposes of its browser context.
+    pub async fn close(self) {
+        let _ = self.cdp.clone().close().await;
+        let _ = self.browser.cdp.dispose_browser_context(self.context).await;
+    }
+
+    /// The first node matching `css` (waited for), found through the DOM domain.
+    async fn node(&self, css: &str) -> NodeId {
+        self.wait_for(css).await;
+        let found = async {
+            let document = self.cdp.execute(GetDocumentParams::default()).await?;
+            let root = document.result.root.node_id;
+            let node = self
+                .cdp
+                .execute(QuerySelectorParams::new(root, css))
+                .await?;
+            Ok::<_, chromiumoxide::error::CdpError>(node.result.node_id)
+        };
+        match bounded(&format!("find {css}"), found).await {
+            Ok(node) => node,
+            Err(e) => panic!("find {css} on {}: {e}", self.url().await),
+        }
+    }
+
+    async fn try_eval<T: DeserializeOwned>(&self, expression: &str) -> Result<T, String> {
+        let params = EvaluateParams::builder()
+            .expression(expression)
+            .return_by_value(true)
+            .await_promise(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let result = bounded(expression, self.cdp.evaluate_expression(params))
+            .await
+            .map_err(|e| e.to_string())?;
+        // `undefined` has no value: read it as JSON null.
+        let value = result.value().cloned().unwrap_or(serde_json::Value::Null);
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    async fn wait_until(&self, what: &str, condition: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            // A page being replaced has no context to evaluate in: that is "not yet".
+            if let Ok(true) = self.try_eval::<bool>(condition).await {
+                return;
+            }
+            if Instant::now() > deadline {
+                let text = self.try_eval::<String>("document.body.innerText").await;
+                panic!(
+                    "waited {WAIT:?} for {what} on {}; the page reads: {}",
+                    self.url().await,
+                    text.unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The main frame's loader id: a new document gets a new one.
+    async fn document_id(&self) -> String {
+        use chromiumoxide::cdp::browser_protocol::page::GetFrameTreeParams;
+        match bounded(
+            "the frame tree",
+            self.cdp.execute(GetFrameTreeParams::default()),
+        )
+        .await
+        {
+            Ok(tree) => tree.result.frame_tree.frame.loader_id.inner().clone(),
+            Err(e) => panic!("the frame tree of {}: {e}", self.url().await),
+        }
+    }
+
+    async fn wait_for_new_document(&self, before: &str, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if self.document_id().await != before
+                && let Ok(true) = self
+                    .try_eval::<bool>("document.readyState === 'complete'")
+                    .await
+            {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "waited {WAIT:?} for {what}; the tab shows {}",
+                    self.url().await
+                );
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+/// The page's network events, turned into [`Exchange`]s when a test asks.
+struct Recorder {
+    requests: chromiumoxide::listeners::EventStream<EventRequestWillBeSent>,
+    responses: chromiumoxide::listeners::EventStream<EventResponseReceived>,
+    seen: Vec<Exchange>,
+}
+
+impl Recorder {
+    async fn listen(cdp: &chromiumoxide::Page) -> Self {
+        let requests = cdp
+            .event_listener::<EventRequestWillBeSent>()
+            .await
+            .expect("a listener for requests");
+        let responses = cdp
+            .event_listener::<EventResponseReceived>()
+            .await
+            .expect("a listener for responses");
+        Self {
+            requests,
+            responses,
+            seen: Vec::new(),
+        }
+    }
+
+    async fn drain(&mut self, cdp: &chromiumoxide::Page) {
+        use futures_util::FutureExt;
+        while let Some(Some(event)) = self.requests.next().now_or_never() {
+            let request = &event.request;
+            let mut post_data = request.post_data_entries.as_ref().map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| e.bytes.as_ref())
+                    .flat_map(|b| {
+                        let encoded: &str = b.as_ref();
+                        base64::engine::general_purpose::STANDARD
+                            .decode(encoded)
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<u8>>()
+            });
+            // A long body is left out of the event; Chromium gives it on request.
+            if post_data.is_none() && request.has_post_data == Some(true) {
+                post_data = cdp
+                    .execute(GetRequestPostDataParams::new(event.request_id.clone()))
+                    .await
+                    .ok()
+                    .map(|answer| answer.result.post_data.clone().into_bytes());
+            }
+            let request_headers = match serde_json::to_value(&request.headers) {
+                Ok(serde_json::Value::Object(map)) => map
+                    .into_iter()
+                    .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_default()))
+                    .collect(),
+                _ => BTreeMap::new(),
+            };
+            let resource_type = event
+                .r#type
+                .as_ref()
+                .map(|t| t.as_ref().to_owned())
+                .unwrap_or_default();
+            self.seen.push(Exchange {
+                resource_type,
+                method: request.method.clone(),
+                url: request.url.clone(),
+                request_headers,
+                post_data,
+                status: None,
+                mime_type: None,
+                request_id: event.request_id.inner().clone(),
+            });
+        }
+        while let Some(Some(event)) = self.responses.next().now_or_never() {
+            let id = event.request_id.inner();
+            if let Some(exchange) = self.seen.iter_mut().rev().find(|x| &x.request_id == id) {
+                exchange.status = Some(event.response.status);
+                exchange.mime_type = Some(event.response.mime_type.clone());
+            }
+        }
+    }
+}
+
+/// `work`, or a panic naming `what` once it has taken longer than [`WAIT`]: no DevTools call
+/// may hang a test.
+async fn bounded<T>(what: &str, work: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(WAIT, work).await {
+        Ok(done) => done,
+        Err(_) => panic!("{what}: no answer from Chromium within {WAIT:?}"),
+    }
+}
+
+/// Runs an NSS tool; a failure is the test's (the database is the test's own).
+fn run<const N: usize>(program: &str, args: [&str; N]) {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} did not run: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Chromium's AutoSelectCertificateForUrls for each identity's origin, in the profile's
+/// preferences: `{}` as the filter takes the first certificate Chromium would offer, i.e. one
+/// issued by a CA the server names.
+fn write_auto_selection(profile: &Path, identities: &[Identity]) {
+    if identities.is_empty() {
+        return;
+    }
+    let exceptions: serde_json::Map<String, serde_json::Value> = identities
+        .iter()
+        .map(|identity| {
+            (
+                format!("{},*", identity.origin),
+                serde_json::json!({ "setting": { "filters": [{}] } }),
+            )
+        })
+        .collect();
+    let preferences = serde_json::json!({
+        "profile": { "content_settings": { "exceptions": {
+            "auto_select_certificate": exceptions,
+        } } }
+    });
+    let dir = profile.join("Default");
+    fs::create_dir_all(&dir).expect("the profile's Default directory");
+    fs::write(dir.join("Preferences"), preferences.to_string()).expect("the profile's preferences");
+}
+
+/// `scheme://host:port` of a URL.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    format!("{scheme}://{authority}")
+}
+
+/// `CHROMIUM` if set, else Debian's and others' usual paths.
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        let path = PathBuf::from(path);
+        return path.exists().then_some(path);
+    }
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// A string as a JavaScript literal (JSON's syntax is JavaScript's).
+fn js_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// `target/screenshots/<test>/`, emptied the first time this process uses it.
+fn screenshot_dir(test: &str) -> PathBuf {
+    let dir = target_dir().join("screenshots").join(test);
+    let mut emptied = SHOTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !emptied.contains_key(&dir) {
+        let _ = fs::remove_dir_all(&dir);
+        emptied.insert(dir.clone(), 0);
+    }
+    fs::create_dir_all(&dir).expect("the screenshots' directory");
+    dir
+}
+
+/// Screenshots taken so far per directory: pages of one test number theirs in one sequence.
+static SHOTS: Mutex<BTreeMap<PathBuf, usize>> = Mutex::new(BTreeMap::new());
+
+fn next_shot_number(dir: &Path) -> usize {
+    let mut shots = SHOTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let n = shots.entry(dir.to_path_buf()).or_insert(0);
+    *n += 1;
+    *n
+}
+
+/// Cargo's target directory: the test binary's ancestor that holds `CACHEDIR.TAG` (so any
+/// `CARGO_TARGET_DIR` works), else an absolute `CARGO_TARGET_DIR`, else `./target`.
+fn target_dir() -> PathBuf {
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.ancestors().find(|d| d.join("CACHEDIR.TAG").is_file())
+    {
+        return dir.to_path_buf();
+    }
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        _ => PathBuf::from("target"),
+    }
+}
+
+/// A PKCS#12 (PBES2/AES-256, as `cert-client export --p12` writes) of a PKCS#8 key and its
+/// certificate chain (DER, the key's certificate first), for [`Launch::client_certificate`].
+pub fn pkcs12(key_pkcs8_der: &[u8], chain_der: &[Vec<u8>], passphrase: &str) -> Vec<u8> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let chain: Vec<Certificate> = chain_der
+        .iter()
+        .map(|der| Certificate::from_der(der).expect("a DER certificate"))
+        .collect();
+    let key = PrivateKey::from_der(key_pkcs8_der).expect("a PKCS#8 key");
+    // The local key id pairs the key bag with its certificate bag: the certificate's SHA-1, as
+    // Windows and openssl make it.
+    let leaf = chain_der.first().expect("the key's certificate");
+    let id = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, leaf);
+    let mut keystore = KeyStore::new();
+    keystore.add_entry(
+        "test-support",
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(id.as_ref(), key, chain)),
+    );
+    keystore
+        .writer(passphrase)
+        .write()
+        .expect("a PKCS#12 written")
+}
