@@ -12,7 +12,9 @@
 //! - [`Launch::client_certificate`]: a PKCS#12 imported with `pk12util`, presented to one origin
 //!   without a prompt. Chromium's AutoSelectCertificateForUrls setting is written into the fresh
 //!   profile's `Default/Preferences` (the same content setting the enterprise policy of that name
-//!   fills), so nothing is written under `/etc`. Chromium offers a site only the certificates
+//!   fills), so nothing is written under `/etc` (a policy file in
+//!   `/etc/chromium/policies/managed/` works as well, tried, but needs root and is seen by every
+//!   Chromium on the machine). Chromium offers a site only the certificates
 //!   whose issuer is among the CAs the server's CertificateRequest names: a certificate of another
 //!   CA is held but never presented to a site that names its own.
 //!
