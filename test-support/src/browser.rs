@@ -7,12 +7,14 @@
 //! notice naming what is missing, where Chromium or NSS's tools are absent: the test then skips.
 //!
 //! What must be known before Chromium starts is given to the [`Launch`] builder:
-//! - [`Launch::trust`]: a site's TLS anchor becomes a trusted CA of the NSS database
-//!   (`certutil -A -t "C,,"`); certificate errors are never ignored.
+//! - [`Launch::trust`] (or [`Browser::trust`] later): a site's TLS anchor becomes a trusted CA of
+//!   the NSS database (`certutil -A -t "C,,"`); certificate errors are never ignored.
 //! - [`Launch::client_certificate`]: a PKCS#12 imported with `pk12util`, presented to one origin
 //!   without a prompt. Chromium's AutoSelectCertificateForUrls setting is written into the fresh
 //!   profile's `Default/Preferences` (the same content setting the enterprise policy of that name
-//!   fills), so nothing is written under `/etc`. Chromium offers a site only the certificates
+//!   fills), so nothing is written under `/etc` (a policy file in
+//!   `/etc/chromium/policies/managed/` works as well, tried, but needs root and is seen by every
+//!   Chromium on the machine). Chromium offers a site only the certificates
 //!   whose issuer is among the CAs the server's CertificateRequest names: a certificate of another
 //!   CA is held but never presented to a site that names its own.
 //!
@@ -34,7 +36,10 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::Command,
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -52,6 +57,7 @@ use chromiumoxide::{
             input::InsertTextParams,
             network::{EventRequestWillBeSent, EventResponseReceived, GetRequestPostDataParams},
             page::CaptureScreenshotFormat,
+            storage::GetCookiesParams as StorageGetCookiesParams,
             target::CreateTargetParams,
         },
         js_protocol::runtime::EvaluateParams,
@@ -132,14 +138,7 @@ impl Launch {
         let db = format!("sql:{}", nssdb.display());
         run("certutil", ["-N", "--empty-password", "-d", &db]);
         for (n, anchor) in self.anchors.iter().enumerate() {
-            let file = home.path().join(format!("anchor-{n}.pem"));
-            fs::write(&file, anchor).expect("the anchor's file");
-            let name = format!("anchor-{n}");
-            let file = file.display().to_string();
-            run(
-                "certutil",
-                ["-A", "-n", &name, "-t", "C,,", "-a", "-i", &file, "-d", &db],
-            );
+            add_anchor(home.path(), n, anchor);
         }
         for (n, identity) in self.identities.iter().enumerate() {
             let file = home.path().join(format!("identity-{n}.p12"));
@@ -171,7 +170,6 @@ impl Launch {
                 "disable-component-update",
                 "disable-sync",
                 "disable-dev-shm-usage",
-                "disable-extensions",
                 "password-store=basic",
             ])
             .launch_timeout(Duration::from_secs(60))
@@ -186,6 +184,7 @@ impl Launch {
         Some(Browser {
             cdp,
             handler,
+            anchors: AtomicUsize::new(self.anchors.len()),
             home: Some(home),
             profile: Some(profile),
         })
@@ -196,6 +195,8 @@ impl Launch {
 pub struct Browser {
     cdp: chromiumoxide::Browser,
     handler: tokio::task::JoinHandle<()>,
+    /// Anchors added so far: each gets its own nickname in the NSS database.
+    anchors: AtomicUsize,
     home: Option<TempDir>,
     profile: Option<TempDir>,
 }
@@ -243,6 +244,18 @@ impl Browser {
             screenshots: screenshot_dir(test),
             recorder,
         }
+    }
+
+    /// Trusts `anchor_pem` from now on, as [`Launch::trust`] does before the start: Chromium
+    /// reads its NSS database's trust at each verification, so a browser shared by several
+    /// tests can trust each one's site when it comes.
+    pub fn trust(&self, anchor_pem: &str) {
+        let n = self.anchors.fetch_add(1, Ordering::Relaxed);
+        let home = self
+            .home
+            .as_ref()
+            .expect("the home lives as long as the browser");
+        add_anchor(home.path(), n, anchor_pem);
     }
 
     /// Closes Chromium and waits for it to exit (dropping the browser kills it instead).
@@ -491,6 +504,27 @@ impl Page<'_> {
         recorder.seen.clone()
     }
 
+    /// The names of the cookies this page's browser context holds, for any site (HttpOnly ones
+    /// included), sorted.
+    pub async fn cookie_names(&self) -> Vec<String> {
+        let params = StorageGetCookiesParams {
+            browser_context_id: Some(self.context.clone()),
+        };
+        match bounded("the cookies", self.browser.cdp.execute(params)).await {
+            Ok(answer) => {
+                let mut names: Vec<String> = answer
+                    .result
+                    .cookies
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect();
+                names.sort();
+                names
+            }
+            Err(e) => panic!("the cookies of {}: {e}", self.url().await),
+        }
+    }
+
     /// Turns JavaScript off for this page's next documents (a person with scripts disabled).
     pub async fn disable_scripts(&self) -> &Self {
         if let Err(e) = self
@@ -684,6 +718,19 @@ async fn bounded<T>(what: &str, work: impl Future<Output = T>) -> T {
         Ok(done) => done,
         Err(_) => panic!("{what}: no answer from Chromium within {WAIT:?}"),
     }
+}
+
+/// Adds `anchor_pem` to the NSS database under `home` as a CA trusted for TLS servers.
+fn add_anchor(home: &Path, n: usize, anchor_pem: &str) {
+    let db = format!("sql:{}", home.join(".pki/nssdb").display());
+    let file = home.join(format!("anchor-{n}.pem"));
+    fs::write(&file, anchor_pem).expect("the anchor's file");
+    let name = format!("anchor-{n}");
+    let file = file.display().to_string();
+    run(
+        "certutil",
+        ["-A", "-n", &name, "-t", "C,,", "-a", "-i", &file, "-d", &db],
+    );
 }
 
 /// Runs an NSS tool; a failure is the test's (the database is the test's own).

@@ -223,6 +223,7 @@ async fn with_scripts_off_step_1_still_logs_in_to_step_2() {
     page.disable_scripts().await;
     page.open(&format!("{}/apply/{id}", site.url())).await;
     assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 1】");
+    page.screenshot("step-1-scripts-off").await;
     page.type_into("#password", &password).await;
     page.follow("#login").await;
     assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
@@ -278,6 +279,9 @@ async fn a_browser_holding_another_cas_certificate_opens_the_issuance_pages() {
     page.screenshot("step-1").await;
 }
 
+/// Chromium, offered the site's CA names in the CertificateRequest, presents none of its
+/// certificates (the page's detail says so); a confirmation site that named no CA would be
+/// presented this one. Either way the answer is CONFIRM-FORBIDDEN at HTTP level.
 #[tokio::test]
 async fn a_browser_holding_another_cas_certificate_gets_confirm_forbidden_on_the_confirmation_site()
 {
@@ -416,4 +420,32 @@ async fn a_browser_holding_the_holders_pkcs12_sees_the_confirmation_page_and_the
     let documents = page.text("#documents").await;
     assert!(documents.contains("残高証明書 2026年11月"), "{documents}");
     page.screenshot("documents").await;
+}
+
+#[tokio::test]
+async fn one_browser_serves_two_sites_each_trusted_when_it_comes_each_page_in_its_own_context() {
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    for n in 1..=2 {
+        let site = MockCa::start().await.unwrap();
+        let id = Admin::of(&site).approved().await;
+        let password = mailed_password(&site, &id);
+        browser.trust(site.site_trust_pem());
+        let page = browser.page().await;
+        page.open(&format!("{}/apply/{id}", site.url())).await;
+        page.type_into("#password", &password).await;
+        page.follow("#login").await;
+        assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
+        // The session cookie is this context's alone: a fresh page of the same browser has none.
+        let fresh = browser.page().await;
+        fresh.open(&format!("{}/", site.url())).await;
+        assert_eq!(
+            fresh.eval::<String>("document.cookie").await,
+            "",
+            "site {n}"
+        );
+        page.close().await;
+        fresh.close().await;
+    }
 }
