@@ -316,7 +316,7 @@ pub struct Exchange {
     request_id: String,
 }
 
-impl Page<'_> {
+impl<'b> Page<'b> {
     /// Opens `url` and waits for its document to load.
     pub async fn open(&self, url: &str) -> &Self {
         let before = self.document_id().await;
@@ -535,6 +535,26 @@ impl Page<'_> {
             panic!("disable scripts: {e}");
         }
         self
+    }
+
+    /// Closes this tab and opens a new one in the same browser context, as a person who closed the
+    /// tab and came back later: what the site's pages kept in the browser (IndexedDB, cookies)
+    /// stays, whatever the closed tab's scripts were doing is gone.
+    pub async fn reopen(self) -> Page<'b> {
+        let _ = bounded("closing a tab", self.cdp.clone().close()).await;
+        let mut target = CreateTargetParams::new("about:blank");
+        target.browser_context_id = Some(self.context.clone());
+        let cdp = bounded("a new tab", self.browser.cdp.new_page(target))
+            .await
+            .expect("a new tab");
+        let recorder = tokio::sync::Mutex::new(Recorder::listen(&cdp).await);
+        Page {
+            cdp,
+            browser: self.browser,
+            context: self.context,
+            screenshots: self.screenshots,
+            recorder,
+        }
     }
 
     /// Closes the tab and disposes of its browser context.

@@ -12,7 +12,13 @@ use rcgen::{
 };
 use reqwest::header;
 use serde_json::{Value, json};
-use test_support::{Browser, pkcs12};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use base64::Engine as _;
+use test_support::{Browser, Page, pkcs12};
 
 use crate::support::{Admin, COMPONENT, at_step_three, client, csr, mailed_password};
 
@@ -33,9 +39,71 @@ fn documents_url(site: &MockCa) -> String {
 /// The passphrase the tests' PKCS#12 files are written under.
 const PASSPHRASE: &str = "browser-test";
 
+/// A dialog of the guide (`issue`, `install-root`, `web-access`) as the component shows it,
+/// answered はい or いいえ.
+async fn answer(page: &Page<'_>, dialog: &str, yes: bool) {
+    page.wait_for(&format!(
+        "dialog#component-dialog[data-dialog=\"{dialog}\"][open]"
+    ))
+    .await;
+    page.click(if yes { "#dialog-yes" } else { "#dialog-no" })
+        .await;
+}
+
+/// The component's message for catalogue id `id`: its `.message` text.
+async fn component_message(page: &Page<'_>, id: &str) -> String {
+    page.text(&format!(
+        "#component-status .component-message[data-catalogue-id=\"{id}\"] .message"
+    ))
+    .await
+}
+
+/// Logs in at step 1 with `password`.
+async fn log_in(page: &Page<'_>, step_one: &str, password: &str) {
+    page.open(step_one).await;
+    page.type_into("#password", password).await;
+    page.follow("#login").await;
+}
+
+/// The passphrase typed twice in the component's form, and the PKCS#12 it downloads into `dir`.
+async fn download_pkcs12(page: &Page<'_>, dir: &Path) -> PathBuf {
+    page.wait_for("#p12-form").await;
+    page.type_into("#p12-passphrase", PASSPHRASE).await;
+    page.type_into("#p12-passphrase-again", PASSPHRASE).await;
+    page.click("#p12-download").await;
+    page.wait_for_download(dir).await
+}
+
+fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `openssl pkcs12` on the file: its certificate and its key, PEM.
+fn open_pkcs12(file: &Path) -> (String, String) {
+    let run = |extra: &[&str]| {
+        let out = Command::new("openssl")
+            .args(["pkcs12", "-in"])
+            .arg(file)
+            .args(["-passin", &format!("pass:{PASSPHRASE}")])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl pkcs12: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    (run(&["-clcerts", "-nokeys"]), run(&["-nocerts", "-nodes"]))
+}
+
 #[tokio::test]
-async fn a_person_in_chromium_sees_auth_failed_then_step_2_then_component_unavailable() {
-    let site = MockCa::start().await.unwrap();
+async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() {
+    let site = MockCa::builder().demo(true).start().await.unwrap();
     let Some(browser) = Browser::builder()
         .trust(site.site_trust_pem())
         .launch()
@@ -45,12 +113,38 @@ async fn a_person_in_chromium_sees_auth_failed_then_step_2_then_component_unavai
     };
     let admin = Admin::of(&site);
     let id = admin.approved().await;
-    let password = mailed_password(&site, &id);
+    let downloads = tempfile::tempdir().unwrap();
     let page = browser.page().await;
-    let step_one = format!("{}/apply/{id}", site.url());
+    page.capture_downloads(downloads.path()).await;
 
-    // Step 1, a wrong password: AUTH-FAILED's message on the page.
-    page.open(&step_one).await;
+    // The mailbox: the password from the second mail, the URL from the first.
+    page.open(&format!("{}/mailbox", site.url())).await;
+    assert_eq!(page.text("h1").await, "メールボックス (デモ)");
+    page.screenshot("mailbox").await;
+    page.follow("#mails a[href$=\"m-0002\"]").await;
+    assert_eq!(
+        page.text("h1").await,
+        "電子証明書の発行パスワードのお知らせ"
+    );
+    let body = page.text("#body").await;
+    let password = body
+        .lines()
+        .skip_while(|l| l.trim() != "認証情報パスワード:")
+        .skip(1)
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_owned)
+        .expect("the password is on the line after 認証情報パスワード");
+    assert_eq!(password, mailed_password(&site, &id));
+    page.screenshot("password-mail").await;
+    page.follow("#back").await;
+    page.follow("#mails a[href$=\"m-0001\"]").await;
+    page.screenshot("url-mail").await;
+    page.follow("#body a").await;
+    let step_one = format!("{}/apply/{id}", site.url());
+    assert_eq!(page.url().await, step_one);
+
+    // Step 1, a wrong password: AUTH-FAILED, and the way back to step 1.
     assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 1】");
     page.screenshot("step-1").await;
     page.type_into("#password", "wrong-password").await;
@@ -69,47 +163,288 @@ async fn a_person_in_chromium_sees_auth_failed_then_step_2_then_component_unavai
         page.text("#error .remedy").await,
         "パスワードを確認の上、正しく入力してください"
     );
-    // TODO(lead, issue 12 part 3): the error page has no way back yet. When the templates add
-    // one (ステップ 1 に戻る), follow it here and assert step 1's title.
     page.screenshot("auth-failed").await;
+    assert_eq!(page.text("#back").await, "ステップ 1 に戻る");
+    page.follow("#back").await;
+    assert_eq!(page.url().await, step_one);
 
-    // The right password: step 2 with the CSP, the key length and the 発行 button.
-    page.open(&step_one).await;
+    // The right password: step 2, the CSP and key length filled in by the component.
     page.type_into("#password", &password).await;
     page.follow("#login").await;
     assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
-    let text = page.text("main").await;
-    assert!(
-        text.contains("「CSP」及び「Key 長」の表示を確認し、発行 ボタンを押します"),
-        "{text}"
+    page.wait_for("#issue:not([hidden]):not([disabled])").await;
+    assert_eq!(
+        page.text("#csp").await,
+        "Microsoft Enhanced RSA and AES Cryptographic Provider"
     );
-    assert!(
-        text.contains("Microsoft Enhanced RSA and AES Cryptographic Provider"),
-        "{text}"
-    );
-    assert!(text.contains("Key 長") && text.contains("2048"), "{text}");
-    assert_eq!(page.text("#issue").await, "発行");
+    assert_eq!(page.text("#key-length").await, "2048");
     page.screenshot("step-2").await;
 
-    // 発行 in a browser, which has no enrollment component: COMPONENT-UNAVAILABLE and the list.
-    page.follow("#issue").await;
+    // 発行, the root CA (its SHA-1 as the repository publishes it), Web アクセスの確認.
+    page.click("#issue").await;
+    page.wait_for("dialog#component-dialog[data-dialog=\"issue\"][open]")
+        .await;
+    page.screenshot("dialog-issue").await;
+    answer(&page, "issue", true).await;
+    page.wait_for("#root-install:not([disabled])").await;
+    assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 3】");
+    page.screenshot("step-3").await;
+    page.click("#root-install").await;
+    page.wait_for("dialog#component-dialog[data-dialog=\"install-root\"][open]")
+        .await;
+    let thumbprints = site.registration().authority().thumbprints();
+    assert_eq!(page.text("#dialog-sha1").await, thumbprints.sha1);
+    page.screenshot("dialog-root").await;
+    answer(&page, "install-root", true).await;
+    page.wait_for("#client-install:not([disabled])").await;
+    page.click("#client-install").await;
+    page.wait_for("dialog#component-dialog[data-dialog=\"web-access\"][open]")
+        .await;
+    page.screenshot("dialog-web-access").await;
+    answer(&page, "web-access", true).await;
+
+    // The key, the CSR, the certificate: a PKCS#12 downloaded under the holder's name.
+    page.wait_for("#p12-form").await;
+    page.screenshot("passphrase").await;
+    let p12 = download_pkcs12(&page, downloads.path()).await;
+    assert_eq!(p12.file_name().unwrap(), "Taro_Yamada.p12");
+    page.wait_for("#complete").await;
+    page.click("#complete").await;
+    page.wait_for("#confirm").await;
+    assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 4】");
+    let confirm = page.attribute("#confirm", "href").await.unwrap();
+    assert_eq!(confirm, confirm_url(&site));
+    assert!(page.text("#import-help").await.contains("pk12util"));
+    page.screenshot("step-4").await;
+    let state = admin
+        .call(reqwest::Method::GET, &format!("/applications/{id}"), None)
+        .await;
+    assert_eq!(state["state"], "completed");
+
+    // The file opens in openssl, its certificate chains to the root, and its key never left
+    // the page in a request.
+    let p12_bytes = std::fs::read(&p12).unwrap();
+    if have("openssl") {
+        let (certificate, key) = open_pkcs12(&p12);
+        let work = tempfile::tempdir().unwrap();
+        std::fs::write(work.path().join("cert.pem"), &certificate).unwrap();
+        std::fs::write(work.path().join("root.pem"), site.root_pem()).unwrap();
+        let verified = Command::new("openssl")
+            .args(["verify", "-CAfile", "root.pem", "cert.pem"])
+            .current_dir(work.path())
+            .output()
+            .unwrap();
+        assert!(
+            verified.status.success(),
+            "openssl verify: {}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+        let key_base64: String = key
+            .lines()
+            .skip_while(|l| !l.starts_with("-----BEGIN PRIVATE KEY-----"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("-----END"))
+            .collect();
+        let key_der = base64::engine::general_purpose::STANDARD
+            .decode(&key_base64)
+            .unwrap();
+        for exchange in page.exchanges().await {
+            let Some(body) = exchange.post_data else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&body);
+            assert!(
+                !text.contains(&key_base64[key_base64.len() - 64..])
+                    && !body
+                        .windows(64)
+                        .any(|w| w == &key_der[key_der.len() - 64..]),
+                "the private key in a request to {}",
+                exchange.url
+            );
+        }
+    } else {
+        eprintln!("openssl not on PATH: skipping the PKCS#12's openssl checks");
+    }
+
+    // The confirmation site in a browser holding that file: 証明書確認ページ, then the holder's
+    // published document.
+    let Some(holder) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .client_certificate(&confirm, &p12_bytes, PASSPHRASE)
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let confirmation = holder.page().await;
+    confirmation.open(&confirm).await;
+    assert_eq!(confirmation.text("h1").await, "証明書確認ページ");
+    assert!(
+        confirmation
+            .text("#holder")
+            .await
+            .contains("CN=Taro Yamada,O=Example Securities,C=JP")
+    );
+    confirmation.screenshot("confirm").await;
+    admin
+        .call(
+            reqwest::Method::POST,
+            "/documents",
+            Some(json!({
+                "application": id,
+                "title": "残高証明書 2026年11月",
+                "file_name": "balance-2026-11.pdf",
+                "content_type": "application/pdf",
+                "content": "JVBERi0xLjQK",
+            })),
+        )
+        .await;
+    confirmation.follow("#documents").await;
+    assert!(
+        confirmation
+            .text("#documents")
+            .await
+            .contains("残高証明書 2026年11月")
+    );
+    confirmation.screenshot("documents").await;
+
+    // The site is closed for this application: a second login.
+    log_in(&page, &step_one, &password).await;
     assert_eq!(
         page.text("#error .message").await,
-        "ActiveX コンポーネントは・・・できません"
+        "有効な証明書申請はありません"
     );
+    page.screenshot("no-valid-request").await;
+}
+
+#[tokio::test]
+async fn no_at_each_dialog_ends_as_the_guide_says_and_a_new_login_goes_on() {
+    let site = MockCa::start().await.unwrap();
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let admin = Admin::of(&site);
+    let id = admin.approved().await;
+    let password = mailed_password(&site, &id);
+    let step_one = format!("{}/apply/{id}", site.url());
+    let state = || async {
+        admin
+            .call(reqwest::Method::GET, &format!("/applications/{id}"), None)
+            .await["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let page = browser.page().await;
+
+    // 発行's dialog answered いいえ: CSR-GENERATION-FAILED, nothing moved.
+    log_in(&page, &step_one, &password).await;
+    page.click("#issue").await;
+    answer(&page, "issue", false).await;
+    assert_eq!(
+        component_message(&page, "CSR-GENERATION-FAILED").await,
+        "CSR の生成に失敗しました"
+    );
+    page.screenshot("issue-no").await;
+    assert_eq!(state().await, "approved");
+
+    // The root's dialog answered いいえ: the install goes on without it, as cert-client does;
+    // Web アクセスの確認 answered いいえ: ENROLL-CANCELLED, no key made, the application issuing.
+    log_in(&page, &step_one, &password).await;
+    page.click("#issue").await;
+    answer(&page, "issue", true).await;
+    page.click("#root-install").await;
+    answer(&page, "install-root", false).await;
+    page.screenshot("root-no").await;
+    page.click("#client-install").await;
+    answer(&page, "web-access", false).await;
+    assert!(
+        component_message(&page, "ENROLL-CANCELLED")
+            .await
+            .contains("-2147023673")
+    );
+    page.screenshot("web-access-no").await;
+    assert_eq!(state().await, "issuing");
+
+    // A new login resumes at step 3 (CANCEL-RESUME) and installs.
+    log_in(&page, &step_one, &password).await;
+    page.wait_for("#resumed").await;
+    page.click("#root-install").await;
+    answer(&page, "install-root", true).await;
+    page.click("#client-install").await;
+    answer(&page, "web-access", true).await;
+    page.wait_for("#p12-form").await;
+    assert_eq!(state().await, "issued");
+}
+
+#[tokio::test]
+async fn a_tab_closed_after_the_certificate_arrived_is_installed_from_the_next_visit() {
+    let site = MockCa::start().await.unwrap();
+    let Some(browser) = Browser::builder()
+        .trust(site.site_trust_pem())
+        .launch()
+        .await
+    else {
+        return;
+    };
+    let admin = Admin::of(&site);
+    let id = admin.approved().await;
+    let password = mailed_password(&site, &id);
+    let step_one = format!("{}/apply/{id}", site.url());
+    let downloads = tempfile::tempdir().unwrap();
+    let page = browser.page().await;
+    log_in(&page, &step_one, &password).await;
+    page.click("#issue").await;
+    answer(&page, "issue", true).await;
+    page.click("#root-install").await;
+    answer(&page, "install-root", true).await;
+    page.click("#client-install").await;
+    answer(&page, "web-access", true).await;
+    page.wait_for("#p12-form").await;
+
+    // The tab is closed with the certificate received but not installed; the same browser
+    // comes back: step 1 offers to finish, and a login answers STEP3-ONE-WAY with the offer.
+    let page = page.reopen().await;
+    page.capture_downloads(downloads.path()).await;
+    page.open(&step_one).await;
+    page.wait_for("#resume-install").await;
+    page.screenshot("step-1-offers-to-finish").await;
+    log_in(&page, &step_one, &password).await;
     assert_eq!(
         page.attribute("#error", "data-catalogue-id")
             .await
             .as_deref(),
-        Some("COMPONENT-UNAVAILABLE")
+        Some("STEP3-ONE-WAY")
     );
-    assert!(page.text("#supported").await.contains("windows"));
-    page.screenshot("component-unavailable").await;
-
-    let states = admin
+    page.wait_for("#resume-install").await;
+    page.screenshot("step3-one-way-offers-to-finish").await;
+    page.click("#resume-install").await;
+    answer(&page, "install-root", true).await;
+    let p12 = download_pkcs12(&page, downloads.path()).await;
+    page.wait_for("#confirm").await;
+    page.screenshot("finished").await;
+    assert!(std::fs::metadata(&p12).unwrap().len() > 0);
+    let state = admin
         .call(reqwest::Method::GET, &format!("/applications/{id}"), None)
         .await;
-    assert_eq!(states["state"], "approved", "a browser moved nothing");
+    assert_eq!(
+        state["state"], "issued",
+        "installed from the browser, not completed"
+    );
+
+    // Another browser has no key for it: REINSTALL-NOT-FOUND in the guide's words.
+    let other = browser.page().await;
+    log_in(&other, &step_one, &password).await;
+    assert!(
+        component_message(&other, "REINSTALL-NOT-FOUND")
+            .await
+            .starts_with("unknown_error:-2146885628")
+    );
+    other.screenshot("reinstall-not-found").await;
 }
 
 #[tokio::test]
@@ -227,6 +562,25 @@ async fn with_scripts_off_step_1_still_logs_in_to_step_2() {
     page.type_into("#password", &password).await;
     page.follow("#login").await;
     assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
+    // The component cannot run: step 2 says so with the FAQ's answer, and offers no 発行.
+    assert_eq!(
+        page.attribute("#component-missing", "data-catalogue-id")
+            .await
+            .as_deref(),
+        Some("STEP2-CSP-HIDDEN")
+    );
+    assert_eq!(
+        page.text("#component-missing .remedy").await,
+        "Microsoft Edge (Internet Explorer モード) の設定により表示されないことがあります。"
+    );
+    assert!(
+        page.visible_text()
+            .await
+            .contains("JavaScript (アクティブスクリプト) が無効になっています。")
+    );
+    assert_eq!(page.text("#csp").await, "", "the CSP is not shown");
+    let issue_hidden: bool = page.eval("document.getElementById('issue').hidden").await;
+    assert!(issue_hidden, "発行 is not offered");
     page.screenshot("step-2-scripts-off").await;
 }
 
