@@ -27,7 +27,7 @@ use crate::{
     entropy::{Entropy, SeededEntropy, SystemEntropy, draw_string},
     journal,
     outbox::Outbox,
-    records::{Records, RecordsError},
+    records::RecordsError,
     refusal::Refusal,
     registration::{Policy, RegistrationAuthority},
     site::{self, AnsweredWith, Representation, Site, SiteError},
@@ -265,7 +265,7 @@ impl Builder {
             base_url.clone(),
         );
         if let Some(dir) = &self.data_dir {
-            registration.keep_records(Records::in_dir(dir)?)?;
+            registration.keep_records(dir)?;
         }
         let application = |e: crate::Refusal| StartError::Application(e.to_string());
         if self.auto_approve {

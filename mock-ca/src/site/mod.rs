@@ -212,6 +212,8 @@ pub(crate) fn status_of(refusal: &Refusal) -> StatusCode {
         Refusal::FaultInjected(status) => {
             StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         }
+        Refusal::StorageUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Refusal::Injected(refusal) => status_of(refusal),
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
