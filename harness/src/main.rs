@@ -55,6 +55,10 @@ struct RunArgs {
     /// Do not compare transcripts with fixtures/snapshots.
     #[arg(long)]
     no_snapshots: bool,
+    /// The cert-client binary under test (default: the one beside the harness, built with
+    /// cargo first when the harness runs from its workspace and it is missing).
+    #[arg(long, value_name = "PATH")]
+    client: Option<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -111,6 +115,9 @@ async fn main() -> anyhow::Result<ExitCode> {
 }
 
 async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode> {
+    if let Some(client) = &args.client {
+        harness::runner::use_cert_client(client.clone())?;
+    }
     let chosen = suite::select(scenarios, &args.selectors).map_err(anyhow::Error::msg)?;
     let target = args.target.target()?;
     let snapshots = fixtures_dir().join("snapshots");
