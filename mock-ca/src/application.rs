@@ -276,13 +276,12 @@ impl Application {
     /// An application not approved yet has no password: every login is AUTH-FAILED, after the
     /// same work as a wrong password.
     pub fn login(&mut self, password: &str, session: &str) -> Result<Step, Refusal> {
-        let right = match &self.password {
-            Some(hash) => hash.verify(password),
-            None => {
-                PasswordHash::verify_none(password);
-                false
-            }
-        };
+        let right = check_password(self.password.as_ref(), password);
+        self.login_checked(right, session)
+    }
+
+    /// [`Self::login`] with the password already checked (outside the desk's lock: the slow part).
+    pub(crate) fn login_checked(&mut self, right: bool, session: &str) -> Result<Step, Refusal> {
         if !right {
             return Err(Refusal::AuthFailed);
         }
@@ -342,6 +341,18 @@ impl Application {
                 Ok(())
             }
             other => Err(Refusal::OutOfOrder(other.name())),
+        }
+    }
+}
+
+/// Whether `password` is the one `hash` was made of; without a hash (not approved yet), false
+/// after the same work.
+pub(crate) fn check_password(hash: Option<&PasswordHash>, password: &str) -> bool {
+    match hash {
+        Some(hash) => hash.verify(password),
+        None => {
+            PasswordHash::verify_none(password);
+            false
         }
     }
 }

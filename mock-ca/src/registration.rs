@@ -120,6 +120,32 @@ pub struct Issued {
     pub certificate: IssuedCertificate,
 }
 
+/// A login's password, to check outside the desk's lock ([`RegistrationAuthority::begin_login`]).
+#[derive(Debug)]
+#[must_use = "a login goes on only once its password is checked"]
+pub struct PasswordCheck {
+    id: String,
+    hash: Option<crate::secret::PasswordHash>,
+}
+
+impl PasswordCheck {
+    /// Checks `password` (the slow step: PBKDF2).
+    pub fn check(self, password: &str) -> CheckedPassword {
+        CheckedPassword {
+            right: crate::application::check_password(self.hash.as_ref(), password),
+            id: self.id,
+        }
+    }
+}
+
+/// A checked password, to open the login with [`RegistrationAuthority::finish_login`].
+#[derive(Debug)]
+#[must_use = "a login opens only once it is finished"]
+pub struct CheckedPassword {
+    id: String,
+    right: bool,
+}
+
 /// A CSR the desk accepted, with what it decided the certificate holds: signed outside the
 /// desk's lock ([`RegistrationAuthority::begin_csr`]), recorded back under it.
 #[derive(Debug)]
@@ -610,17 +636,36 @@ impl RegistrationAuthority {
         Ok(())
     }
 
-    /// A login with the password from the mail [STEP1-LOGIN].
+    /// A login with the password from the mail [STEP1-LOGIN]: [`Self::begin_login`], the
+    /// password's check and [`Self::finish_login`] in one go.
     pub fn login(&mut self, id: &str, password: &str) -> Result<Opened, Refusal> {
+        let check = self.begin_login(id)?;
+        self.finish_login(check.check(password))
+    }
+
+    /// What a login's password is checked against, to check outside the desk's lock: the hash
+    /// (PBKDF2) is a login's one slow step, and under the lock it would hold every other request
+    /// of the site back. NOT-FOUND for an unknown application.
+    pub fn begin_login(&self, id: &str) -> Result<PasswordCheck, Refusal> {
+        Ok(PasswordCheck {
+            id: id.to_owned(),
+            hash: self.application(id)?.password.clone(),
+        })
+    }
+
+    /// Opens the step a checked login leads to, or says why not [STEP1-LOGIN]: a wrong password
+    /// is AUTH-FAILED whatever the state. A password does not change once made, so a check made
+    /// outside the lock still holds.
+    pub fn finish_login(&mut self, checked: CheckedPassword) -> Result<Opened, Refusal> {
         self.begin();
-        let result = self.login_now(id, password);
+        let result = self.login_now(&checked.id, checked.right);
         self.finish(result)
     }
 
-    fn login_now(&mut self, id: &str, password: &str) -> Result<Opened, Refusal> {
+    fn login_now(&mut self, id: &str, right: bool) -> Result<Opened, Refusal> {
         self.application(id)?;
         let session = draw_string(self.entropy.as_mut(), TOKEN_ALPHABET, 32);
-        let step = self.application_mut(id)?.login(password, &session)?;
+        let step = self.application_mut(id)?.login_checked(right, &session)?;
         match step {
             Step::Two => Ok(Opened::StepTwo(StepTwo {
                 session,

@@ -463,19 +463,24 @@ async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let (opened, kind) = {
-        let mut registration = site.registration();
+    let (check, form, refusing) = {
+        let registration = site.registration();
         let refusing = Refusing::on(&registration, representation, &id)?;
         let fail = |r| refusing.refuse(r);
         let form: LoginForm = read_body(&headers, &body).map_err(fail)?;
         // A program that declares an unsupported platform learns it before step 2; a plain
         // browser (no declaration) sees step 2 and meets COMPONENT-UNAVAILABLE at 発行.
         check_declared_platform(&registration, &headers).map_err(fail)?;
-        (
-            registration.login(&id, &form.password).map_err(fail)?,
-            refusing.kind,
-        )
+        (registration.begin_login(&id).map_err(fail)?, form, refusing)
     };
+    // The password's hash is checked outside the desk's lock, on a blocking thread, as a
+    // signature is: it is the slow part of a login.
+    let fail = |r| refusing.refuse(r);
+    let checked = tokio::task::spawn_blocking(move || check.check(&form.password))
+        .await
+        .map_err(|_| fail(Refusal::Internal))?;
+    let opened = site.registration().finish_login(checked).map_err(fail)?;
+    let kind = refusing.kind;
     let (session, mut response) = match opened {
         Opened::StepTwo(two) => (
             two.session.clone(),
