@@ -1,5 +1,7 @@
 # Each target has a one-line help: `make help`.
 CARGO ?= cargo
+# Where cargo puts the binaries: CARGO_TARGET_DIR when set (as CI caches often do), as `make demo` honours it.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: help demo demo-web test lint fmt build report serve bench soak
 
@@ -18,7 +20,7 @@ test: ## build everything and run every test (unit, site, harness snapshots, end
 
 soak: ## the long reliability run (10,000 malformed requests, 200 races, kills at each step and at random, site restarts); ends with one summary line; SOAK_SEED=N repeats a run
 	@$(CARGO) build --quiet --workspace --bins
-	@./target/debug/soak --scale long $(if $(SOAK_SEED),--seed $(SOAK_SEED))
+	@$(TARGET_DIR)/debug/soak --scale long $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 lint: ## formatting and clippy, as CI checks them
 	$(CARGO) fmt --all --check
@@ -43,4 +45,4 @@ bench: ## benchmarks (release): one enrollment and start-up vs Pebble+lego, suit
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pebble lego >/dev/null; } || \
 	    echo "pebble/lego could not be installed: the comparisons will be skipped"; }
 	$(CARGO) build --release -p mock-ca -p cert-client -p harness -p bench --bins
-	./target/release/bench $(BENCH_ARGS)
+	$(TARGET_DIR)/release/bench $(BENCH_ARGS)

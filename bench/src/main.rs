@@ -5,6 +5,7 @@
 mod enroll;
 mod memory;
 mod peer;
+mod persistent;
 mod site;
 mod start;
 mod stats;
@@ -39,6 +40,12 @@ struct Cli {
     /// Idle applications for the memory measurement.
     #[arg(long, default_value_t = 100_000)]
     applications: usize,
+    /// Applications on disk for the persistent-records figures (6).
+    #[arg(long, default_value_t = 100_000)]
+    persistent_applications: usize,
+    /// Filings (and as many approvals) timed per size on disk (6).
+    #[arg(long, default_value_t = 100)]
+    persistent_changes: usize,
     /// A small, fast run of everything (a smoke test of the benchmark itself, not figures).
     #[arg(long)]
     quick: bool,
@@ -64,6 +71,9 @@ enum Measurement {
     Suite,
     Throughput,
     Memory,
+    /// `--data-dir`: the cost of a change with 1,000 and 100,000 applications on disk, and the
+    /// start with 100,000.
+    Persistent,
 }
 
 impl Cli {
@@ -78,6 +88,8 @@ impl Cli {
             self.suite_runs = self.suite_runs.min(1);
             self.per_client = self.per_client.min(2);
             self.applications = self.applications.min(2000);
+            self.persistent_applications = self.persistent_applications.min(5000);
+            self.persistent_changes = self.persistent_changes.min(10);
         }
         self
     }
@@ -167,7 +179,26 @@ async fn main() -> anyhow::Result<()> {
         memory = Some(memory::measure(&bin, &ca, work.path(), cli.applications).await?);
     }
 
-    let summary = summarize(
+    let mut persistent = None;
+    if cli.runs(Measurement::Persistent) {
+        eprint!(
+            "(6) persistent records, 1,000 and {} applications on disk ",
+            cli.persistent_applications
+        );
+        persistent = Some(
+            persistent::measure(
+                &bin,
+                &ca,
+                work.path(),
+                cli.persistent_applications,
+                cli.persistent_changes,
+                cli.starts.min(5),
+            )
+            .await?,
+        );
+    }
+
+    let mut summary = summarize(
         &cli,
         cores,
         &enrollment,
@@ -176,6 +207,7 @@ async fn main() -> anyhow::Result<()> {
         throughput.as_ref(),
         memory.as_ref(),
     );
+    add_persistent(&mut summary, persistent.as_ref());
     print_table(&summary, throughput.as_ref());
     if let Some(dir) = cli.out.parent() {
         std::fs::create_dir_all(dir)?;
@@ -256,6 +288,23 @@ fn summarize(
     })
 }
 
+/// The persistent-records figures (6), null where not measured.
+fn add_persistent(summary: &mut Value, persistent: Option<&persistent::Persistent>) {
+    let m =
+        |f: fn(&persistent::Persistent) -> Vec<f64>| r(persistent.and_then(|p| median(&f(p))), 2);
+    let change_1k = persistent.and_then(|p| median(&p.changes_1k()));
+    let change_big = persistent.and_then(|p| median(&p.changes_big()));
+    summary["persistent_change_ms_1k"] = r(change_1k, 2);
+    summary["persistent_change_ms_100k"] = r(change_big, 2);
+    summary["persistent_start_ms_100k"] = m(|p| p.starts_big.clone());
+    summary["persistent_change_ratio"] = r(ratio(change_big, change_1k), 2);
+    summary["persistent_filing_ms_1k"] = m(|p| p.filings_1k.clone());
+    summary["persistent_filing_ms_100k"] = m(|p| p.filings_big.clone());
+    summary["persistent_approval_ms_1k"] = m(|p| p.approvals_1k.clone());
+    summary["persistent_approval_ms_100k"] = m(|p| p.approvals_big.clone());
+    summary["persistent_applications"] = json!(persistent.map(|p| p.applications));
+}
+
 fn number(summary: &Value, key: &str) -> Option<f64> {
     summary[key].as_f64()
 }
@@ -333,6 +382,21 @@ fn print_table(summary: &Value, throughput: Option<&throughput::Throughput>) {
         show(n("bytes_per_idle_application"), " B"),
         verdict(n("bytes_per_idle_application").map(|x| x <= 4096.0)),
     );
+    println!(
+        "| (6) one acknowledged change (filing {} / approval {}), {} applications on disk | {} | | {}× the 1,000 figure ({}) | ≤ 2× | {} |",
+        show(n("persistent_filing_ms_100k"), " ms"),
+        show(n("persistent_approval_ms_100k"), " ms"),
+        summary["persistent_applications"],
+        show(n("persistent_change_ms_100k"), " ms"),
+        show(n("persistent_change_ratio"), ""),
+        show(n("persistent_change_ms_1k"), " ms"),
+        verdict(n("persistent_change_ratio").map(|x| x <= 2.0)),
+    );
+    println!(
+        "| (6) start to ready, {} applications on disk | {} | | | | |",
+        summary["persistent_applications"],
+        show(n("persistent_start_ms_100k"), " ms"),
+    );
 }
 
 #[cfg(test)]
@@ -345,6 +409,10 @@ mod tests {
         assert_eq!(
             (cli.runs, cli.starts, cli.suite_runs, cli.applications),
             (2, 2, 1, 2000)
+        );
+        assert_eq!(
+            (cli.persistent_applications, cli.persistent_changes),
+            (5000, 10)
         );
         assert_eq!(cli.out, PathBuf::from("target/bench/summary.json"));
     }

@@ -50,8 +50,33 @@ pub struct Site {
 impl Site {
     /// Starts `mock-ca serve --ca-dir CA` and waits for its `ready` line.
     pub async fn start(bin: &Path, ca: &Path, state: &Path) -> anyhow::Result<Self> {
-        let mut child = Command::new(bin.join("mock-ca"))
-            .args(["serve", "--admin-token", TOKEN, "--ca-dir"])
+        Self::spawn(bin, ca, state, None).await
+    }
+
+    /// The same, keeping its records in `data` (`--data-dir`).
+    pub async fn start_kept(
+        bin: &Path,
+        ca: &Path,
+        state: &Path,
+        data: &Path,
+    ) -> anyhow::Result<Self> {
+        Self::spawn(bin, ca, state, Some(data)).await
+    }
+
+    async fn spawn(
+        bin: &Path,
+        ca: &Path,
+        state: &Path,
+        data: Option<&Path>,
+    ) -> anyhow::Result<Self> {
+        let mut command = Command::new(bin.join("mock-ca"));
+        if let Some(data) = data {
+            command.arg("serve").arg("--data-dir").arg(data);
+        } else {
+            command.arg("serve");
+        }
+        let mut child = command
+            .args(["--admin-token", TOKEN, "--ca-dir"])
             .arg(ca)
             .arg("--state-dir")
             .arg(state)

@@ -55,6 +55,10 @@ struct RunArgs {
     /// Do not compare transcripts with fixtures/snapshots.
     #[arg(long)]
     no_snapshots: bool,
+    /// The cert-client binary under test (default: the one beside the harness, built with
+    /// cargo first when the harness runs from its workspace and it is missing).
+    #[arg(long, value_name = "PATH")]
+    client: Option<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -111,6 +115,9 @@ async fn main() -> anyhow::Result<ExitCode> {
 }
 
 async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode> {
+    if let Some(client) = &args.client {
+        harness::runner::use_cert_client(client.clone())?;
+    }
     let chosen = suite::select(scenarios, &args.selectors).map_err(anyhow::Error::msg)?;
     let target = args.target.target()?;
     let snapshots = fixtures_dir().join("snapshots");
@@ -178,6 +185,24 @@ async fn reproduce(
         .iter()
         .find(|e| e.id == id)
         .with_context(|| format!("{id} is not a catalogue id"))?;
+    if entry.kind == "browser" && !scenarios.iter().any(|s| s.covers.iter().any(|c| c == id)) {
+        // Only a browser shows it, and the harness drives no browser yet: say how to see it.
+        println!("{id} — guide {}\n", entry.guide);
+        println!("いつ (when): {}", entry.trigger);
+        if let Some(recovery) = &entry.recovery {
+            println!("対処 (the guide's remedy): {recovery}");
+        }
+        if let Some(ours) = &entry.ours {
+            println!("この再現では (how this project reproduces it): {ours}");
+        }
+        println!(
+            "\nOnly a browser shows this case. To see it: `make demo-web`, turn JavaScript off for the site \
+             (Chromium: Settings → Privacy and security → Site settings → JavaScript), open the mailbox, \
+             follow the URL and log in: step 2 shows the case. Checked by mock-ca's browser tests \
+             (tests/integration/browser.rs)."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     // The scenario named after the id first, else the first that covers it.
     let wanted = id.to_lowercase();
     let scenario = scenarios

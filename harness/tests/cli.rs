@@ -171,3 +171,45 @@ fn the_whole_suite_passes_against_a_separately_started_mock_ca() {
     );
     assert!(stdout.contains(" 0 failed"), "{stdout}");
 }
+
+#[test]
+fn run_with_client_uses_the_named_cert_client_binary_and_refuses_a_missing_one() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let wrapper = dir.path().join("client-under-test");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nexec '{}' \"$@\"\n",
+            marker.display(),
+            sibling("cert-client").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = harness()
+        .args(["run", "component-unavailable", "--client"])
+        .arg(&wrapper)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(marker.exists(), "the named client was not the one run");
+
+    let out = harness()
+        .args(["run", "component-unavailable", "--client"])
+        .arg(dir.path().join("absent"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no such file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -388,7 +388,14 @@ async fn mail(
         .iter()
         .find(|m| m.id == id)
         .ok_or_else(|| fail(Refusal::NotFound))?;
-    Ok(([(header::CONTENT_TYPE, "message/rfc822")], sent.raw.clone()).into_response())
+    // A MAIL-PASSWORD taken back from the records (`--data-dir`) has no copy there: the
+    // Maildir's is the one left, if the Maildir is still where it was.
+    let raw = match (&sent.raw[..], &sent.path) {
+        ([], Some(path)) => std::fs::read(path).map_err(|_| fail(Refusal::NotFound))?,
+        ([], None) => return Err(fail(Refusal::NotFound)),
+        (raw, _) => raw.to_vec(),
+    };
+    Ok(([(header::CONTENT_TYPE, "message/rfc822")], raw).into_response())
 }
 
 async fn journal(

@@ -11,7 +11,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::refusal::Refusal;
+use crate::{
+    refusal::Refusal,
+    secret::{PasswordHash, SessionDigest},
+};
 
 /// Which site serves the application: the issuance site or, for a renewal/reissue, the renewal site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -126,8 +129,10 @@ impl fmt::Display for Subject {
     }
 }
 
-/// What an applicant files.
+/// What an applicant files. A field it does not know is refused (BAD-REQUEST), as everywhere in
+/// the admin API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApplicationForm {
     /// The applicant's name.
     pub applicant: String,
@@ -188,7 +193,7 @@ pub enum Step {
 }
 
 /// An application and its state.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Application {
     /// Its id, the last segment of its URL.
     pub id: String,
@@ -197,24 +202,23 @@ pub struct Application {
     /// Where it stands.
     pub state: State,
     /// When it was filed, by the site's clock (decides MAIL-CUTOFF).
-    #[serde(with = "time::serde::rfc3339")]
     pub filed_at: OffsetDateTime,
     /// When the back office will approve it, for an application waiting for auto-approval.
-    #[serde(with = "time::serde::rfc3339::option", default)]
     pub approve_at: Option<OffsetDateTime>,
     /// When its MAIL-URL and MAIL-PASSWORD went out (reminders count from here).
-    #[serde(with = "time::serde::rfc3339::option", default)]
     pub mailed_at: Option<OffsetDateTime>,
     /// How many reminder intervals a MAIL-REMINDER has covered so far.
-    #[serde(default)]
     pub reminders: u32,
-    password: String,
-    session: Option<String>,
+    /// The password's salted hash, from approval (when the password is made and mailed) on; the
+    /// password itself is kept nowhere.
+    pub(crate) password: Option<PasswordHash>,
+    /// The current session's digest.
+    pub(crate) session: Option<SessionDigest>,
 }
 
 impl Application {
-    /// A newly filed application with its password (sent by mail on approval).
-    pub fn file(id: String, form: ApplicationForm, password: String, at: OffsetDateTime) -> Self {
+    /// A newly filed application. It has no password until it is approved.
+    pub fn file(id: String, form: ApplicationForm, at: OffsetDateTime) -> Self {
         Self {
             id,
             form,
@@ -223,7 +227,7 @@ impl Application {
             approve_at: None,
             mailed_at: None,
             reminders: 0,
-            password,
+            password: None,
             session: None,
         }
     }
@@ -251,17 +255,13 @@ impl Application {
         }
     }
 
-    /// The password, for the MAIL-PASSWORD mail only.
-    pub(crate) fn password(&self) -> &str {
-        &self.password
-    }
-
-    /// filed → approved.
-    pub fn approve(&mut self) -> Result<(), Refusal> {
+    /// filed → approved, with the hash of the password its MAIL-PASSWORD will carry.
+    pub fn approve(&mut self, password: PasswordHash) -> Result<(), Refusal> {
         match self.state {
             State::Filed => {
                 self.state = State::Approved;
                 self.approve_at = None;
+                self.password = Some(password);
                 Ok(())
             }
             ref other => Err(Refusal::OutOfOrder(other.name())),
@@ -270,9 +270,21 @@ impl Application {
 
     /// A login with `password`; on success the application holds `session` as its one session.
     ///
-    /// The order of checks follows the site: a closed application answers the same whatever the
-    /// password, so that the answer tells the user what happened to the application.
-    pub fn login(&mut self, password: &str, session: String) -> Result<Step, Refusal> {
+    /// The password is checked first, whatever the state: a wrong one is AUTH-FAILED, so that
+    /// someone with only the URL learns nothing of the application (not whether its holder has
+    /// installed). The right one gets the state's answer, which tells the holder what happened.
+    /// An application not approved yet has no password: every login is AUTH-FAILED, after the
+    /// same work as a wrong password.
+    pub fn login(&mut self, password: &str, session: &str) -> Result<Step, Refusal> {
+        let right = check_password(self.password.as_ref(), password);
+        self.login_checked(right, session)
+    }
+
+    /// [`Self::login`] with the password already checked (outside the desk's lock: the slow part).
+    pub(crate) fn login_checked(&mut self, right: bool, session: &str) -> Result<Step, Refusal> {
+        if !right {
+            return Err(Refusal::AuthFailed);
+        }
         let step = match self.state {
             State::Filed => return Err(Refusal::AuthFailed),
             State::Completed { .. } | State::Withdrawn => return Err(Refusal::NoValidRequest),
@@ -280,19 +292,14 @@ impl Application {
             State::Approved => Step::Two,
             State::Issuing => Step::Three,
         };
-        if !constant_time_eq(password.as_bytes(), self.password.as_bytes()) {
-            return Err(Refusal::AuthFailed);
-        }
-        self.session = Some(session);
+        self.session = Some(SessionDigest::of(session));
         Ok(step)
     }
 
     /// Checks that `session` is this application's current session.
     pub fn check_session(&self, session: Option<&str>) -> Result<(), Refusal> {
         match (session, &self.session) {
-            (Some(given), Some(ours)) if constant_time_eq(given.as_bytes(), ours.as_bytes()) => {
-                Ok(())
-            }
+            (Some(given), Some(ours)) if ours.matches(given) => Ok(()),
             _ => Err(Refusal::SessionRequired),
         }
     }
@@ -338,12 +345,16 @@ impl Application {
     }
 }
 
-/// Compares secrets in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+/// Whether `password` is the one `hash` was made of; without a hash (not approved yet), false
+/// after the same work.
+pub(crate) fn check_password(hash: Option<&PasswordHash>, password: &str) -> bool {
+    match hash {
+        Some(hash) => hash.verify(password),
+        None => {
+            PasswordHash::verify_none(password);
+            false
+        }
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -363,37 +374,63 @@ mod tests {
         let mut application = Application::file(
             "ap-0001".into(),
             form,
-            "pw".into(),
             time::macros::datetime!(2026-11-25 10:00 +9),
         );
-        application.approve().unwrap();
+        application
+            .approve(PasswordHash::new("pw", [1; 16]))
+            .unwrap();
         application
     }
 
     #[test]
-    fn login_to_a_filed_application_answers_auth_failed_even_with_the_right_password() {
-        let mut application = approved();
-        application.state = State::Filed;
-        assert_eq!(
-            application.login("pw", "s".into()),
-            Err(Refusal::AuthFailed)
+    fn login_to_a_filed_application_answers_auth_failed_whatever_the_password() {
+        let form = approved().form;
+        let mut filed = Application::file(
+            "ap-0002".into(),
+            form,
+            time::macros::datetime!(2026-11-25 10:00 +9),
         );
+        assert_eq!(filed.login("pw", "s"), Err(Refusal::AuthFailed));
+        assert_eq!(filed.login("", "s"), Err(Refusal::AuthFailed));
+    }
+
+    #[test]
+    fn a_wrong_password_is_auth_failed_in_every_state_and_the_right_one_gets_the_states_answer() {
+        let mut application = approved();
+        application.login("pw", "s").unwrap();
+        application.press_issue().unwrap();
+        application.record_issued("01".into()).unwrap();
+        assert_eq!(application.login("wrong", "t"), Err(Refusal::AuthFailed));
+        assert_eq!(application.login("pw", "t"), Err(Refusal::InstallAbandoned));
+        application.complete().unwrap();
+        assert_eq!(application.login("wrong", "t"), Err(Refusal::AuthFailed));
+        assert_eq!(application.login("pw", "t"), Err(Refusal::NoValidRequest));
+        let mut withdrawn = approved();
+        withdrawn.withdraw().unwrap();
+        assert_eq!(withdrawn.login("wrong", "t"), Err(Refusal::AuthFailed));
+        assert_eq!(withdrawn.login("pw", "t"), Err(Refusal::NoValidRequest));
+    }
+
+    #[test]
+    fn the_application_keeps_only_the_hash_of_its_password_and_the_digest_of_its_session() {
+        let mut application = approved();
+        application.login("pw", "session-token").unwrap();
+        let kept = format!("{application:?}");
+        assert!(!kept.contains("session-token"));
+        assert!(!kept.contains("\"pw\""));
     }
 
     #[test]
     fn login_with_a_wrong_password_answers_auth_failed() {
-        assert_eq!(
-            approved().login("wrong", "s".into()),
-            Err(Refusal::AuthFailed)
-        );
+        assert_eq!(approved().login("wrong", "s"), Err(Refusal::AuthFailed));
     }
 
     #[test]
     fn login_after_a_cancel_in_step_3_resumes_step_3() {
         let mut application = approved();
-        application.login("pw", "s1".into()).unwrap();
+        application.login("pw", "s1").unwrap();
         application.press_issue().unwrap();
-        assert_eq!(application.login("pw", "s2".into()), Ok(Step::Three));
+        assert_eq!(application.login("pw", "s2"), Ok(Step::Three));
         assert_eq!(
             application.check_session(Some("s1")),
             Err(Refusal::SessionRequired)
@@ -404,33 +441,24 @@ mod tests {
     #[test]
     fn login_after_issue_answers_one_way_and_after_completion_no_valid_request() {
         let mut application = approved();
-        application.login("pw", "s".into()).unwrap();
+        application.login("pw", "s").unwrap();
         application.press_issue().unwrap();
         application.record_issued("01".into()).unwrap();
-        assert_eq!(
-            application.login("pw", "t".into()),
-            Err(Refusal::InstallAbandoned)
-        );
+        assert_eq!(application.login("pw", "t"), Err(Refusal::InstallAbandoned));
         application.complete().unwrap();
-        assert_eq!(
-            application.login("pw", "t".into()),
-            Err(Refusal::NoValidRequest)
-        );
+        assert_eq!(application.login("pw", "t"), Err(Refusal::NoValidRequest));
     }
 
     #[test]
     fn a_withdrawn_application_answers_no_valid_request_and_cannot_be_withdrawn_twice() {
         let mut application = approved();
-        application.login("pw", "s".into()).unwrap();
+        application.login("pw", "s").unwrap();
         application.withdraw().unwrap();
         assert_eq!(
             application.check_session(Some("s")),
             Err(Refusal::SessionRequired)
         );
-        assert_eq!(
-            application.login("pw", "t".into()),
-            Err(Refusal::NoValidRequest)
-        );
+        assert_eq!(application.login("pw", "t"), Err(Refusal::NoValidRequest));
         assert_eq!(
             application.withdraw(),
             Err(Refusal::OutOfOrder("withdrawn"))

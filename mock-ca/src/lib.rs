@@ -5,7 +5,7 @@
 //! CA and what it signs), [`registration`] (the desk that runs applications), [`outbox`] (mails to a
 //! Maildir, and [`smtp`] to a real server), [`processing`] (the 14:00 cut-off), [`faults`] (what
 //! the admin API arms), [`delivery`] (documents as CMS
-//! EnvelopedData for the holder's certificate), [`records`] (`--data-dir`), [`clock`] and [`entropy`] (injected, so runs
+//! EnvelopedData for the holder's certificate), [`records`] (`--data-dir`, SQLite), [`secret`] (passwords kept only hashed), [`clock`] and [`entropy`] (injected, so runs
 //! can be repeated). HTTP and TLS are thin
 //! layers over it: the public pages and the admin API (private modules), and [`MockCa`], which serves
 //! them over rustls.
@@ -33,6 +33,7 @@ pub mod records;
 pub mod refusal;
 pub mod registration;
 pub mod request;
+pub mod secret;
 mod server;
 mod site;
 pub mod smtp;

@@ -97,7 +97,8 @@ impl Outbox {
         self.maildir.as_deref()
     }
 
-    /// Sends `mail` at `at`.
+    /// Sends `mail` at `at`: rendered and written to the Maildir now; handed to the relay by
+    /// [`Self::release`].
     pub fn send(&mut self, mail: Mail, at: OffsetDateTime) -> io::Result<&SentMail> {
         let seq = self.sent.len() + 1;
         let id = format!("m-{seq:04}");
@@ -106,9 +107,6 @@ impl Outbox {
             Some(root) => Some(deliver(root, &raw, at, seq)?),
             None => None,
         };
-        if let Some(relay) = &self.relay {
-            relay.submit(&id, SENDER.1, &mail.to, &raw);
-        }
         self.sent.push(SentMail {
             id,
             mail,
@@ -118,6 +116,28 @@ impl Outbox {
         });
         // Invariant: a mail was pushed on the line above.
         Ok(self.sent.last().expect("a mail was just pushed"))
+    }
+
+    /// Hands the mails sent from index `from` on to the SMTP relay, if any: called once the
+    /// change that sent them is recorded, so a relay never carries a mail the site took back.
+    pub fn release(&mut self, from: usize) {
+        if let Some(relay) = &self.relay {
+            for sent in self.sent.get(from..).unwrap_or_default() {
+                relay.submit(&sent.id, SENDER.1, &sent.mail.to, &sent.raw);
+            }
+        }
+    }
+
+    /// Takes back the mails from index `len` on, of a change that was refused: their Maildir
+    /// files are removed and their numbers used again.
+    pub fn take_back(&mut self, len: usize) {
+        for sent in self.sent.drain(len.min(self.sent.len())..) {
+            if let Some(path) = &sent.path
+                && let Err(e) = fs::remove_file(path)
+            {
+                tracing::warn!("taking back {}: {e}", path.display());
+            }
+        }
     }
 
     /// Every mail sent, oldest first.

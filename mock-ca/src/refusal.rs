@@ -61,6 +61,20 @@ pub enum Refusal {
     /// INTERNAL: the site failed; the detail is logged, never sent.
     #[error("internal error")]
     Internal,
+    /// STORAGE-UNAVAILABLE: the change could not be recorded (`--data-dir`, the Maildir), so it
+    /// was refused and nothing of it remains; the site goes on serving what it can.
+    #[error(
+        "the change could not be recorded ({}); nothing was changed, retry later",
+        if *full { "the disk is full" } else { "a write failed" }
+    )]
+    StorageUnavailable {
+        /// Whether the disk was full (it may succeed once space returns).
+        full: bool,
+    },
+    /// A refusal armed as a fault through the admin API: answered as the site would answer it,
+    /// with `injected fault` as its detail.
+    #[error("injected fault")]
+    Injected(Box<Refusal>),
 }
 
 impl Refusal {
@@ -83,6 +97,8 @@ impl Refusal {
             Self::AdminUnauthorized => "ADMIN-UNAUTHORIZED",
             Self::PayloadTooLarge => "PAYLOAD-TOO-LARGE",
             Self::Internal => "INTERNAL",
+            Self::StorageUnavailable { .. } => "STORAGE-UNAVAILABLE",
+            Self::Injected(refusal) => refusal.id(),
         }
     }
 
@@ -109,10 +125,16 @@ impl Refusal {
             Self::AdminUnauthorized => "The admin API needs its bearer token.",
             Self::PayloadTooLarge => "The request body is too large.",
             Self::Internal => "Internal error.",
+            Self::StorageUnavailable { .. } => {
+                "The site cannot record changes now; nothing was changed."
+            }
+            Self::Injected(refusal) => refusal.message(),
         }
     }
 
-    /// What the guide tells the user to do, where it says.
+    /// What the user can do: the guide's remedy where it has one; for the ids the site adds, a
+    /// remedy of the site's own, in Japanese, for the customer who sees it on a page (the admin
+    /// API's, for its operator). Every refusal has one.
     pub fn remedy(&self) -> Option<&'static str> {
         match self {
             Self::AuthFailed => Some("パスワードを確認の上、正しく入力してください"),
@@ -130,7 +152,37 @@ impl Refusal {
             Self::PlatformUnsupported(_) => Some(
                 "また、サポートブラウザは Microsoft Edge（Internet Explorer モード）です。（サポートするバージョンは 「1.2. 端末動作環境の確認」の章を参照）",
             ),
-            _ => None,
+            Self::SessionRequired => Some(
+                "ログインの有効期間が切れたか、別の画面で再ログインしました。メールでお知らせした URL を開き、パスワードを入力してもう一度ログインしてください",
+            ),
+            Self::OutOfOrder(_) => Some(
+                "画面の手順どおりに操作してください。ブラウザの「戻る」は使わず、メールでお知らせした URL からもう一度ログインしてください",
+            ),
+            Self::BadRequest(_) => Some(
+                "送信内容を読み取れませんでした。ページを再読み込みし、入力内容を確認してからもう一度操作してください",
+            ),
+            Self::NotFound => Some(
+                "メールでお知らせした URL を、途中で切れたり改行が入ったりしていないか確認し、そのままブラウザに入力してください",
+            ),
+            Self::MethodNotAllowed => Some(
+                "画面のボタンから操作してください。ブックマークや履歴からは開かず、メールでお知らせした URL からやり直してください",
+            ),
+            Self::PayloadTooLarge => Some(
+                "送信内容が大きすぎます (上限 64 KiB)。ステップ 2 に表示された鍵長で証明書要求を作り直し、もう一度操作してください",
+            ),
+            Self::FaultInjected(_) => {
+                Some("一時的な障害です。しばらく時間をおいてから、もう一度操作してください")
+            }
+            Self::AdminUnauthorized => Some(
+                "管理 API には、mock-ca の起動時に表示された管理用トークン (または --admin-token で指定したもの) を Authorization: Bearer ヘッダーで指定してください",
+            ),
+            Self::Internal => Some(
+                "しばらく時間をおいてから、もう一度操作してください。解決しない場合は、このページのエラー ID と表示された時刻を添えてサポート窓口にお問い合わせください",
+            ),
+            Self::StorageUnavailable { .. } => Some(
+                "ただいま受付内容を保存できないため、操作は反映されていません。しばらく時間をおいてから、もう一度同じ操作をしてください",
+            ),
+            Self::Injected(refusal) => refusal.remedy(),
         }
     }
 
@@ -138,7 +190,7 @@ impl Refusal {
     /// `None` for an id the site never answers with.
     pub fn from_id(id: &str) -> Option<Self> {
         let injected = || "injected fault".to_owned();
-        Some(match id {
+        let refusal = match id {
             "AUTH-FAILED" => Self::AuthFailed,
             "NO-VALID-REQUEST" => Self::NoValidRequest,
             "STEP3-ONE-WAY" => Self::InstallAbandoned,
@@ -153,8 +205,10 @@ impl Refusal {
             "METHOD-NOT-ALLOWED" => Self::MethodNotAllowed,
             "PAYLOAD-TOO-LARGE" => Self::PayloadTooLarge,
             "INTERNAL" => Self::Internal,
+            "STORAGE-UNAVAILABLE" => Self::StorageUnavailable { full: false },
             _ => return None,
-        })
+        };
+        Some(Self::Injected(Box::new(refusal)))
     }
 
     /// English detail for people debugging; never matched on by programs.
@@ -162,6 +216,25 @@ impl Refusal {
         self.to_string()
     }
 }
+
+/// Every id the site answers with, for tests and documents that must cover them all.
+pub const IDS: &[&str] = &[
+    "AUTH-FAILED",
+    "NO-VALID-REQUEST",
+    "STEP3-ONE-WAY",
+    "CERT-REQUEST-FAILED",
+    "CONFIRM-FORBIDDEN",
+    "COMPONENT-UNAVAILABLE",
+    "ENV-SUPPORTED",
+    "SESSION-REQUIRED",
+    "OUT-OF-ORDER",
+    "BAD-REQUEST",
+    "NOT-FOUND",
+    "METHOD-NOT-ALLOWED",
+    "PAYLOAD-TOO-LARGE",
+    "INTERNAL",
+    "STORAGE-UNAVAILABLE",
+];
 
 /// What is wrong with a certificate signing request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,5 +275,35 @@ impl fmt::Display for CsrDefect {
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_a_remedy_in_japanese_and_an_injected_one_says_so_in_its_detail() {
+        let mut all: Vec<Refusal> = IDS.iter().map(|id| Refusal::from_id(id).unwrap()).collect();
+        all.push(Refusal::FaultInjected(503));
+        all.push(Refusal::AdminUnauthorized);
+        for refusal in &all {
+            let remedy = refusal
+                .remedy()
+                .unwrap_or_else(|| panic!("{} has no remedy", refusal.id()));
+            assert!(
+                remedy
+                    .chars()
+                    .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
+                "{}'s remedy is not in Japanese: {remedy}",
+                refusal.id()
+            );
+        }
+        for id in IDS {
+            let injected = Refusal::from_id(id).unwrap();
+            assert_eq!(injected.id(), *id);
+            assert_eq!(injected.detail(), "injected fault");
+        }
+        assert_eq!(Refusal::from_id("ADMIN-UNAUTHORIZED"), None);
     }
 }

@@ -2,7 +2,7 @@
 //! application's state machine and asks the authority to sign. Plain Rust: the HTTP layer only
 //! translates requests into these calls and their answers into pages.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -15,9 +15,10 @@ use crate::{
     entropy::{Entropy, draw_string},
     outbox::{Mail, Outbox, SentMail},
     processing::Calendar,
-    records::Records,
+    records::{Changes, Records, RecordsError},
     refusal::Refusal,
     request::{CertificateRequest, KeyDescription},
+    secret::PasswordHash,
 };
 
 /// Password characters: no look-alikes (0/O, 1/l/I).
@@ -119,6 +120,32 @@ pub struct Issued {
     pub certificate: IssuedCertificate,
 }
 
+/// A login's password, to check outside the desk's lock ([`RegistrationAuthority::begin_login`]).
+#[derive(Debug)]
+#[must_use = "a login goes on only once its password is checked"]
+pub struct PasswordCheck {
+    id: String,
+    hash: Option<crate::secret::PasswordHash>,
+}
+
+impl PasswordCheck {
+    /// Checks `password` (the slow step: PBKDF2).
+    pub fn check(self, password: &str) -> CheckedPassword {
+        CheckedPassword {
+            right: crate::application::check_password(self.hash.as_ref(), password),
+            id: self.id,
+        }
+    }
+}
+
+/// A checked password, to open the login with [`RegistrationAuthority::finish_login`].
+#[derive(Debug)]
+#[must_use = "a login opens only once it is finished"]
+pub struct CheckedPassword {
+    id: String,
+    right: bool,
+}
+
 /// A CSR the desk accepted, with what it decided the certificate holds: signed outside the
 /// desk's lock ([`RegistrationAuthority::begin_csr`]), recorded back under it.
 #[derive(Debug)]
@@ -162,7 +189,7 @@ pub struct Signed {
 }
 
 /// Everything the desk must not forget across a restart (`--data-dir`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Every application, in filing order.
     pub applications: Vec<Application>,
@@ -172,9 +199,25 @@ pub struct Snapshot {
     pub outbox: Vec<SentMail>,
     /// Whether the back office approves filed applications by itself.
     pub auto_approve: bool,
-    /// Every document published, oldest first [DATA-DECRYPT]; absent in records of older versions.
-    #[serde(default)]
+    /// Every document published, oldest first [DATA-DECRYPT].
     pub documents: Vec<Document>,
+}
+
+/// What the change in progress touched: what to write when it succeeds, and the pre-images to
+/// put back when it fails (a refusal, or records that cannot be written), so that a change that
+/// was not acknowledged leaves nothing behind, in memory or on disk.
+#[derive(Debug, Default)]
+struct Change {
+    /// The applications touched, each as it was before (`None`: made by this change).
+    applications: BTreeMap<String, Option<Application>>,
+    /// How many certificates, mails and documents there were before.
+    issued: usize,
+    mails: usize,
+    documents: usize,
+    /// Documents delivered (by index), each as it was before.
+    delivered: BTreeMap<usize, Document>,
+    /// Auto-approval as it was before, where it was switched.
+    auto_approve: Option<bool>,
 }
 
 /// The registration authority.
@@ -192,6 +235,7 @@ pub struct RegistrationAuthority {
     auto_approve: bool,
     documents: Vec<Document>,
     records: Option<Records>,
+    change: Change,
 }
 
 impl RegistrationAuthority {
@@ -216,28 +260,30 @@ impl RegistrationAuthority {
             auto_approve: false,
             documents: Vec::new(),
             records: None,
+            change: Change::default(),
         }
     }
 
-    /// Keeps the desk's records in `records`: what they hold is taken back now, and every change
-    /// is written there before it is acknowledged.
-    pub fn keep_records(&mut self, records: Records) -> Result<(), crate::records::RecordsError> {
-        if let Some(snapshot) = records.load()? {
-            self.applications = snapshot
-                .applications
-                .into_iter()
-                .map(|a| (a.id.clone(), a))
-                .collect();
-            self.issued = snapshot.issued;
-            self.outbox.restore(snapshot.outbox);
-            self.auto_approve = snapshot.auto_approve;
-            self.documents = snapshot.documents;
-        }
+    /// Keeps the desk's records in the database of `dir` (a `records.json` of an earlier version
+    /// found there is migrated into it): what they hold is taken back now, and every change is
+    /// written there before it is acknowledged.
+    pub fn keep_records(&mut self, dir: &Path) -> Result<(), RecordsError> {
+        let records = Records::open(dir, self.entropy.as_mut())?;
+        let snapshot = records.load()?;
+        self.applications = snapshot
+            .applications
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        self.issued = snapshot.issued;
+        self.outbox.restore(snapshot.outbox);
+        self.auto_approve = snapshot.auto_approve;
+        self.documents = snapshot.documents;
         self.records = Some(records);
         Ok(())
     }
 
-    /// What `keep_records` writes.
+    /// What the records hold, in memory.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             applications: self.applications.values().cloned().collect(),
@@ -248,14 +294,93 @@ impl RegistrationAuthority {
         }
     }
 
-    /// Writes the records, if kept; a failure refuses the request that changed them.
-    fn persist(&self) -> Result<(), Refusal> {
-        match &self.records {
-            Some(records) => records.save(&self.snapshot()).map_err(|e| {
-                tracing::error!("writing the records failed: {e}");
-                Refusal::Internal
-            }),
-            None => Ok(()),
+    /// Starts a change: from here, what is touched is remembered as it was.
+    fn begin(&mut self) {
+        self.change = Change {
+            issued: self.issued.len(),
+            mails: self.outbox.sent().len(),
+            documents: self.documents.len(),
+            ..Change::default()
+        };
+    }
+
+    /// Remembers an application as it was before the change first touches it.
+    fn touch(&mut self, id: &str) {
+        if !self.change.applications.contains_key(id) {
+            let before = self.applications.get(id).cloned();
+            self.change.applications.insert(id.to_owned(), before);
+        }
+    }
+
+    /// An application to change, remembered as it was first.
+    fn application_mut(&mut self, id: &str) -> Result<&mut Application, Refusal> {
+        self.touch(id);
+        self.applications.get_mut(id).ok_or(Refusal::NotFound)
+    }
+
+    /// Ends a change: written to the records (one transaction) when it succeeded, then its
+    /// mails are handed to the SMTP relay; put back as it was when it failed or could not be
+    /// written (STORAGE-UNAVAILABLE), so nothing unacknowledged remains.
+    fn finish<T>(&mut self, result: Result<T, Refusal>) -> Result<T, Refusal> {
+        let change = std::mem::take(&mut self.change);
+        match result.and_then(|value| self.commit(&change).map(|()| value)) {
+            Ok(value) => {
+                self.outbox.release(change.mails);
+                Ok(value)
+            }
+            Err(refusal) => {
+                self.roll_back(change);
+                Err(refusal)
+            }
+        }
+    }
+
+    fn commit(&mut self, change: &Change) -> Result<(), Refusal> {
+        let Some(records) = &mut self.records else {
+            return Ok(());
+        };
+        let mut documents: Vec<&Document> = change
+            .delivered
+            .keys()
+            .filter_map(|&i| self.documents.get(i))
+            .collect();
+        documents.extend(self.documents.get(change.documents..).unwrap_or_default());
+        let changes = Changes {
+            applications: change
+                .applications
+                .keys()
+                .map(|id| (id.as_str(), self.applications.get(id)))
+                .collect(),
+            issued: self.issued.get(change.issued..).unwrap_or_default(),
+            mails: self.outbox.sent().get(change.mails..).unwrap_or_default(),
+            documents,
+            auto_approve: change.auto_approve.map(|_| self.auto_approve),
+        };
+        records.write(&changes).map_err(|e| {
+            tracing::error!("writing the records failed; the change is refused: {e}");
+            Refusal::StorageUnavailable {
+                full: e.is_disk_full(),
+            }
+        })
+    }
+
+    fn roll_back(&mut self, change: Change) {
+        for (id, before) in change.applications {
+            match before {
+                Some(application) => self.applications.insert(id, application),
+                None => self.applications.remove(&id),
+            };
+        }
+        self.issued.truncate(change.issued);
+        self.outbox.take_back(change.mails);
+        for (i, before) in change.delivered {
+            if let Some(document) = self.documents.get_mut(i) {
+                *document = before;
+            }
+        }
+        self.documents.truncate(change.documents);
+        if let Some(before) = change.auto_approve {
+            self.auto_approve = before;
         }
     }
 
@@ -293,14 +418,21 @@ impl RegistrationAuthority {
     /// approves it on its processing schedule [MAIL-CUTOFF]: at once before 14:00 on a processing
     /// day, else at the next processing day's opening.
     pub fn file(&mut self, form: ApplicationForm) -> Result<&Application, Refusal> {
+        self.begin();
+        let result = self.file_now(form);
+        let id = self.finish(result)?;
+        self.application(&id)
+    }
+
+    fn file_now(&mut self, form: ApplicationForm) -> Result<String, Refusal> {
         let id = format!("ap-{:04}", self.applications.len() + 1);
-        let password = draw_string(self.entropy.as_mut(), PASSWORD_ALPHABET, 12);
         let now = self.clock.now();
-        let mut application = Application::file(id.clone(), form, password, now);
+        let mut application = Application::file(id.clone(), form, now);
         if self.auto_approve {
             application.approve_at = Some(self.policy.calendar.processing_time(now));
         }
         let due = application.approve_at.is_some_and(|at| at <= now);
+        self.touch(&id);
         self.applications.insert(id.clone(), application);
         // Filing makes at most this application due (auto-approval before the cut-off): what
         // falls due with time is done by `tick`, and at once when the clock is set or advanced.
@@ -308,8 +440,7 @@ impl RegistrationAuthority {
         if due {
             self.approve_now(&id)?;
         }
-        self.persist()?;
-        self.application(&id)
+        Ok(id)
     }
 
     /// Whether the back office approves filed applications by itself.
@@ -320,24 +451,33 @@ impl RegistrationAuthority {
     /// Turns auto-approval on or off. Turned on, every filed application is scheduled from when
     /// it was filed (so one filed long ago is approved at once).
     pub fn set_auto_approve(&mut self, on: bool) -> Result<(), Refusal> {
+        self.begin();
+        let result = self.set_auto_approve_now(on);
+        self.finish(result)
+    }
+
+    fn set_auto_approve_now(&mut self, on: bool) -> Result<(), Refusal> {
+        self.change.auto_approve = Some(self.auto_approve);
         self.auto_approve = on;
         let calendar = self.policy.calendar;
-        for application in self.applications.values_mut() {
-            if application.state == State::Filed {
-                application.approve_at = on.then(|| calendar.processing_time(application.filed_at));
-            }
+        let filed: Vec<String> = self
+            .applications
+            .values()
+            .filter(|a| a.state == State::Filed)
+            .map(|a| a.id.clone())
+            .collect();
+        for id in filed {
+            let application = self.application_mut(&id)?;
+            application.approve_at = on.then(|| calendar.processing_time(application.filed_at));
         }
-        self.run_due()?;
-        self.persist()
+        self.run_due().map(drop)
     }
 
     /// Withdraws an application: no login, no more mails.
     pub fn withdraw(&mut self, id: &str) -> Result<&Application, Refusal> {
-        self.applications
-            .get_mut(id)
-            .ok_or(Refusal::NotFound)?
-            .withdraw()?;
-        self.persist()?;
+        self.begin();
+        let result = self.application_mut(id).and_then(Application::withdraw);
+        self.finish(result)?;
         self.application(id)
     }
 
@@ -346,14 +486,12 @@ impl RegistrationAuthority {
     /// clock is set or advanced, and by the server's periodic tick (a filing approves only the
     /// application filed, when it is due).
     pub fn tick(&mut self) -> Result<usize, Refusal> {
-        let sent = self.run_due()?;
-        if sent > 0 {
-            self.persist()?;
-        }
-        Ok(sent)
+        self.begin();
+        let result = self.run_due();
+        self.finish(result)
     }
 
-    /// The mails sent by what was due; nothing is persisted here.
+    /// The mails sent by what was due, within the change in progress.
     fn run_due(&mut self) -> Result<usize, Refusal> {
         let now = self.clock.now();
         let due: Vec<String> = self
@@ -390,9 +528,7 @@ impl RegistrationAuthority {
             // One mail however many intervals passed at once: a clock moved by weeks does not
             // make the applicant receive a pile of reminders.
             self.send_reminder(&id)?;
-            if let Some(application) = self.applications.get_mut(&id) {
-                application.reminders = intervals;
-            }
+            self.application_mut(&id)?.reminders = intervals;
             sent += 1;
         }
         Ok(sent)
@@ -422,7 +558,11 @@ impl RegistrationAuthority {
         let application = mail.application.clone();
         self.outbox.send(mail, now).map(|_| ()).map_err(|e| {
             tracing::error!(application, "mail delivery failed: {e}");
-            Refusal::Internal
+            // The Maildir is the site's storage too: a full disk refuses the change, as the
+            // records do.
+            Refusal::StorageUnavailable {
+                full: e.kind() == std::io::ErrorKind::StorageFull,
+            }
         })
     }
 
@@ -448,15 +588,25 @@ impl RegistrationAuthority {
     /// Approves an application now, whatever the hour (the operator's hand, not the back
     /// office's schedule), and sends its two mails, the URL and the password apart.
     pub fn approve(&mut self, id: &str) -> Result<&Application, Refusal> {
-        self.approve_now(id)?;
-        self.persist()?;
+        self.begin();
+        let result = self.approve_now(id);
+        self.finish(result)?;
         self.application(id)
     }
 
+    /// Approves: the password is made here, mailed, and kept only as its hash.
     fn approve_now(&mut self, id: &str) -> Result<(), Refusal> {
         let url = self.application_url(id);
-        let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
-        application.approve()?;
+        match &self.application(id)?.state {
+            State::Filed => {}
+            other => return Err(Refusal::OutOfOrder(other.name())),
+        }
+        let password = draw_string(self.entropy.as_mut(), PASSWORD_ALPHABET, 12);
+        let mut salt = [0u8; 16];
+        self.entropy.fill(&mut salt);
+        let hash = PasswordHash::new(&password, salt);
+        let application = self.application_mut(id)?;
+        application.approve(hash)?;
         let form = &application.form;
         let site = form.kind.site_name();
         let mails = [
@@ -477,8 +627,7 @@ impl RegistrationAuthority {
                 subject: "電子証明書の発行パスワードのお知らせ".into(),
                 body: format!(
                     "{} 様\n\n{site}へのログインに必要な認証情報パスワードをお知らせします。\n\n認証情報パスワード:\n{}\n\nURL は別のメールでお知らせしています。\n",
-                    form.applicant,
-                    application.password()
+                    form.applicant, password
                 ),
                 application: id.to_owned(),
                 catalogue: "MAIL-PASSWORD".into(),
@@ -488,18 +637,40 @@ impl RegistrationAuthority {
             self.send(mail)?;
         }
         let now = self.clock.now();
-        if let Some(application) = self.applications.get_mut(id) {
-            application.mailed_at = Some(now);
-        }
+        self.application_mut(id)?.mailed_at = Some(now);
         Ok(())
     }
 
-    /// A login with the password from the mail [STEP1-LOGIN].
+    /// A login with the password from the mail [STEP1-LOGIN]: [`Self::begin_login`], the
+    /// password's check and [`Self::finish_login`] in one go.
     pub fn login(&mut self, id: &str, password: &str) -> Result<Opened, Refusal> {
+        let check = self.begin_login(id)?;
+        self.finish_login(check.check(password))
+    }
+
+    /// What a login's password is checked against, to check outside the desk's lock: the hash
+    /// (PBKDF2) is a login's one slow step, and under the lock it would hold every other request
+    /// of the site back. NOT-FOUND for an unknown application.
+    pub fn begin_login(&self, id: &str) -> Result<PasswordCheck, Refusal> {
+        Ok(PasswordCheck {
+            id: id.to_owned(),
+            hash: self.application(id)?.password.clone(),
+        })
+    }
+
+    /// Opens the step a checked login leads to, or says why not [STEP1-LOGIN]: a wrong password
+    /// is AUTH-FAILED whatever the state. A password does not change once made, so a check made
+    /// outside the lock still holds.
+    pub fn finish_login(&mut self, checked: CheckedPassword) -> Result<Opened, Refusal> {
+        self.begin();
+        let result = self.login_now(&checked.id, checked.right);
+        self.finish(result)
+    }
+
+    fn login_now(&mut self, id: &str, right: bool) -> Result<Opened, Refusal> {
+        self.application(id)?;
         let session = draw_string(self.entropy.as_mut(), TOKEN_ALPHABET, 32);
-        let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
-        let step = application.login(password, session.clone())?;
-        self.persist()?;
+        let step = self.application_mut(id)?.login_checked(right, &session)?;
         match step {
             Step::Two => Ok(Opened::StepTwo(StepTwo {
                 session,
@@ -512,10 +683,10 @@ impl RegistrationAuthority {
 
     /// The 発行 button: step 3.
     pub fn press_issue(&mut self, id: &str, session: Option<&str>) -> Result<StepThree, Refusal> {
-        let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
-        application.check_session(session)?;
-        application.press_issue()?;
-        self.persist()?;
+        self.begin();
+        let result = self.application(id).and_then(|a| a.check_session(session));
+        let result = result.and_then(|()| self.application_mut(id)?.press_issue());
+        self.finish(result)?;
         self.step_three(id, session.unwrap_or_default().to_owned(), false)
     }
 
@@ -588,6 +759,12 @@ impl RegistrationAuthority {
     /// session replaced this one) wins, and the certificate is thrown away unseen; so does a
     /// second CSR signed at the same time as the first (OUT-OF-ORDER, as if it came after).
     pub fn finish_csr(&mut self, signed: Signed) -> Result<IssuedCertificate, Refusal> {
+        self.begin();
+        let result = self.finish_csr_now(signed);
+        self.finish(result)
+    }
+
+    fn finish_csr_now(&mut self, signed: Signed) -> Result<IssuedCertificate, Refusal> {
         let Signed {
             id,
             session,
@@ -597,23 +774,22 @@ impl RegistrationAuthority {
             tracing::error!(application = id, "signing failed: {e}");
             Refusal::Internal
         })?;
-        let application = self.applications.get_mut(&id).ok_or(Refusal::NotFound)?;
-        application.check_session(session.as_deref())?;
-        application.record_issued(issued.serial.clone())?;
+        self.application(&id)?.check_session(session.as_deref())?;
+        self.application_mut(&id)?
+            .record_issued(issued.serial.clone())?;
         self.issued.push(Issued {
             application: id,
             certificate: issued.clone(),
         });
-        self.persist()?;
         Ok(issued)
     }
 
     /// The client reports the install complete: the site closes for this application [SITE-ONE-TIME].
     pub fn complete(&mut self, id: &str, session: Option<&str>) -> Result<(), Refusal> {
-        let application = self.applications.get_mut(id).ok_or(Refusal::NotFound)?;
-        application.check_session(session)?;
-        application.complete()?;
-        self.persist()
+        self.begin();
+        let result = self.application(id).and_then(|a| a.check_session(session));
+        let result = result.and_then(|()| self.application_mut(id)?.complete());
+        self.finish(result)
     }
 
     /// The confirmation page for a presented certificate [STEP4-CONFIRM], [CONFIRM-SITE-LISTING].
@@ -697,8 +873,9 @@ impl RegistrationAuthority {
         let now = now.replace_nanosecond(0).unwrap_or(now);
         let document = Document::publish(self.documents.len() + 1, form, subject, now)
             .map_err(|e| Refusal::BadRequest(e.to_string()))?;
+        self.begin();
         self.documents.push(document);
-        self.persist()?;
+        self.finish(Ok(()))?;
         self.documents.last().ok_or(Refusal::Internal)
     }
 
@@ -731,19 +908,21 @@ impl RegistrationAuthority {
         id: &str,
     ) -> Result<(Document, Vec<u8>), Refusal> {
         let holder = self.confirm(presented)?.holder;
-        let document = self
+        let index = self
             .documents
-            .iter_mut()
-            .find(|d| d.id == id && d.subject == holder.subject)
+            .iter()
+            .position(|d| d.id == id && d.subject == holder.subject)
             .ok_or(Refusal::NotFound)?;
-        let envelope = crate::delivery::seal(&document.content, &holder.der).map_err(|e| {
+        let before = self.documents[index].clone();
+        let envelope = crate::delivery::seal(&before.content, &holder.der).map_err(|e| {
             tracing::error!(document = id, "sealing failed: {e}");
             Refusal::Internal
         })?;
-        document.deliveries.push(holder.serial.clone());
-        let delivered = document.clone();
-        self.persist()?;
-        Ok((delivered, envelope))
+        self.begin();
+        self.change.delivered.insert(index, before);
+        self.documents[index].deliveries.push(holder.serial.clone());
+        let delivered = self.documents[index].clone();
+        self.finish(Ok((delivered, envelope)))
     }
 }
 
@@ -754,6 +933,19 @@ mod tests {
 
     use super::*;
     use crate::{application::Attribute, entropy::SeededEntropy};
+
+    /// The password, from the application's MAIL-PASSWORD mail: the desk keeps only its hash.
+    fn password_of(desk: &RegistrationAuthority, id: &str) -> String {
+        let sent = desk
+            .outbox()
+            .sent()
+            .iter()
+            .find(|m| m.mail.catalogue == "MAIL-PASSWORD" && m.mail.application == id)
+            .unwrap();
+        let mut lines = sent.mail.body.lines();
+        lines.find(|l| l.starts_with("認証情報パスワード"));
+        lines.next().unwrap().trim().to_owned()
+    }
 
     /// A desk with one application logged into and at step 3, and a CSR for it.
     fn at_step_three() -> (RegistrationAuthority, String, String, String) {
@@ -778,7 +970,7 @@ mod tests {
         };
         let id = desk.file(form).unwrap().id.clone();
         desk.approve(&id).unwrap();
-        let password = desk.application(&id).unwrap().password().to_owned();
+        let password = password_of(&desk, &id);
         let Opened::StepTwo(two) = desk.login(&id, &password).unwrap() else {
             panic!("a first login opens step 2");
         };

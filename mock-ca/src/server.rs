@@ -27,7 +27,7 @@ use crate::{
     entropy::{Entropy, SeededEntropy, SystemEntropy, draw_string},
     journal,
     outbox::Outbox,
-    records::{Records, RecordsError},
+    records::RecordsError,
     refusal::Refusal,
     registration::{Policy, RegistrationAuthority},
     site::{self, AnsweredWith, Representation, Site, SiteError},
@@ -286,7 +286,7 @@ impl Builder {
             base_url.clone(),
         );
         if let Some(dir) = &self.data_dir {
-            registration.keep_records(Records::in_dir(dir)?)?;
+            registration.keep_records(dir)?;
         }
         let application = |e: crate::Refusal| StartError::Application(e.to_string());
         if self.auto_approve {
@@ -470,6 +470,69 @@ async fn uniform_errors(request: Request, next: Next) -> Response {
     SiteError::new(representation, refusal).into_response()
 }
 
+/// The most of a request body the site reads and throws away after answering without reading it
+/// (PAYLOAD-TOO-LARGE, a fault, a refusal before the body): 16 times the public limit.
+pub const DRAIN_LIMIT: usize = 16 * PUBLIC_BODY_LIMIT;
+
+/// Middleware: what a request body the answer left unread is read and thrown away (up to
+/// [`DRAIN_LIMIT`]) before the answer goes out. Over HTTP/2 an answer to a request whose body
+/// has not ended is followed by RST_STREAM(NO_ERROR), and some clients (curl 7.88) then drop
+/// the answer they were given; a drained request has ended, so its stream closes cleanly. A body
+/// declared over the drain limit is not read: the stream is reset as before.
+async fn drain_unread_bodies(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > DRAIN_LIMIT as u64) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let shared = Arc::new(std::sync::Mutex::new(body));
+    let lent = axum::body::Body::new(LentBody(shared.clone()));
+    let response = next.run(Request::from_parts(parts, lent)).await;
+    // The handler is done with the body: what is left of it is ours.
+    let left = std::mem::take(&mut *shared.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut stream = left.into_data_stream();
+    let mut read = 0;
+    while let Some(Ok(chunk)) = futures_util::StreamExt::next(&mut stream).await {
+        read += chunk.len();
+        if read > DRAIN_LIMIT {
+            break;
+        }
+    }
+    response
+}
+
+/// A request body lent to the handlers: read through it, what they leave stays with
+/// [`drain_unread_bodies`].
+struct LentBody(Arc<std::sync::Mutex<axum::body::Body>>);
+
+impl http_body::Body for LentBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let mut body = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        std::pin::Pin::new(&mut *body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).size_hint()
+    }
+}
+
 /// Which of the two sites a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Listener {
@@ -503,6 +566,7 @@ pub(crate) fn app(site: Arc<Site>, listener: Listener) -> Router {
             site.clone(),
             journal::record,
         ))
+        .layer(middleware::from_fn(drain_unread_bodies))
         .with_state(site)
 }
 

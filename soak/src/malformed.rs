@@ -35,6 +35,7 @@ pub const DOCUMENTED: &[(&str, u16)] = &[
     ("METHOD-NOT-ALLOWED", 405),
     ("ADMIN-UNAUTHORIZED", 401),
     ("PAYLOAD-TOO-LARGE", 413),
+    ("STORAGE-UNAVAILABLE", 503),
 ];
 
 /// What an answer to a case must be.

@@ -1,6 +1,6 @@
 //! Secrets: the admin API refuses every request without its token; a password is never in the
-//! journal, the site's log (at `trace`) or an admin answer; the site's key files and its records
-//! (which hold the passwords, as the mails do) are 0600.
+//! journal, the site's log (at `trace`), an admin answer or the records on disk (which keep only
+//! its hash); the site's key files and its records are 0600.
 
 use std::os::unix::fs::PermissionsExt as _;
 
@@ -85,11 +85,22 @@ pub async fn run(config: &Config, summary: &mut Summary) -> Result<(), Failure> 
         .await?
         .to_string();
     let log = std::fs::read_to_string(&site.log).unwrap_or_default();
+    // The database and its WAL, as bytes read as text: a password in clear would show.
+    let records: String = files(&data)
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("records"))
+        })
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned())
+        .collect();
     for password in &passwords {
         for (what, text) in [
             ("journal", &journal),
             ("applications listing", &listing),
             ("log", &log),
+            ("records", &records),
         ] {
             if text.contains(password.as_str()) {
                 summary.wrong(&Failure::Wrong(format!("a password is in the {what}")));
@@ -102,7 +113,7 @@ pub async fn run(config: &Config, summary: &mut Summary) -> Result<(), Failure> 
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        let secret = name.contains("key") || name == "records.json";
+        let secret = name.contains("key") || name.starts_with("records.sqlite3");
         let mode = std::fs::metadata(&path)
             .map(|m| m.permissions().mode() & 0o777)
             .unwrap_or(0);

@@ -288,6 +288,8 @@ pub(crate) fn status_of(refusal: &Refusal) -> StatusCode {
         Refusal::FaultInjected(status) => {
             StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         }
+        Refusal::StorageUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Refusal::Injected(refusal) => status_of(refusal),
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -622,19 +624,24 @@ async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let (opened, kind) = {
-        let mut registration = site.registration();
+    let (check, form, refusing) = {
+        let registration = site.registration();
         let refusing = Refusing::on(&registration, representation, &id)?;
         let fail = |r| refusing.refuse(r);
         let form: LoginForm = read_body(&headers, &body).map_err(fail)?;
         // A program that declares an unsupported platform learns it before step 2; a plain
         // browser (no declaration) sees step 2 and meets COMPONENT-UNAVAILABLE at 発行.
         check_declared_platform(&registration, &headers).map_err(fail)?;
-        (
-            registration.login(&id, &form.password).map_err(fail)?,
-            refusing.kind,
-        )
+        (registration.begin_login(&id).map_err(fail)?, form, refusing)
     };
+    // The password's hash is checked outside the desk's lock, on a blocking thread, as a
+    // signature is: it is the slow part of a login.
+    let fail = |r| refusing.refuse(r);
+    let checked = tokio::task::spawn_blocking(move || check.check(&form.password))
+        .await
+        .map_err(|_| fail(Refusal::Internal))?;
+    let opened = site.registration().finish_login(checked).map_err(fail)?;
+    let kind = refusing.kind;
     let (session, mut response) = match opened {
         Opened::StepTwo(two) => (
             two.session.clone(),
@@ -926,6 +933,7 @@ pub(crate) async fn not_found(representation: Representation) -> SiteError {
 /// browser that opens a step's POST-only URL (a bookmark, a reload, the 戻る button) is sent back
 /// to step 1 of its application instead, where it can go on.
 pub(crate) async fn method_not_allowed(
+    State(site): State<Arc<Site>>,
     representation: Representation,
     method: axum::http::Method,
     uri: axum::http::Uri,
@@ -934,6 +942,7 @@ pub(crate) async fn method_not_allowed(
         && method == axum::http::Method::GET
         && let Some(rest) = uri.path().strip_prefix("/apply/")
         && let Some((application, _)) = rest.split_once('/')
+        && site.registration().kind_of(application).is_ok()
         && let Ok(location) = HeaderValue::from_str(&format!("/apply/{application}"))
     {
         return (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();

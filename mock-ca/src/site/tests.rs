@@ -490,6 +490,11 @@ async fn a_client_enrolls_through_login_issue_csr_and_complete_and_a_second_logi
         "NO-VALID-REQUEST",
         NO_VALID_REQUEST,
     );
+    // Only to the holder of the password: anyone else with the URL learns nothing of the
+    // application, not even that its certificate was installed.
+    site.login(&id, &format!("{password}x"), true)
+        .await
+        .assert_refused(StatusCode::UNAUTHORIZED, "AUTH-FAILED", AUTH_FAILED);
 }
 
 #[tokio::test]
@@ -547,26 +552,28 @@ async fn a_wrong_password_is_refused_with_auth_failed_in_json_and_in_html() {
 }
 
 #[tokio::test]
-async fn a_login_to_an_application_filed_but_not_approved_is_refused_with_auth_failed_even_with_its_password()
+async fn a_login_to_an_application_filed_but_not_approved_is_refused_with_auth_failed_whatever_the_password()
  {
     let site = TestSite::new();
     let id = site.file().await;
-    // Not mailed yet: read it from the application itself.
-    let password = site
-        .site
-        .registration()
-        .application(&id)
-        .unwrap()
-        .password()
-        .to_owned();
+    // Not approved: it has no password yet (one is made at approval), so any guess is refused.
+    let password = "Abcdefgh2345";
+    assert!(
+        site.site
+            .registration()
+            .application(&id)
+            .unwrap()
+            .password
+            .is_none()
+    );
     assert!(site.site.registration().outbox().sent().is_empty());
 
-    site.login(&id, &password, true).await.assert_refused(
+    site.login(&id, password, true).await.assert_refused(
         StatusCode::UNAUTHORIZED,
         "AUTH-FAILED",
         AUTH_FAILED,
     );
-    site.login(&id, &password, false).await.assert_refused_html(
+    site.login(&id, password, false).await.assert_refused_html(
         StatusCode::UNAUTHORIZED,
         "AUTH-FAILED",
         AUTH_FAILED,
@@ -881,11 +888,16 @@ async fn a_login_after_a_csr_was_accepted_but_before_complete_is_refused_with_st
         answer.json()["error"]["remedy"],
         "電子証明書の発行申請からやり直してください"
     );
-    // Whatever the password: the answer tells what happened to the application.
-    site.login(&id, "wrong", false).await.assert_refused_html(
+    site.login(&id, &password, false).await.assert_refused_html(
         StatusCode::GONE,
         "STEP3-ONE-WAY",
         STEP3_ONE_WAY,
+    );
+    // A wrong password learns nothing of the state: AUTH-FAILED, as for any application.
+    site.login(&id, "wrong", false).await.assert_refused_html(
+        StatusCode::UNAUTHORIZED,
+        "AUTH-FAILED",
+        AUTH_FAILED,
     );
     assert_eq!(site.state_of(&id), "issued");
 }
@@ -1457,14 +1469,8 @@ async fn an_application_filed_at_14_00_with_auto_approval_gets_its_mails_on_the_
     assert_eq!(inspected["filed_at"], "2026-11-25T14:00:00+09:00");
     assert_eq!(inspected["approve_at"], "2026-11-26T09:00:00+09:00");
     assert!(site.mails_of(&late).is_empty());
-    let password = site
-        .site
-        .registration()
-        .application(&late)
-        .unwrap()
-        .password()
-        .to_owned();
-    site.login(&late, &password, true).await.assert_refused(
+    let password = "Abcdefgh2345";
+    site.login(&late, password, true).await.assert_refused(
         StatusCode::UNAUTHORIZED,
         "AUTH-FAILED",
         AUTH_FAILED,
@@ -1675,10 +1681,12 @@ async fn an_armed_fault_answers_a_catalogue_error_for_the_next_n_requests_of_its
         "other endpoints are untouched"
     );
     for _ in 0..2 {
-        site.login(&id, &password, true).await.assert_refused(
-            StatusCode::GONE,
-            "NO-VALID-REQUEST",
-            NO_VALID_REQUEST,
+        let answer = site.login(&id, &password, true).await;
+        answer.assert_refused(StatusCode::GONE, "NO-VALID-REQUEST", NO_VALID_REQUEST);
+        assert_eq!(answer.json()["error"]["detail"], "injected fault");
+        assert_eq!(
+            answer.json()["error"]["remedy"],
+            "既に URL にアクセスして証明書を発行された後ではありませんか"
         );
     }
     assert_eq!(
@@ -1881,6 +1889,9 @@ async fn a_wrong_method_answers_method_not_allowed_in_the_error_format() {
         page.headers[header::LOCATION],
         format!("/apply/{id}").as_str()
     );
+    // Only to an application that exists: anything else is refused as before.
+    let unknown = site.get("/apply/ap-9999/login", false).await;
+    assert_eq!(unknown.status, StatusCode::METHOD_NOT_ALLOWED);
     let request = Request::delete("/repository").body(Body::empty()).unwrap();
     site.send(request).await.assert_refused_html(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -2085,5 +2096,59 @@ async fn demo_mode_is_refused_on_an_address_other_than_loopback() {
     assert!(
         matches!(error, crate::StartError::DemoNotOnLoopback(_)),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn filing_an_application_with_an_unknown_field_is_refused_with_bad_request_and_files_nothing()
+{
+    let site = TestSite::new();
+    let answer = site
+        .admin(
+            Method::POST,
+            "/admin/applications",
+            Some(
+                json!({"applicant": "x", "email": "x@example.jp", "subject": [["CN", "x"]],
+                        "kind": "new", "approve": true}),
+            ),
+        )
+        .await;
+    answer.assert_refused(
+        StatusCode::BAD_REQUEST,
+        "BAD-REQUEST",
+        "The request could not be read.",
+    );
+    assert!(
+        answer.json()["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field")
+    );
+    assert_eq!(
+        site.admin(Method::GET, "/admin/applications", None)
+            .await
+            .json(),
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn the_ids_the_site_adds_carry_a_remedy_in_json_and_on_their_pages() {
+    let site = TestSite::new();
+    let json = site.get("/no/such/page", true).await;
+    json.assert_refused(StatusCode::NOT_FOUND, "NOT-FOUND", "Not found.");
+    assert!(
+        json.json()["error"]["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("URL")
+    );
+    let page = site.get("/no/such/page", false).await;
+    let remedy = crate::Refusal::NotFound.remedy().unwrap();
+    assert!(
+        page.text()
+            .contains(&format!("<p class=\"remedy\">{remedy}</p>")),
+        "{}",
+        page.text()
     );
 }

@@ -3,8 +3,10 @@
 //! (a module per area), every site on port 0 with its own temporary directories.
 
 mod browser;
+mod http2;
 mod listener;
 mod restart;
 mod signals;
 mod smtp;
+mod storage;
 mod support;

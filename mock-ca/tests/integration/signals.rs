@@ -66,7 +66,14 @@ async fn sigint_and_sigterm_stop_the_site_gracefully_and_its_records_survive() {
             .unwrap();
         assert!(stderr.contains("mock-ca: shutting down"), "{stderr}");
         assert!(stderr.contains("mock-ca: stopped"), "{stderr}");
-        let records = std::fs::read_to_string(data.path().join("records.json")).unwrap();
-        assert!(records.contains("\"ap-0001\""), "{records}");
+        let records = rusqlite::Connection::open(data.path().join("records.sqlite3")).unwrap();
+        let ids: Vec<String> = records
+            .prepare("SELECT id FROM applications")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ids, ["ap-0001"]);
     }
 }

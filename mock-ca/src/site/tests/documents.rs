@@ -313,12 +313,3 @@ async fn publishing_refuses_an_unknown_or_withdrawn_application_and_a_bad_form()
         json!([])
     );
 }
-
-#[test]
-fn records_of_a_version_without_documents_still_load() {
-    let snapshot: crate::registration::Snapshot = serde_json::from_str(
-        r#"{"applications": [], "issued": [], "outbox": [], "auto_approve": false}"#,
-    )
-    .unwrap();
-    assert!(snapshot.documents.is_empty());
-}
