@@ -39,6 +39,40 @@ fn documents_url(site: &MockCa) -> String {
 /// The passphrase the tests' PKCS#12 files are written under.
 const PASSPHRASE: &str = "browser-test";
 
+/// A site with one approved application, and a browser that trusts the site.
+struct Approved {
+    site: MockCa,
+    browser: Browser,
+    admin: Admin,
+    id: String,
+    password: String,
+    /// The application's step 1 URL (the MAIL-URL mail's).
+    step_one: String,
+}
+
+impl Approved {
+    /// `None` (after a printed notice) where Chromium or NSS's tools are absent.
+    async fn in_a_browser() -> Option<Self> {
+        let site = MockCa::start().await.unwrap();
+        let browser = Browser::builder()
+            .trust(site.site_trust_pem())
+            .launch()
+            .await?;
+        let admin = Admin::of(&site);
+        let id = admin.approved().await;
+        let password = mailed_password(&site, &id);
+        let step_one = format!("{}/apply/{id}", site.url());
+        Some(Self {
+            site,
+            browser,
+            admin,
+            id,
+            password,
+            step_one,
+        })
+    }
+}
+
 /// A dialog of the guide (`issue`, `install-root`, `web-access`) as the component shows it,
 /// answered はい or いいえ.
 async fn answer(page: &Page<'_>, dialog: &str, yes: bool) {
@@ -319,18 +353,17 @@ async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() 
 
 #[tokio::test]
 async fn no_at_each_dialog_ends_as_the_guide_says_and_a_new_login_goes_on() {
-    let site = MockCa::start().await.unwrap();
-    let Some(browser) = Browser::builder()
-        .trust(site.site_trust_pem())
-        .launch()
-        .await
+    let Some(Approved {
+        site: _running,
+        browser,
+        admin,
+        id,
+        password,
+        step_one,
+    }) = Approved::in_a_browser().await
     else {
         return;
     };
-    let admin = Admin::of(&site);
-    let id = admin.approved().await;
-    let password = mailed_password(&site, &id);
-    let step_one = format!("{}/apply/{id}", site.url());
     let state = || async {
         admin
             .call(reqwest::Method::GET, &format!("/applications/{id}"), None)
@@ -383,18 +416,17 @@ async fn no_at_each_dialog_ends_as_the_guide_says_and_a_new_login_goes_on() {
 
 #[tokio::test]
 async fn a_tab_closed_after_the_certificate_arrived_is_installed_from_the_next_visit() {
-    let site = MockCa::start().await.unwrap();
-    let Some(browser) = Browser::builder()
-        .trust(site.site_trust_pem())
-        .launch()
-        .await
+    let Some(Approved {
+        site: _running,
+        browser,
+        admin,
+        id,
+        password,
+        step_one,
+    }) = Approved::in_a_browser().await
     else {
         return;
     };
-    let admin = Admin::of(&site);
-    let id = admin.approved().await;
-    let password = mailed_password(&site, &id);
-    let step_one = format!("{}/apply/{id}", site.url());
     let downloads = tempfile::tempdir().unwrap();
     let page = browser.page().await;
     log_in(&page, &step_one, &password).await;
