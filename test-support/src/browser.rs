@@ -525,6 +525,18 @@ impl<'b> Page<'b> {
         }
     }
 
+    /// Runs `script` in each of this tab's next documents before the page's own scripts: a
+    /// browser that lacks an API or reports another platform, as a test needs it.
+    pub async fn before_scripts(&self, script: &str) -> &Self {
+        bounded(
+            "a script before the page's own",
+            self.cdp.evaluate_on_new_document(script),
+        )
+        .await
+        .expect("the script is registered");
+        self
+    }
+
     /// Turns JavaScript off for this page's next documents (a person with scripts disabled).
     pub async fn disable_scripts(&self) -> &Self {
         if let Err(e) = self

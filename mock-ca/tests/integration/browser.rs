@@ -415,6 +415,59 @@ async fn no_at_each_dialog_ends_as_the_guide_says_and_a_new_login_goes_on() {
 }
 
 #[tokio::test]
+async fn a_browser_without_webcrypto_or_on_windows_8_1_is_told_so_and_offered_no_key() {
+    let Some(Approved {
+        site: _running,
+        browser,
+        admin,
+        id,
+        password,
+        step_one,
+    }) = Approved::in_a_browser().await
+    else {
+        return;
+    };
+
+    // No WebCrypto: the component cannot make a key [COMPONENT-UNAVAILABLE], and says why.
+    let page = browser.page().await;
+    page.before_scripts(
+        "Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined });",
+    )
+    .await;
+    log_in(&page, &step_one, &password).await;
+    assert_eq!(
+        component_message(&page, "COMPONENT-UNAVAILABLE").await,
+        "ActiveX コンポーネントは・・・できません"
+    );
+    let hidden: bool = page.eval("document.getElementById('issue').hidden").await;
+    assert!(hidden, "no 発行 without a way to make the key");
+    page.screenshot("no-webcrypto").await;
+
+    // A browser that reports Windows 8.1 (NT 6.3): the site refuses the component [ENV-SUPPORTED].
+    let page = browser.page().await;
+    page.before_scripts(
+        "Object.defineProperty(Navigator.prototype, 'userAgentData', { get: () => ({ platform: 'Windows', getHighEntropyValues: async () => ({ platformVersion: '0.3.0' }) }) });",
+    )
+    .await;
+    log_in(&page, &step_one, &password).await;
+    page.click("#issue").await;
+    answer(&page, "issue", true).await;
+    assert_eq!(
+        component_message(&page, "ENV-SUPPORTED").await,
+        "正式サポート OS は、Windows 10 および Windows 11 です。"
+    );
+    page.screenshot("env-supported").await;
+    let journal = admin
+        .call(
+            reqwest::Method::GET,
+            &format!("/journal?application={id}&error=ENV-SUPPORTED"),
+            None,
+        )
+        .await;
+    assert_eq!(journal.as_array().unwrap().len(), 1, "{journal}");
+}
+
+#[tokio::test]
 async fn a_tab_closed_after_the_certificate_arrived_is_installed_from_the_next_visit() {
     let Some(Approved {
         site: _running,
