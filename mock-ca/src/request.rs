@@ -39,13 +39,43 @@ pub struct CertificateRequest {
 }
 
 impl CertificateRequest {
-    /// Reads a CSR from PEM (`-----BEGIN CERTIFICATE REQUEST-----`) or DER, and verifies its signature.
+    /// Reads a CSR and verifies its signature. It may come as PEM (`-----BEGIN CERTIFICATE
+    /// REQUEST-----`, or `-----BEGIN NEW CERTIFICATE REQUEST-----` as Windows CertEnroll writes
+    /// it), as bare base64 (CertEnroll's `XCN_CRYPT_STRING_BASE64`), with LF or CRLF line ends, or
+    /// as DER.
     pub fn parse(input: &[u8]) -> Result<Self, CsrDefect> {
-        let der = if input.starts_with(b"-----") || input.iter().take(64).all(u8::is_ascii) {
-            CertificateSigningRequestDer::from_pem_slice(input)
-                .map_err(|e| CsrDefect::Malformed(format!("not a PEM certificate request: {e}")))?
-                .as_ref()
-                .to_vec()
+        let der = if input.iter().take(64).all(u8::is_ascii) {
+            let text = String::from_utf8_lossy(input);
+            let trimmed = text.trim_start();
+            if trimmed.starts_with("-----") {
+                // CertEnroll's label names the same PKCS#10 structure.
+                let pem = trimmed
+                    .replace(
+                        "-----BEGIN NEW CERTIFICATE REQUEST-----",
+                        "-----BEGIN CERTIFICATE REQUEST-----",
+                    )
+                    .replace(
+                        "-----END NEW CERTIFICATE REQUEST-----",
+                        "-----END CERTIFICATE REQUEST-----",
+                    );
+                CertificateSigningRequestDer::from_pem_slice(pem.as_bytes())
+                    .map_err(|e| {
+                        CsrDefect::Malformed(format!("not a PEM certificate request: {e}"))
+                    })?
+                    .as_ref()
+                    .to_vec()
+            } else {
+                let compact: String = trimmed
+                    .chars()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect();
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
+                    .map_err(|e| {
+                        CsrDefect::Malformed(format!(
+                            "not a PEM or base64 certificate request: {e}"
+                        ))
+                    })?
+            }
         } else {
             input.to_vec()
         };
@@ -155,4 +185,60 @@ pub(crate) fn read_name(name: &X509Name<'_>) -> Result<Vec<(String, String)>, Cs
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use rcgen::{CertificateParams, DnType, KeyPair, PKCS_ECDSA_P256_SHA256};
+
+    use super::*;
+
+    /// A request for `CN=Taro Yamada`: its PEM and DER.
+    fn request() -> (String, Vec<u8>) {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "Taro Yamada");
+        let csr = params.serialize_request(&key).unwrap();
+        (csr.pem().unwrap(), csr.der().to_vec())
+    }
+
+    #[test]
+    fn a_request_reads_the_same_in_every_encoding_windows_certenroll_writes() {
+        let (pem, der) = request();
+        let base64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        let wrapped_crlf: String = base64
+            .as_bytes()
+            .chunks(64)
+            .map(|line| format!("{}\r\n", std::str::from_utf8(line).unwrap()))
+            .collect();
+        let forms = [
+            pem.clone(),
+            pem.replace('\n', "\r\n"),
+            format!(
+                "-----BEGIN NEW CERTIFICATE REQUEST-----\r\n{wrapped_crlf}-----END NEW CERTIFICATE REQUEST-----\r\n"
+            ),
+            wrapped_crlf.clone(),
+            base64.clone(),
+        ];
+        let expected = CertificateRequest::parse(&der).unwrap();
+        for form in forms {
+            let parsed = CertificateRequest::parse(form.as_bytes())
+                .unwrap_or_else(|e| panic!("{form:?}: {e}"));
+            assert_eq!(parsed.spki_der, expected.spki_der, "{form:?}");
+            assert_eq!(parsed.subject, expected.subject);
+        }
+    }
+
+    #[test]
+    fn text_that_is_neither_pem_nor_base64_is_malformed() {
+        for garbage in ["not a request", "-----BEGIN NEW CERTIFICATE REQUEST-----\r\n!!!\r\n"] {
+            assert!(matches!(
+                CertificateRequest::parse(garbage.as_bytes()),
+                Err(CsrDefect::Malformed(_))
+            ));
+        }
+    }
 }
