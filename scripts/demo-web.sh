@@ -33,7 +33,7 @@ cat <<TEXT
 
   1. Open the mailbox:         $url/mailbox
      (メールボックス: the two mails the site sent; the first holds the URL, the second the password)
-  2. Follow the URL, log in with the password, press 発行, answer the two dialogs, choose a
+  2. Follow the URL, log in with the password, press 発行, answer the three dialogs, choose a
      passphrase: the page makes the key and downloads your certificate as a PKCS#12 file.
   3. Import the file into the browser, then open the confirmation site from step 4.
 

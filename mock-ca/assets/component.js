@@ -150,7 +150,7 @@
       el(
         "details",
         { class: "support" },
-        el("summary", { text: "サポート情報 (support details)" }),
+        el("summary", { text: "サポート用の情報 (support details)" }),
         el("p", { class: "id", text: id }),
         detail ? el("p", { class: "detail", text: detail }) : null,
         el("p", { class: "detail", text: `${HEADER}: ${declaration || "(not declared)"}` })
@@ -697,6 +697,8 @@
   // The install: a PKCS#12 under a passphrase typed twice, downloaded; then OK (complete).
 
   function install(entry, { complete, issued, afterward }) {
+    // The guide: do not go back until the install is complete (the site is one-way from the CSR).
+    section.querySelector(":scope > .component-back")?.remove();
     const passphrase = el("input", { type: "password", id: "p12-passphrase", autocomplete: "new-password", required: true });
     const again = el("input", { type: "password", id: "p12-passphrase-again", autocomplete: "new-password", required: true });
     const problem = el("p", { id: "p12-error", class: "component-inline-error", hidden: true });
@@ -708,8 +710,8 @@
       el("p", {
         text: "ブラウザは証明書を PC の証明書ストアに直接インストールできないため、鍵と証明書 (とルート CA 証明書) を 1 つの PKCS#12 ファイル (.p12) にまとめてダウンロードします。ファイルを守るパスワードを決めて、2 回入力してください。このパスワードはファイルを取り込むときに必要です。サイトには送信されません。",
       }),
-      el("p", {}, el("label", { for: "p12-passphrase", text: "パスワード" }), " ", passphrase),
-      el("p", {}, el("label", { for: "p12-passphrase-again", text: "パスワード (確認のため再入力)" }), " ", again),
+      el("p", {}, el("label", { for: "p12-passphrase", text: "ファイルのパスワード (ご自身で決めてください)" }), " ", passphrase),
+      el("p", {}, el("label", { for: "p12-passphrase-again", text: "ファイルのパスワード (確認のため再入力)" }), " ", again),
       problem,
       el("p", {}, button, " ", el("span", { text: `ファイル名: ${name}` }))
     );
@@ -718,6 +720,7 @@
       message: issued ? "証明書が発行されました。" : "このブラウザに保存されている証明書をインストールします。",
       remedy: "パスワードを 2 回入力して、PKCS#12 ファイルをダウンロードしてください。",
       more: null,
+      back: false,
       detail: `serial ${entry.serial}; key kept in IndexedDB ${DB_NAME}/${STORE}/${entry.id}`,
       extra: [
         issued
@@ -872,7 +875,6 @@
         ? el("p", { "data-catalogue-id": "SITE-ONE-TIME", text: "【注意】 インストールが完了した場合には、証明書発行サイトは無効となり、ログインできません。" })
         : null,
       el("p", {}, el("button", { type: "button", id: "p12-again", text: "PKCS#12 ファイルをもう一度作成する" })),
-      backLink(),
     ];
     status.before(...view.filter(Boolean));
     status.replaceChildren();
@@ -896,11 +898,14 @@
           : "前回のインストールは途中で中断されましたが、この申請の証明書と鍵がこのブラウザに保存されています。",
         remedy: withCertificate.completedAt
           ? "取り込んだ PKCS#12 ファイルをなくした場合は、ここでもう一度作成できます。"
-          : "このままインストールを完了することができます (ログインは不要です)。",
+          : data.refusal === "STEP3-ONE-WAY"
+            ? "ただし、このブラウザには前回の申請の証明書と鍵が残っているため、申請をやり直さずに、このままインストールを完了できます (ログインは不要です)。"
+            : "このままインストールを完了することができます (ログインは不要です)。",
         more: null,
         detail: `serial ${withCertificate.serial}, certificate received ${withCertificate.certificateAt}`,
         extra: el("p", {}, finish),
-        back: data.step !== "1",
+        // Step 1 has its form, a refusal page its own way on (the confirmation site).
+        back: false,
       });
       box.querySelector("#resume-install").addEventListener("click", () =>
         pressed(finish, async () => {
@@ -917,6 +922,7 @@
           remedy: "電子証明書の発行申請からやり直してください",
           more: `このブラウザには、この申請の鍵が保存されています (${localTime(keyOnly.created)} 作成)。証明書要求 (CSR) は ${localTime(keyOnly.csrSentAt)} に送信されましたが、証明書はこのブラウザに届きませんでした。サイトは証明書を発行済みのため、このブラウザでインストールを完了することはできません。`,
           detail: `key ${keyOnly.id} kept; CSR sent, no certificate received`,
+          back: false,
         });
       } else if (data.step === "1") {
         show("CANCEL-RESUME", {
@@ -944,7 +950,15 @@
     if (refusal === "STEP3-ONE-WAY") {
       const confirm = await confirmationSite();
       show("REINSTALL-NOT-FOUND", {
-        extra: el("p", {}, el("a", { id: "confirm", href: confirm, text: "証明書確認サイト" }), " ", el("span", { text: "アクセスすると、所持する証明書の一覧が表示されます" })),
+        // The guide's 「OK」 goes on to the confirmation site, where the certificate is checked.
+        extra: el(
+          "p",
+          {},
+          el("a", { id: "confirm", class: "button", href: confirm, text: "OK" }),
+          " ",
+          el("span", { text: "証明書確認サイトにアクセスすると、所持する証明書の一覧が表示されます。" })
+        ),
+        back: false,
       });
     }
   }

@@ -234,7 +234,10 @@ mod tests {
 
     #[test]
     fn text_that_is_neither_pem_nor_base64_is_malformed() {
-        for garbage in ["not a request", "-----BEGIN NEW CERTIFICATE REQUEST-----\r\n!!!\r\n"] {
+        for garbage in [
+            "not a request",
+            "-----BEGIN NEW CERTIFICATE REQUEST-----\r\n!!!\r\n",
+        ] {
             assert!(matches!(
                 CertificateRequest::parse(garbage.as_bytes()),
                 Err(CsrDefect::Malformed(_))

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{Answer, ISSUANCE_SITE, Representation, Site, SiteError, reply, rfc3339};
 use crate::{
-    outbox::SentMail,
+    outbox::{SENDER, SentMail},
     refusal::Refusal,
     site::page::{Back, Frame, render},
 };
@@ -21,6 +21,7 @@ use crate::{
 fn listed(mail: &SentMail) -> Value {
     json!({
         "id": mail.id,
+        "from": format!("{} <{}>", SENDER.0, SENDER.1),
         "to": mail.mail.to,
         "subject": mail.mail.subject,
         "application": mail.mail.application,

@@ -240,6 +240,8 @@ struct Refusing {
     kind: Kind,
     platforms: Vec<String>,
     application: String,
+    /// Where a closed application's pages lead (`https://host:port` of the confirmation site).
+    confirmation_site: Option<String>,
 }
 
 impl Refusing {
@@ -257,7 +259,15 @@ impl Refusing {
             kind,
             platforms: registration.policy().platforms.clone(),
             application: id.to_owned(),
+            confirmation_site: None,
         })
+    }
+
+    /// A closed application's refusals (STEP3-ONE-WAY, NO-VALID-REQUEST) lead on to the
+    /// confirmation site, where the guide sends the customer, rather than back to the login.
+    fn leading_to(mut self, confirmation_site: &str) -> Self {
+        self.confirmation_site = Some(confirmation_site.to_owned());
+        self
     }
 
     fn refuse(&self, refusal: Refusal) -> SiteError {
@@ -265,6 +275,14 @@ impl Refusing {
             .on(self.kind)
             .supporting(&self.platforms)
             .back_to(Back::step_one(&self.application));
+        if let (Some(url), Refusal::InstallAbandoned | Refusal::NoValidRequest) =
+            (&self.confirmation_site, &error.refusal)
+        {
+            error = error.back_to(Back {
+                href: format!("{url}/"),
+                label: "証明書確認サイトへ",
+            });
+        }
         error.page.application = Some(self.application.clone());
         error
     }
@@ -345,8 +363,7 @@ impl IntoResponse for SiteError {
                 let frame = Frame {
                     site_name: self.site_name,
                     title: "エラー",
-                    // With the component in the page, it shows the way back itself.
-                    back: component_data.is_null().then(|| self.page.back.clone()),
+                    back: Some(self.page.back.clone()),
                 };
                 (status, html(render("error.html", &frame, &view))).into_response()
             }
@@ -505,7 +522,11 @@ async fn top(State(site): State<Arc<Site>>, representation: Representation) -> R
             title: ISSUANCE_SITE,
             back: None,
         };
-        render("top.html", &frame, view)
+        // The page links the confirmation site's top, not its /confirm: before an install, that
+        // page would only refuse.
+        let mut view = view.clone();
+        view["confirmation_site"] = json!(format!("{}/", site.confirm_url));
+        render("top.html", &frame, &view)
     })
 }
 
@@ -626,7 +647,8 @@ async fn login(
 ) -> Answer {
     let (check, form, refusing) = {
         let registration = site.registration();
-        let refusing = Refusing::on(&registration, representation, &id)?;
+        let refusing =
+            Refusing::on(&registration, representation, &id)?.leading_to(&site.confirm_url);
         let fail = |r| refusing.refuse(r);
         let form: LoginForm = read_body(&headers, &body).map_err(fail)?;
         // A program that declares an unsupported platform learns it before step 2; a plain
