@@ -15,6 +15,9 @@ pub struct Invitation {
     pub password: String,
 }
 
+/// The largest mail file read.
+pub const MAX_MAIL: u64 = 1024 * 1024;
+
 struct Found {
     subject: String,
     application: Option<String>,
@@ -32,6 +35,11 @@ pub fn read_invitation(maildir: &Path) -> Result<Invitation, Error> {
             continue;
         };
         for entry in entries.flatten() {
+            // A mail of the site is a few KiB: a file far larger is not one of its mails, and is
+            // not read into memory.
+            if entry.metadata().map_or(true, |m| m.len() > MAX_MAIL) {
+                continue;
+            }
             let Ok(raw) = fs::read(entry.path()) else {
                 continue;
             };
