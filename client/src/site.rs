@@ -443,3 +443,31 @@ fn describe(error: &reqwest::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: Vec<u8>) -> Response {
+        Response::from(http::Response::new(body))
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_limit_is_refused_not_read_into_memory() {
+        // The hostile site's 100 MB answer, scaled down: over the limit is refused whatever its size.
+        let Err(Error::Protocol(why)) =
+            read_body(answer(vec![b'a'; MAX_JSON_ANSWER + 1]), MAX_JSON_ANSWER).await
+        else {
+            panic!("an oversized answer was read");
+        };
+        assert!(why.contains("over 1048576 bytes"), "{why}");
+    }
+
+    #[tokio::test]
+    async fn an_answer_within_the_limit_is_read_whole() {
+        let body = read_body(answer(b"{\"step\": 1}".to_vec()), MAX_JSON_ANSWER)
+            .await
+            .unwrap();
+        assert_eq!(body, b"{\"step\": 1}");
+    }
+}

@@ -9,7 +9,7 @@
 //! For every run the client must not panic (exit code 101 or a panic message), must end within
 //! [`BOUND`] (its own timeouts are 30 s a request), must write nothing in the sandbox around its
 //! store but the store, must keep every key it made (in `pending/` or installed in `personal/`),
-//! and its peak RSS (VmHWM, sampled) is kept.
+//! and its peak RSS (VmHWM, sampled every 10 ms) must stay under [`RSS_LIMIT_KIB`].
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -40,6 +40,8 @@ use crate::{Config, Failure, Summary, rng::Rng};
 pub const BOUND: Duration = Duration::from_secs(50);
 /// A body of the oversized answers.
 const OVERSIZED: usize = 100 * 1024 * 1024;
+/// The most memory a client run may hold at its peak: it reads the site's answers within bounds.
+pub const RSS_LIMIT_KIB: u64 = 64 * 1024;
 /// The application every run enrolls.
 const APPLICATION: &str = "ap-0001";
 const PASSWORD: &str = "hostile-pw";
@@ -61,12 +63,18 @@ pub struct Counts {
     pub keys_lost: u64,
     /// The largest peak RSS of a client run, KiB.
     pub peak_rss_kib: u64,
+    /// Keys in `pending/` before a run, looked for after it (what `keys_lost` is out of).
+    pub keys_watched: u64,
 }
 
 impl Counts {
     /// Whether every count that must be zero is.
     pub fn is_clean(&self) -> bool {
-        self.panics == 0 && self.hangs == 0 && self.outside_writes == 0 && self.keys_lost == 0
+        self.panics == 0
+            && self.hangs == 0
+            && self.outside_writes == 0
+            && self.keys_lost == 0
+            && self.peak_rss_kib <= RSS_LIMIT_KIB
     }
 }
 
@@ -89,7 +97,7 @@ impl fmt::Display for Counts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Top,
-    StepOne,
+    Apply,
     Login,
     Issue,
     RootDer,
@@ -101,7 +109,7 @@ enum Step {
 }
 
 const ENROLL_STEPS: [Step; 8] = [
-    Step::StepOne,
+    Step::Apply,
     Step::Login,
     Step::Issue,
     Step::RootDer,
@@ -185,8 +193,8 @@ fn ca(cn: &str) -> Result<(rcgen::Issuer<'static, rcgen::KeyPair>, Vec<u8>), Fai
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, cn);
-    let certified =
-        rcgen::CertifiedIssuer::self_signed(params.clone(), key).map_err(|e| Failure::setup("ca", e))?;
+    let certified = rcgen::CertifiedIssuer::self_signed(params.clone(), key)
+        .map_err(|e| Failure::setup("ca", e))?;
     let der = certified.der().to_vec();
     let key = rcgen::KeyPair::from_pem(&certified.key().serialize_pem())
         .map_err(|e| Failure::setup("ca key", e))?;
@@ -198,9 +206,10 @@ impl Materials {
         let (site_ca, site_ca_der) = ca("hostile site trust anchor")?;
         let server_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| Failure::setup("server key", e))?;
-        let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-            .and_then(|p| p.signed_by(&server_key, &site_ca))
-            .map_err(|e| Failure::setup("server certificate", e))?;
+        let server =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+                .and_then(|p| p.signed_by(&server_key, &site_ca))
+                .map_err(|e| Failure::setup("server certificate", e))?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut tls = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -421,7 +430,7 @@ fn route(method: &str, path: &str) -> Option<Step> {
     let path = path.split('?').next().unwrap_or_default();
     Some(match (method, path) {
         ("GET", "/") => Step::Top,
-        ("GET", p) if p == apply => Step::StepOne,
+        ("GET", p) if p == apply => Step::Apply,
         ("POST", p) if p == format!("{apply}/login") => Step::Login,
         ("POST", p) if p == format!("{apply}/issue") => Step::Issue,
         ("GET", "/repository/root.cer") => Step::RootDer,
@@ -434,7 +443,11 @@ fn route(method: &str, path: &str) -> Option<Step> {
     })
 }
 
-const SUBJECT: [(&str, &str); 3] = [("C", "JP"), ("O", "Hostile Securities"), ("CN", "Taro Yamada")];
+const SUBJECT: [(&str, &str); 3] = [
+    ("C", "JP"),
+    ("O", "Hostile Securities"),
+    ("CN", "Taro Yamada"),
+];
 
 fn described() -> Value {
     json!({"subject": "CN=Taro Yamada,O=Hostile Securities,C=JP", "serial": "01:02",
@@ -461,9 +474,11 @@ fn right_answer(
                     .into_bytes(),
             );
         }
-        Some(Step::Top) => json!({"site": "証明書発行サイト", "status": "ok", "repository": "/repository",
-            "confirm": format!("{}/confirm", script.base)}),
-        Some(Step::StepOne) => json!({"step": 1, "site": "issuance",
+        Some(Step::Top) => {
+            json!({"site": "証明書発行サイト", "status": "ok", "repository": "/repository",
+            "confirm": format!("{}/confirm", script.base)})
+        }
+        Some(Step::Apply) => json!({"step": 1, "site": "issuance",
             "title": "証明書発行サイト【ステップ 1】", "login": format!("{apply}/login")}),
         Some(Step::Login) => json!({"step": 2, "session": "s3ss10n",
             "csp": "Microsoft Enhanced RSA and AES Cryptographic Provider",
@@ -472,10 +487,12 @@ fn right_answer(
             "repository": "/repository", "key": {"algorithm": "RSA", "length": 2048},
             "subject": SUBJECT, "csr": format!("{apply}/csr")}),
         Some(Step::RootDer) => return (200, materials.root_der.clone()),
-        Some(Step::Repository) => json!({"notice": "発行元の認証局の情報であり、実際の値は以下に公開されています",
+        Some(Step::Repository) => {
+            json!({"notice": "発行元の認証局の情報であり、実際の値は以下に公開されています",
             "root": {"subject": "CN=Hostile Issuing Root", "certificate": "/repository/root.cer",
                 "sha1": root["sha1"], "sha256": root["sha256"],
-                "pem": pem_of("CERTIFICATE", &materials.root_der)}}),
+                "pem": pem_of("CERTIFICATE", &materials.root_der)}})
+        }
         Some(Step::Csr) => {
             return (
                 201,
@@ -514,7 +531,8 @@ fn certificate_answer(
 ) -> Result<Vec<u8>, String> {
     let body: Value = serde_json::from_slice(request).map_err(|e| e.to_string())?;
     let csr_pem = body["csr"].as_str().ok_or("no csr")?;
-    let csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| e.to_string())?;
+    let csr =
+        rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| e.to_string())?;
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = csr.params.distinguished_name.clone();
     params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x7f, 1, 2, 3]));
@@ -607,8 +625,22 @@ fn mutate(good: &[u8], replacement: &Value) -> Vec<u8> {
 }
 
 const FIELDS: [&str; 16] = [
-    "step", "session", "csp", "key", "length", "algorithm", "issue", "root", "sha256", "subject",
-    "csr", "certificate", "complete", "confirm", "login", "certificates",
+    "step",
+    "session",
+    "csp",
+    "key",
+    "length",
+    "algorithm",
+    "issue",
+    "root",
+    "sha256",
+    "subject",
+    "csr",
+    "certificate",
+    "complete",
+    "confirm",
+    "login",
+    "certificates",
 ];
 
 fn hostile_value(rng: &mut Rng) -> Value {
@@ -632,29 +664,41 @@ fn hostile_value(rng: &mut Rng) -> Value {
     }
 }
 
+const WRONG_IDS: [&str; 5] = [
+    "AUTH-FAILED",
+    "NO-VALID-REQUEST",
+    "STEP3-ONE-WAY",
+    "OUT-OF-ORDER",
+    "../../x",
+];
+
+const INVALID_JSON: [&str; 9] = [
+    "{\"step\": 2,",
+    "{\"step\": \"2\"}",
+    "{\"step\": 2, \"step\": 3}",
+    "[]",
+    "null",
+    "\"\\ud800\"",
+    "{\"step\": 2e99999}",
+    "{\"a\": \"\\u0000\"} trailing",
+    "\u{feff}{}",
+];
+
 fn pick_kind(rng: &mut Rng, step: Step) -> Kind {
     if step == Step::Csr && rng.chance(0.5) {
         return Kind::Certificate(*rng.pick(&CERT_KINDS));
     }
     match rng.below(12) {
-        0 => Kind::Status(*rng.pick(&[200, 201, 204, 302, 304, 400, 401, 403, 404, 409, 410, 500, 503])),
+        0 => Kind::Status(*rng.pick(&[
+            200, 201, 204, 302, 304, 400, 401, 403, 404, 409, 410, 500, 503,
+        ])),
         1 => Kind::Error(
             *rng.pick(&[401, 410, 428, 409, 500, 200]),
-            *rng.pick(&["AUTH-FAILED", "NO-VALID-REQUEST", "STEP3-ONE-WAY", "OUT-OF-ORDER", "../../x"]),
+            WRONG_IDS[rng.below(WRONG_IDS.len())],
         ),
         2 => Kind::Truncated,
         3 => Kind::Garbage(rng.bytes_upto(4096)),
-        4 => Kind::Invalid(*rng.pick(&[
-            "{\"step\": 2,",
-            "{\"step\": \"2\"}",
-            "{\"step\": 2, \"step\": 3}",
-            "[]",
-            "null",
-            "\"\\ud800\"",
-            "{\"step\": 2e99999}",
-            "{\"a\": \"\\u0000\"} trailing",
-            "\u{feff}{}",
-        ])),
+        4 => Kind::Invalid(INVALID_JSON[rng.below(INVALID_JSON.len())]),
         5 => Kind::Deep(*rng.pick(&[200, 10_000, 100_000]), rng.chance(0.5)),
         6 => Kind::NotHttp,
         7 => Kind::Close,
@@ -926,6 +970,9 @@ async fn lane(
             counts.panics += 1;
             notes.push(format!("panic: {what}: {}", tail(&ran.stderr)));
         }
+        if ran.peak_rss_kib > RSS_LIMIT_KIB {
+            notes.push(format!("peak RSS {} KiB: {what}", ran.peak_rss_kib));
+        }
         if ran.hung {
             counts.hangs += 1;
             notes.push(format!("hang: {what}"));
@@ -947,6 +994,7 @@ async fn lane(
             counts.outside_writes += outside.len() as u64;
             notes.push(format!("writes outside the store: {what}: {outside:?}"));
         }
+        counts.keys_watched += pending_before.len() as u64;
         let lost = pending_before.difference(&all_after).count() as u64;
         if lost > 0 {
             counts.keys_lost += lost;
@@ -959,12 +1007,18 @@ async fn lane(
 fn describe(mode: &Mode) -> String {
     let short = |kind: &Kind| match kind {
         Kind::Garbage(b) => format!("Garbage({} bytes)", b.len()),
-        Kind::Mutated(v) => format!("Mutated({})", v.to_string().chars().take(80).collect::<String>()),
+        Kind::Mutated(v) => format!(
+            "Mutated({})",
+            v.to_string().chars().take(80).collect::<String>()
+        ),
         other => format!("{other:?}"),
     };
     match mode {
         Mode::Enroll(step, kind) => format!("enroll, {step:?}: {}", short(kind)),
-        Mode::Mail(mails, good) => format!("maildir: {} malformed mails, good ones too: {good}", mails.len()),
+        Mode::Mail(mails, good) => format!(
+            "maildir: {} malformed mails, good ones too: {good}",
+            mails.len()
+        ),
         Mode::Confirm(kind) => format!("confirm: {}", short(kind)),
         Mode::DataList(kind) => format!("data list: {}", short(kind)),
     }
@@ -986,7 +1040,11 @@ pub async fn run_part(config: &Config, summary: &mut Summary) -> Result<(), Fail
 }
 
 /// Runs `runs` client runs (plus `drips` runs whose answer drips), in lanes side by side.
-pub async fn run(config: &Config, counts: &mut Counts, notes: &mut Vec<String>) -> Result<(), Failure> {
+pub async fn run(
+    config: &Config,
+    counts: &mut Counts,
+    notes: &mut Vec<String>,
+) -> Result<(), Failure> {
     let plan = config.plan;
     let materials = Arc::new(Materials::make(&config.work)?);
     let mut rng = Rng::new(config.seed ^ 0x4057_11E5);
@@ -998,8 +1056,33 @@ pub async fn run(config: &Config, counts: &mut Counts, notes: &mut Vec<String>) 
         let step = ENROLL_STEPS[i % ENROLL_STEPS.len()];
         lanes.push(vec![Mode::Enroll(step, Kind::Drip)]);
     }
+    // Every kind of wrong certificate and every framing at least once, whatever the seed; then
+    // random ones.
+    let mut fixed: Vec<Mode> = CERT_KINDS
+        .iter()
+        .map(|kind| Mode::Enroll(Step::Csr, Kind::Certificate(*kind)))
+        .collect();
+    fixed.extend([
+        Mode::Enroll(Step::Login, Kind::Oversized),
+        Mode::Enroll(Step::Issue, Kind::OversizedDeclared),
+        Mode::DataList(Kind::Oversized),
+        Mode::Enroll(Step::Repository, Kind::Truncated),
+        Mode::Enroll(Step::Apply, Kind::Deep(100_000, false)),
+        Mode::Enroll(Step::Login, Kind::Deep(100_000, true)),
+        Mode::Enroll(Step::Issue, Kind::NotHttp),
+        Mode::Enroll(Step::Complete, Kind::Close),
+        Mode::Mail(malformed_mails(&mut rng, ""), true),
+    ]);
+    let mut fixed = fixed.into_iter();
     let mut current = Vec::new();
     for _ in 0..plan.hostile_runs {
+        if let Some(mode) = fixed.next() {
+            current.push(mode);
+            if current.len() == RUNS_PER_STORE {
+                lanes.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
         let mode = match rng.below(20) {
             0 | 1 => Mode::Mail(malformed_mails(&mut rng, ""), rng.chance(0.5)),
             2 => Mode::Confirm(pick_kind(&mut rng, Step::Confirm)),
@@ -1029,7 +1112,9 @@ pub async fn run(config: &Config, counts: &mut Counts, notes: &mut Vec<String>) 
     let mut done = 0;
     loop {
         while running.len() < LANES + plan.hostile_drips.min(4) {
-            let Some((i, modes)) = queue.next() else { break };
+            let Some((i, modes)) = queue.next() else {
+                break;
+            };
             let (config, materials) = (config.clone(), materials.clone());
             running.spawn(async move {
                 let mut counts = Counts::default();
@@ -1039,7 +1124,9 @@ pub async fn run(config: &Config, counts: &mut Counts, notes: &mut Vec<String>) 
                 (counts, notes, result)
             });
         }
-        let Some(joined) = running.join_next().await else { break };
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
         let (lane_counts, lane_notes, result) =
             joined.map_err(|e| Failure::setup("hostile lane", e))?;
         counts.answers += lane_counts.answers;
@@ -1049,13 +1136,21 @@ pub async fn run(config: &Config, counts: &mut Counts, notes: &mut Vec<String>) 
         counts.outside_writes += lane_counts.outside_writes;
         counts.keys_lost += lane_counts.keys_lost;
         counts.peak_rss_kib = counts.peak_rss_kib.max(lane_counts.peak_rss_kib);
+        counts.keys_watched += lane_counts.keys_watched;
         notes.extend(lane_notes);
         result?;
         done += 1;
         if done % 20 == 0 {
-            eprintln!("soak: hostile site: {done}/{total} stores, {} answers", counts.answers);
+            eprintln!(
+                "soak: hostile site: {done}/{total} stores, {} answers",
+                counts.answers
+            );
         }
     }
+    eprintln!(
+        "soak: hostile site: {} client runs, {} pending keys looked for after a run",
+        counts.runs, counts.keys_watched
+    );
     Ok(())
 }
 
@@ -1068,7 +1163,10 @@ mod tests {
         let good = br#"{"step": 2, "key": {"algorithm": "RSA", "length": 2048}}"#;
         let out = mutate(good, &json!({"field": "length", "value": -1}));
         let value: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(value, json!({"step": 2, "key": {"algorithm": "RSA", "length": -1}}));
+        assert_eq!(
+            value,
+            json!({"step": 2, "key": {"algorithm": "RSA", "length": -1}})
+        );
     }
 
     #[test]
@@ -1078,6 +1176,9 @@ mod tests {
         std::fs::write(dir.path().join("store/pending/k"), "k").unwrap();
         std::fs::write(dir.path().join("stray"), "s").unwrap();
         let listed = listing(dir.path(), &dir.path().join("store"));
-        assert_eq!(listed.keys().collect::<Vec<_>>(), [&dir.path().join("stray")]);
+        assert_eq!(
+            listed.keys().collect::<Vec<_>>(),
+            [&dir.path().join("stray")]
+        );
     }
 }
