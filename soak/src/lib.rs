@@ -100,7 +100,7 @@ impl Scale {
                 parallel_applications: 16,
                 random_kills: 12,
                 site_kills: 5,
-                hostile_runs: 1_100,
+                hostile_runs: 1_250,
                 hostile_drips: 4,
             },
         }
