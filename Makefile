@@ -3,7 +3,7 @@ CARGO ?= cargo
 # Where cargo puts the binaries: CARGO_TARGET_DIR when set (as CI caches often do), as `make demo` honours it.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: help demo demo-web test lint fmt build report serve bench soak
+.PHONY: help demo demo-web test lint fmt build report serve bench soak fuzz
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,6 +21,9 @@ test: ## build everything and run every test (unit, site, harness snapshots, end
 soak: ## the long reliability run (10,000 malformed requests, 200 races, kills at each step and at random, site restarts); ends with one summary line; SOAK_SEED=N repeats a run
 	@$(CARGO) build --quiet --workspace --bins
 	@$(TARGET_DIR)/debug/soak --scale long $(if $(SOAK_SEED),--seed $(SOAK_SEED))
+
+fuzz: ## coverage-guided fuzzing (nightly, cargo-fuzz installed when absent) of the client's parsers, FUZZ_SECONDS each (default 60); one line per target, then a summary line
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) ./scripts/fuzz.sh
 
 lint: ## formatting and clippy, as CI checks them
 	$(CARGO) fmt --all --check

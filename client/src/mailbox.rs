@@ -15,6 +15,9 @@ pub struct Invitation {
     pub password: String,
 }
 
+/// The largest mail file read.
+pub const MAX_MAIL: u64 = 1024 * 1024;
+
 struct Found {
     subject: String,
     application: Option<String>,
@@ -32,6 +35,11 @@ pub fn read_invitation(maildir: &Path) -> Result<Invitation, Error> {
             continue;
         };
         for entry in entries.flatten() {
+            // A mail of the site is a few KiB: a file far larger is not one of its mails, and is
+            // not read into memory.
+            if entry.metadata().map_or(true, |m| m.len() > MAX_MAIL) {
+                continue;
+            }
             let Ok(raw) = fs::read(entry.path()) else {
                 continue;
             };
@@ -90,4 +98,30 @@ pub fn read_invitation(maildir: &Path) -> Result<Invitation, Error> {
         .ok_or_else(|| Error::Mail("the password mail holds no 認証情報パスワード".into()))?
         .to_owned();
     Ok(Invitation { url, password })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mail_file_too_large_to_be_the_sites_is_skipped_and_the_two_mails_still_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new");
+        fs::create_dir_all(&new).unwrap();
+        fs::write(new.join("huge"), vec![0u8; MAX_MAIL as usize + 1]).unwrap();
+        fs::write(
+            new.join("url"),
+            "Subject: =?utf-8?B?6Zu75a2Q6Ki85piO5pu444Gu55m66KGMIFVSTCDjga7jgYrnn6XjgonjgZs=?=\r\n\r\nhttps://127.0.0.1/apply/ap-0001\r\n",
+        )
+        .unwrap();
+        fs::write(
+            new.join("password"),
+            "Subject: =?utf-8?B?6Zu75a2Q6Ki85piO5pu444Gu55m66KGM44OR44K544Ov44O844OJ44Gu44GK55+l44KJ44Gb?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n認証情報パスワード\r\npw\r\n",
+        )
+        .unwrap();
+        let found = read_invitation(dir.path()).unwrap();
+        assert_eq!(found.url, "https://127.0.0.1/apply/ap-0001");
+        assert_eq!(found.password, "pw");
+    }
 }

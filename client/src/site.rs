@@ -251,10 +251,7 @@ impl SiteClient {
             return Ok(response);
         }
         let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(describe(&e)))?;
+        let body = read_body(response, MAX_JSON_ANSWER).await?;
         #[derive(Deserialize)]
         struct Body {
             error: Problem,
@@ -276,10 +273,7 @@ impl SiteClient {
 
     async fn json<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, Error> {
         let response = Self::send(request).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(describe(&e)))?;
+        let body = read_body(response, MAX_JSON_ANSWER).await?;
         serde_json::from_slice(&body).map_err(|e| {
             Error::Protocol(format!(
                 "{e} in {}",
@@ -328,11 +322,7 @@ impl SiteClient {
     /// GET the root certificate (DER).
     pub async fn download(&self, path: &str) -> Result<Vec<u8>, Error> {
         let response = Self::send(self.request(reqwest::Method::GET, path)?).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(describe(&e)))?;
-        Ok(body.to_vec())
+        read_body(response, MAX_DOWNLOAD).await
     }
 
     /// GET the repository page [REPOSITORY-PAGE].
@@ -402,6 +392,42 @@ pub async fn check_site(url: &str, trust_pem: &[u8]) -> Result<Reachable, Error>
     })
 }
 
+/// The most of a JSON answer (a page or an error) the client reads: the site's are a few KiB. A
+/// site (or something pretending to be it) that sends more is refused before the memory is spent.
+pub const MAX_JSON_ANSWER: usize = 1024 * 1024;
+
+/// The most of a download the client reads: a document envelope (the site publishes files of at
+/// most 8 MiB; CMS adds a little) or a root certificate.
+pub const MAX_DOWNLOAD: usize = 16 * 1024 * 1024;
+
+/// Reads an answer's body, refusing one over `limit` bytes (declared or streamed) as
+/// [`Error::Protocol`].
+async fn read_body(mut response: Response, limit: usize) -> Result<Vec<u8>, Error> {
+    let too_large = || {
+        Error::Protocol(format!(
+            "the site's answer is over {limit} bytes: not read further"
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::Network(describe(&e)))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
     serde_json::from_value(value).map_err(|e| Error::Protocol(e.to_string()))
 }
@@ -416,4 +442,32 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: Vec<u8>) -> Response {
+        Response::from(http::Response::new(body))
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_limit_is_refused_not_read_into_memory() {
+        // The hostile site's 100 MB answer, scaled down: over the limit is refused whatever its size.
+        let Err(Error::Protocol(why)) =
+            read_body(answer(vec![b'a'; MAX_JSON_ANSWER + 1]), MAX_JSON_ANSWER).await
+        else {
+            panic!("an oversized answer was read");
+        };
+        assert!(why.contains("over 1048576 bytes"), "{why}");
+    }
+
+    #[tokio::test]
+    async fn an_answer_within_the_limit_is_read_whole() {
+        let body = read_body(answer(b"{\"step\": 1}".to_vec()), MAX_JSON_ANSWER)
+            .await
+            .unwrap();
+        assert_eq!(body, b"{\"step\": 1}");
+    }
 }

@@ -8,11 +8,14 @@
 //! - [`mtls`]: client certificates the confirmation page must refuse;
 //! - [`kills`]: `cert-client` SIGKILLed at each checkpoint and at random moments; `mock-ca
 //!   --data-dir` SIGKILLed mid-issuance and restarted;
+//! - [`hostile`]: the client against a site that answers wrongly at a chosen step;
 //! - [`secrets`]: the admin token, passwords kept out of the journal and the logs, key files 0600.
 //!
 //! The end is one line: `soak: M malformed requests, P panics, W wrong answers, R races, D double
-//! issuances, K kills, L keys lost`.
+//! issuances, K kills, L keys lost`, then [`hostile`]'s: `soak: hostile site: N answers, 0 client
+//! panics, 0 hangs, 0 writes outside the store, 0 keys lost, peak RSS M MiB`.
 
+pub mod hostile;
 pub mod https;
 pub mod kills;
 pub mod malformed;
@@ -70,6 +73,10 @@ pub struct Plan {
     pub random_kills: usize,
     /// Site kills mid-issuance, each followed by a restart.
     pub site_kills: usize,
+    /// Client runs against the hostile site (each meets at least one hostile answer).
+    pub hostile_runs: usize,
+    /// Of those, runs whose hostile answer drips a byte a second (each takes the client's timeout).
+    pub hostile_drips: usize,
 }
 
 impl Scale {
@@ -83,6 +90,8 @@ impl Scale {
                 parallel_applications: 4,
                 random_kills: 1,
                 site_kills: 1,
+                hostile_runs: 36,
+                hostile_drips: 1,
             },
             Self::Long => Plan {
                 malformed: 10_000,
@@ -91,6 +100,8 @@ impl Scale {
                 parallel_applications: 16,
                 random_kills: 12,
                 site_kills: 5,
+                hostile_runs: 1_250,
+                hostile_drips: 4,
             },
         }
     }
@@ -113,6 +124,8 @@ pub struct Summary {
     pub kills: u64,
     /// Keys that were in a store after a kill and gone after the next run.
     pub keys_lost: u64,
+    /// What the hostile site counted (the second summary line).
+    pub hostile: hostile::Counts,
     /// What each wrong answer was, for the log.
     pub notes: Vec<String>,
 }
@@ -128,7 +141,11 @@ impl Summary {
 
     /// Whether every count that must be zero is.
     pub fn is_clean(&self) -> bool {
-        self.panics == 0 && self.wrong == 0 && self.double_issuances == 0 && self.keys_lost == 0
+        self.panics == 0
+            && self.wrong == 0
+            && self.double_issuances == 0
+            && self.keys_lost == 0
+            && self.hostile.is_clean()
     }
 }
 
@@ -159,6 +176,8 @@ pub struct Config {
     pub bin_dir: PathBuf,
     /// A scratch directory (stores, data directories, logs).
     pub work: PathBuf,
+    /// Run only the parts of these names (`--only hostile`); all when empty.
+    pub only: Vec<String>,
 }
 
 impl Config {
@@ -189,14 +208,18 @@ pub fn bin_dir_of(exe: &Path) -> PathBuf {
 /// Runs every part; progress goes to stderr, the summary is returned.
 pub async fn run(config: &Config) -> Summary {
     let mut summary = Summary::default();
-    let parts: [(&str, Part); 5] = [
+    let parts: [(&str, Part); 6] = [
         ("malformed", |c, s| Box::pin(malformed::run(c, s))),
         ("races", |c, s| Box::pin(races::run(c, s))),
         ("mtls", |c, s| Box::pin(mtls::run(c, s))),
         ("kills", |c, s| Box::pin(kills::run(c, s))),
         ("secrets", |c, s| Box::pin(secrets::run(c, s))),
+        ("hostile site", |c, s| Box::pin(hostile::run_part(c, s))),
     ];
     for (name, part) in parts {
+        if !config.only.is_empty() && !config.only.iter().any(|o| name.starts_with(o.as_str())) {
+            continue;
+        }
         let before = summary.wrong;
         if let Err(failure) = part(config, &mut summary).await {
             summary.wrong(&failure);

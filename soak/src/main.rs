@@ -19,6 +19,9 @@ struct Cli {
     /// Seeds every random choice (default: from the clock; printed either way).
     #[arg(long)]
     seed: Option<u64>,
+    /// Run only this part (malformed, races, mtls, kills, secrets, hostile); repeatable.
+    #[arg(long)]
+    only: Vec<String>,
     /// Where mock-ca and cert-client are (default: beside this binary).
     #[arg(long)]
     bin_dir: Option<PathBuf>,
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         seed,
         bin_dir,
         work: work.path().to_path_buf(),
+        only: cli.only,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
     let summary = runtime.block_on(soak::run(&config));
     eprintln!("soak: took {:.0?}", started.elapsed());
     println!("{summary}");
+    println!("{}", summary.hostile);
     if summary.is_clean() {
         ExitCode::SUCCESS
     } else {

@@ -16,10 +16,19 @@ fn a_short_soak_counts_no_panic_no_wrong_answer_no_double_issuance_and_no_lost_k
         seed,
         bin_dir: soak::bin_dir_of(&std::env::current_exe().unwrap()),
         work: work.path().to_path_buf(),
+        only: Vec::new(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let summary: Summary = runtime.block_on(soak::run(&config));
     println!("{summary}");
+    println!("{}", summary.hostile);
+    assert!(
+        summary.hostile.is_clean(),
+        "{}\n{:#?}",
+        summary.hostile,
+        summary.notes
+    );
+    assert!(summary.hostile.answers >= 30, "{}", summary.hostile);
     assert!(summary.is_clean(), "{summary}\n{:#?}", summary.notes);
     assert_eq!(summary.malformed, config.plan.malformed as u64);
     assert_eq!(summary.races, config.plan.races as u64);
