@@ -696,28 +696,18 @@ fn step_two(representation: Representation, id: &str, site_name: &str, two: &Ste
         "issue": issue,
     });
     reply(representation, StatusCode::OK, json, |view| {
-        let frame = Frame {
+        component_step(
+            2,
+            id,
             site_name,
-            title: &format!("{site_name}【ステップ 2】"),
-            // The component shows its own way back, in each of its states.
-            back: None,
-        };
-        let step_one = format!("/apply/{id}");
-        let view = with_component(
             view,
-            &step_one,
             json!([
-                ["step", "2"],
-                ["application", id],
-                ["site-name", site_name],
-                ["step-one", step_one],
                 ["csp", two.csp],
                 ["key-algorithm", two.key.algorithm],
                 ["key-length", two.key.bits.to_string()],
                 ["issue", issue],
             ]),
-        );
-        render("step2.html", &frame, &view)
+        )
     })
 }
 
@@ -750,21 +740,12 @@ fn step_three(
         "csr": csr,
     });
     reply(representation, StatusCode::OK, json, |view| {
-        let frame = Frame {
+        component_step(
+            3,
+            id,
             site_name,
-            title: &format!("{site_name}【ステップ 3】"),
-            // The component shows its own way back, in each of its states.
-            back: None,
-        };
-        let step_one = format!("/apply/{id}");
-        let view = with_component(
             view,
-            &step_one,
             json!([
-                ["step", "3"],
-                ["application", id],
-                ["site-name", site_name],
-                ["step-one", step_one],
                 ["resumed", if three.resumed { "true" } else { "false" }],
                 ["root-certificate", "/repository/root.cer"],
                 ["root-sha1", three.root.sha1],
@@ -775,9 +756,31 @@ fn step_three(
                 ["subject", view["subject"].to_string()],
                 ["csr", csr],
             ]),
-        );
-        render("step3.html", &frame, &view)
+        )
     })
+}
+
+/// A step the enrollment component runs (2 or 3): its page, with what the component reads from
+/// it (`data`: name, value pairs beside the step, application, site name and step 1).
+fn component_step(step: u8, id: &str, site_name: &str, view: &Value, data: Value) -> String {
+    let frame = Frame {
+        site_name,
+        title: &format!("{site_name}【ステップ {step}】"),
+        // The component shows its own way back, in each of its states.
+        back: None,
+    };
+    let step_one = format!("/apply/{id}");
+    let mut pairs = vec![
+        json!(["step", step.to_string()]),
+        json!(["application", id]),
+        json!(["site-name", site_name]),
+        json!(["step-one", step_one]),
+    ];
+    if let Value::Array(more) = data {
+        pairs.extend(more);
+    }
+    let view = with_component(view, &step_one, Value::Array(pairs));
+    render(&format!("step{step}.html"), &frame, &view)
 }
 
 /// POST /apply/{application}/issue — the 発行 button.

@@ -589,17 +589,16 @@ async fn the_top_page_links_to_the_repository_which_shows_the_roots_thumbprints_
 
 #[tokio::test]
 async fn the_password_leaves_the_browser_only_in_the_login_form_of_its_application() {
-    let site = MockCa::start().await.unwrap();
-    let Some(browser) = Browser::builder()
-        .trust(site.site_trust_pem())
-        .launch()
-        .await
+    let Some(Approved {
+        site,
+        browser,
+        id,
+        password,
+        ..
+    }) = Approved::in_a_browser().await
     else {
         return;
     };
-    let admin = Admin::of(&site);
-    let id = admin.approved().await;
-    let password = mailed_password(&site, &id);
     let page = browser.page().await;
     page.open(&format!("{}/apply/{id}", site.url())).await;
     page.type_into("#password", &password).await;
@@ -628,17 +627,16 @@ async fn the_password_leaves_the_browser_only_in_the_login_form_of_its_applicati
 
 #[tokio::test]
 async fn with_scripts_off_step_1_still_logs_in_to_step_2() {
-    let site = MockCa::start().await.unwrap();
-    let Some(browser) = Browser::builder()
-        .trust(site.site_trust_pem())
-        .launch()
-        .await
+    let Some(Approved {
+        site,
+        browser,
+        id,
+        password,
+        ..
+    }) = Approved::in_a_browser().await
     else {
         return;
     };
-    let admin = Admin::of(&site);
-    let id = admin.approved().await;
-    let password = mailed_password(&site, &id);
     let page = browser.page().await;
     page.disable_scripts().await;
     page.open(&format!("{}/apply/{id}", site.url())).await;
