@@ -7,23 +7,20 @@
 
 use std::{
     path::Path,
-    process::Stdio,
     time::{Duration, Instant},
 };
 
+use crate::{
+    peer,
+    site::{SUBJECT, Site},
+    stats::ms,
+};
 use anyhow::Context as _;
 use mock_ca::{
     application::{Application, ApplicationForm, Attribute, Kind, Subject},
     entropy::SeededEntropy,
     records::Records,
     registration::Snapshot,
-};
-use tokio::process::Command;
-
-use crate::{
-    peer,
-    site::{SUBJECT, Site, free_port},
-    stats::ms,
 };
 
 /// What the persistent measurement found, per size on disk.
@@ -79,26 +76,16 @@ pub async fn measure(
     let mut starts_big = Vec::new();
     let probe = peer::probe()?;
     for _ in 0..starts {
-        let port = free_port()?;
-        let started = Instant::now();
-        let mut child = Command::new(bin.join("mock-ca"))
-            .args(["serve", "--admin-token", "bench", "--port"])
-            .arg(port.to_string())
-            .arg("--ca-dir")
-            .arg(ca)
-            .arg("--data-dir")
-            .arg(&large)
-            .env("MOCK_CA_LOG", "mock_ca=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting mock-ca")?;
-        let took = peer::wait_answered(&probe, &format!("https://127.0.0.1:{port}/"), started)
+        starts_big.push(
+            crate::start::time_to_ready(
+                bin,
+                ca,
+                &probe,
+                ["--data-dir".as_ref(), large.as_os_str()],
+            )
             .await
-            .context("mock-ca start with the records")?;
-        starts_big.push(ms(took));
-        child.kill().await?;
+            .context("mock-ca start with the records")?,
+        );
         eprint!(".");
     }
     let (filings_big, approvals_big) = changes_on(bin, ca, &large, changes).await?;

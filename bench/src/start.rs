@@ -14,6 +14,35 @@ use crate::{
     stats::ms,
 };
 
+/// One `mock-ca serve --ca-dir CA` with `args` besides, from spawn to its first answered `GET /`
+/// (ms); the process is killed after.
+pub async fn time_to_ready<'a>(
+    bin: &Path,
+    ca: &Path,
+    probe: &reqwest::Client,
+    args: impl IntoIterator<Item = &'a std::ffi::OsStr>,
+) -> anyhow::Result<f64> {
+    let port = free_port()?;
+    let started = Instant::now();
+    let mut child = Command::new(bin.join("mock-ca"))
+        .args(["serve", "--admin-token", "bench", "--port"])
+        .arg(port.to_string())
+        .arg("--ca-dir")
+        .arg(ca)
+        .args(args)
+        .env("MOCK_CA_LOG", "mock_ca=warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting mock-ca")?;
+    let took = peer::wait_answered(probe, &format!("https://127.0.0.1:{port}/"), started)
+        .await
+        .context("mock-ca start")?;
+    child.kill().await?;
+    Ok(ms(took))
+}
+
 /// Start-to-ready times (ms): ours, and pebble's (empty when it could not run).
 pub async fn measure(
     bin: &Path,
@@ -25,27 +54,10 @@ pub async fn measure(
     let probe = peer::probe()?;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for run in 0..runs {
-        let port = free_port()?;
         let state = work.join(format!("start-{run}"));
-        let started = Instant::now();
-        let mut child = Command::new(bin.join("mock-ca"))
-            .args(["serve", "--admin-token", "bench", "--port"])
-            .arg(port.to_string())
-            .arg("--ca-dir")
-            .arg(ca)
-            .arg("--state-dir")
-            .arg(&state)
-            .env("MOCK_CA_LOG", "mock_ca=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting mock-ca")?;
-        let took = peer::wait_answered(&probe, &format!("https://127.0.0.1:{port}/"), started)
-            .await
-            .context("mock-ca start")?;
-        ours.push(ms(took));
-        child.kill().await?;
+        ours.push(
+            time_to_ready(bin, ca, &probe, ["--state-dir".as_ref(), state.as_os_str()]).await?,
+        );
 
         if let Some(pebble) = pebble {
             let config = PebbleConfig::write(&work.join("pebble-start"))?;
