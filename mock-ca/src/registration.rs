@@ -927,7 +927,7 @@ impl RegistrationAuthority {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256};
     use time::macros::datetime;
 
@@ -935,7 +935,7 @@ mod tests {
     use crate::{application::Attribute, entropy::SeededEntropy};
 
     /// The password, from the application's MAIL-PASSWORD mail: the desk keeps only its hash.
-    fn password_of(desk: &RegistrationAuthority, id: &str) -> String {
+    pub(crate) fn password_of(desk: &RegistrationAuthority, id: &str) -> String {
         let sent = desk
             .outbox()
             .sent()

@@ -80,18 +80,6 @@ fn form(cn: &str) -> ApplicationForm {
     }
 }
 
-fn password_in(desk: &RegistrationAuthority, id: &str) -> String {
-    let sent = desk
-        .outbox()
-        .sent()
-        .iter()
-        .find(|m| m.mail.catalogue == "MAIL-PASSWORD" && m.mail.application == id)
-        .unwrap();
-    let mut lines = sent.mail.body.lines();
-    lines.find(|l| l.starts_with("認証情報パスワード"));
-    lines.next().unwrap().trim().to_owned()
-}
-
 #[test]
 fn a_records_json_is_migrated_at_start_with_its_passwords_hashed_and_its_file_left_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
@@ -153,7 +141,7 @@ fn every_acknowledged_change_reads_back_and_the_database_holds_no_secret_in_clea
     let second = desk.file(form("Jiro")).unwrap().id.clone();
     desk.set_auto_approve(true).unwrap();
     desk.withdraw(&second).unwrap();
-    let password = password_in(&desk, &first);
+    let password = crate::registration::tests::password_of(&desk, &first);
     let Ok(Opened::StepTwo(two)) = desk.login(&first, &password) else {
         panic!("a first login opens step 2");
     };
