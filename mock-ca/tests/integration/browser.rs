@@ -594,15 +594,14 @@ async fn the_password_leaves_the_browser_only_in_the_login_form_of_its_applicati
         browser,
         id,
         password,
+        step_one,
         ..
     }) = Approved::in_a_browser().await
     else {
         return;
     };
     let page = browser.page().await;
-    page.open(&format!("{}/apply/{id}", site.url())).await;
-    page.type_into("#password", &password).await;
-    page.follow("#login").await;
+    log_in(&page, &step_one, &password).await;
     assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
 
     let exchanges = page.exchanges().await;
