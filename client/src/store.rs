@@ -33,27 +33,7 @@ use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
 use crate::thumbprint::{hex, sha256};
 
-/// The store cannot be read or written, or holds something it should not.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// A file or directory could not be read or written.
-    #[error("store: {path}: {source}")]
-    Io {
-        /// Where.
-        path: PathBuf,
-        /// Why.
-        source: io::Error,
-    },
-    /// A file is not what the store wrote (half-written by something else, edited, damaged).
-    #[error("store: {path}: {why}")]
-    Damaged {
-        /// Where.
-        path: PathBuf,
-        /// What is wrong.
-        why: String,
-    },
-}
+pub use crate::error::StoreError;
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
@@ -74,17 +54,35 @@ pub struct RequestRecord {
 }
 
 /// A key made for a request the site has not answered yet. Only the store makes one, after the
-/// key is safely on disk.
+/// key is safely on disk: the fields are private so that holding one means the key is there.
 #[derive(Debug, Clone)]
 pub struct PendingRequest {
+    id: String,
+    dir: PathBuf,
+    record: RequestRecord,
+    answer: Option<String>,
+}
+
+impl PendingRequest {
     /// The key's id: the first 16 bytes of the SHA-256 of its SubjectPublicKeyInfo, in hex.
-    pub id: String,
-    /// Its directory.
-    pub dir: PathBuf,
-    /// What was recorded with it.
-    pub record: RequestRecord,
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its directory in the store.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What was recorded with it (the CSR, the application's URL, when the key was made).
+    pub fn record(&self) -> &RequestRecord {
+        &self.record
+    }
+
     /// The certificate the site answered with (PEM), when it arrived but was not installed yet.
-    pub answer: Option<String>,
+    pub fn answer(&self) -> Option<&str> {
+        self.answer.as_deref()
+    }
 }
 
 /// Whether a certificate chains to a root in the store.

@@ -648,14 +648,18 @@ impl Run<'_> {
                     script: Scripted::new(step.answers.iter().map(|(k, v)| (k.clone(), *v))),
                     lines: shared.clone(),
                 };
-                let options = client::enrollment::Options {
-                    checkpoint: step
-                        .interrupt
-                        .as_deref()
-                        .and_then(client::enrollment::Checkpoint::from_name)
-                        .map(|point| (point, client::enrollment::AtCheckpoint::Stop)),
-                    ..client::enrollment::Options::default()
-                };
+                let stop_at = step
+                    .interrupt
+                    .as_deref()
+                    .and_then(client::enrollment::Checkpoint::from_name);
+                let options =
+                    client::enrollment::Options::default().on_checkpoint(move |reached| {
+                        if Some(reached) == stop_at {
+                            std::ops::ControlFlow::Break(())
+                        } else {
+                            std::ops::ControlFlow::Continue(())
+                        }
+                    });
                 client::enrollment::enroll_with(
                     &invitation,
                     &options,
