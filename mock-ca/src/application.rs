@@ -145,6 +145,35 @@ pub struct ApplicationForm {
     pub kind: Kind,
 }
 
+impl ApplicationForm {
+    /// A new application (not a renewal) for `applicant`, mailed at `email`, whose certificate
+    /// will carry `C=JP, CN=<applicant>`.
+    pub fn new(applicant: impl Into<String>, email: impl Into<String>) -> Self {
+        let applicant = applicant.into();
+        Self {
+            subject: Subject(vec![
+                (Attribute::C, "JP".into()),
+                (Attribute::CN, applicant.clone()),
+            ]),
+            applicant,
+            email: email.into(),
+            kind: Kind::default(),
+        }
+    }
+
+    /// With this subject for the certificate instead.
+    pub fn subject(mut self, subject: Subject) -> Self {
+        self.subject = subject;
+        self
+    }
+
+    /// Of this kind (new, or renewal/reissue: the other site's name and mails).
+    pub fn kind(mut self, kind: Kind) -> Self {
+        self.kind = kind;
+        self
+    }
+}
+
 /// Where an application stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "lowercase")]

@@ -24,7 +24,7 @@ impl Entropy for SystemEntropy {
 }
 
 /// A repeatable sequence (SplitMix64) for deterministic scenarios. Not for secrets that matter.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SeededEntropy {
     state: u64,
 }

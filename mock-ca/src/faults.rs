@@ -132,6 +132,52 @@ pub struct FaultSpec {
     pub seed: u64,
 }
 
+impl FaultSpec {
+    /// A fault with this effect on every public endpoint, hitting once.
+    pub fn new(effect: Effect) -> Self {
+        Self {
+            endpoint: None,
+            application: None,
+            effect,
+            times: 1,
+            forever: false,
+            probability: None,
+            seed: 0,
+        }
+    }
+
+    /// Only at this endpoint.
+    pub fn at(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    /// Only on this application's pages.
+    pub fn for_application(mut self, id: impl Into<String>) -> Self {
+        self.application = Some(id.into());
+        self
+    }
+
+    /// Hitting this many requests before it disarms itself.
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = times;
+        self
+    }
+
+    /// Never disarming itself.
+    pub fn forever(mut self) -> Self {
+        self.forever = true;
+        self
+    }
+
+    /// Hitting a matching request with this chance, drawn from `seed`.
+    pub fn probability(mut self, probability: f64, seed: u64) -> Self {
+        self.probability = Some(probability);
+        self.seed = seed;
+        self
+    }
+}
+
 fn one() -> u32 {
     1
 }
@@ -155,7 +201,7 @@ pub enum FaultError {
 }
 
 /// An armed fault.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Fault {
     /// Its id (`f-1`, …), to disarm it.
     pub id: String,

@@ -19,6 +19,7 @@
 //! The protocol is in `docs/protocol.md`.
 
 mod admin;
+mod applicant;
 pub mod application;
 pub mod authority;
 pub mod clock;
@@ -39,6 +40,9 @@ mod site;
 pub mod smtp;
 pub mod tls;
 
+pub use applicant::Applicant;
+pub use application::{ApplicationForm, Attribute, Kind, State, Subject};
+pub use faults::{Effect, Endpoint, Fault, FaultError, FaultSpec};
 pub use refusal::Refusal;
-pub use server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError, panics};
+pub use server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError};
 pub use site::COMPONENT_HEADER;

@@ -25,6 +25,9 @@ use crate::{
 const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 const TOKEN_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+/// The line of the MAIL-PASSWORD mail after which the password stands, alone on its line.
+pub(crate) const PASSWORD_LABEL: &str = "認証情報パスワード:";
+
 /// What the site requires and decides.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -626,7 +629,7 @@ impl RegistrationAuthority {
                 to: form.email.clone(),
                 subject: "電子証明書の発行パスワードのお知らせ".into(),
                 body: format!(
-                    "{} 様\n\n{site}へのログインに必要な認証情報パスワードをお知らせします。\n\n認証情報パスワード:\n{}\n\nURL は別のメールでお知らせしています。\n",
+                    "{} 様\n\n{site}へのログインに必要な認証情報パスワードをお知らせします。\n\n{PASSWORD_LABEL}\n{}\n\nURL は別のメールでお知らせしています。\n",
                     form.applicant, password
                 ),
                 application: id.to_owned(),

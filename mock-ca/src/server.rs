@@ -13,7 +13,7 @@ use std::{
 
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Request},
+    extract::{DefaultBodyLimit, Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -405,18 +405,13 @@ async fn tick(site: Arc<Site>, every: Duration) {
 /// over it the answer is 413 PAYLOAD-TOO-LARGE. The admin API keeps its own limits.
 pub const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
 
-/// Panics caught in handlers since the process started: each was answered INTERNAL.
-static PANICS: AtomicU64 = AtomicU64::new(0);
-
-/// How many requests made the site panic since the process started (each was answered INTERNAL
-/// instead of dropping its connection).
-pub fn panics() -> u64 {
-    PANICS.load(Ordering::Relaxed)
-}
-
 /// Middleware: a panic in a handler becomes an INTERNAL answer and a count, not a dropped
-/// connection.
-async fn catch_panics(request: Request, next: Next) -> Response {
+/// connection. `count` is the site's ([`MockCa::panics`]).
+async fn catch_panics(
+    State(count): State<Arc<AtomicU64>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let representation = Representation::of(request.headers());
     match std::panic::AssertUnwindSafe(next.run(request))
         .catch_unwind()
@@ -424,7 +419,7 @@ async fn catch_panics(request: Request, next: Next) -> Response {
     {
         Ok(response) => response,
         Err(_) => {
-            PANICS.fetch_add(1, Ordering::Relaxed);
+            count.fetch_add(1, Ordering::Relaxed);
             tracing::error!("a request made the site panic; answered INTERNAL");
             SiteError::new(representation, Refusal::Internal).into_response()
         }
@@ -555,7 +550,10 @@ pub(crate) fn app(site: Arc<Site>, listener: Listener) -> Router {
     };
     router
         .fallback(site::not_found)
-        .layer(middleware::from_fn(catch_panics))
+        .layer(middleware::from_fn_with_state(
+            site.panics.clone(),
+            catch_panics,
+        ))
         .layer(middleware::from_fn(uniform_errors))
         .layer(middleware::from_fn(limit_bodies))
         .layer(middleware::from_fn_with_state(
@@ -621,9 +619,16 @@ impl MockCa {
         &self.root_pem
     }
 
-    /// The registration authority, for in-process inspection. Do not hold it across an await.
+    /// The registration authority, locked: what the typed methods ([`MockCa::file`], [`Applicant`]
+    /// and the rest) do not cover yet. Do not hold it across an await.
+    #[doc(hidden)]
     pub fn registration(&self) -> MutexGuard<'_, RegistrationAuthority> {
         self.site.registration()
+    }
+
+    /// The site's state, for the embedding methods (`applicant.rs`).
+    pub(crate) fn site(&self) -> &Site {
+        &self.site
     }
 
     /// The request journal so far.
@@ -658,8 +663,12 @@ mod tests {
     use super::*;
 
     fn layered(router: Router) -> Router {
+        layered_counting(router, Arc::default())
+    }
+
+    fn layered_counting(router: Router, panics: Arc<AtomicU64>) -> Router {
         router
-            .layer(middleware::from_fn(catch_panics))
+            .layer(middleware::from_fn_with_state(panics, catch_panics))
             .layer(middleware::from_fn(uniform_errors))
             .layer(middleware::from_fn(limit_bodies))
     }
@@ -674,16 +683,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_handler_that_panics_is_answered_internal_and_counted() {
-        let before = panics();
-        let app = layered(Router::new().route(
-            "/boom",
-            get(|| async {
-                if true {
-                    panic!("a handler bug");
-                }
-                "unreachable"
-            }),
-        ));
+        let panics = Arc::<AtomicU64>::default();
+        let app = layered_counting(
+            Router::new().route(
+                "/boom",
+                get(|| async {
+                    if true {
+                        panic!("a handler bug");
+                    }
+                    "unreachable"
+                }),
+            ),
+            panics.clone(),
+        );
         let request = axum::http::Request::get("/boom")
             .header("Accept", "application/json")
             .body(Body::empty())
@@ -691,7 +703,7 @@ mod tests {
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(error_id(response).await, "INTERNAL");
-        assert!(panics() > before);
+        assert_eq!(panics.load(Ordering::Relaxed), 1);
     }
 
     #[tokio::test]

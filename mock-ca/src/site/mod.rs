@@ -48,6 +48,8 @@ pub(crate) struct Site {
     /// One permit per core: more signatures at once only share the cores, with a blocking
     /// thread and a context switch each.
     pub(crate) signers: tokio::sync::Semaphore,
+    /// Requests that made a handler panic (each answered INTERNAL): this site's, not the process's.
+    pub(crate) panics: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Site {
@@ -67,6 +69,7 @@ impl Site {
             signers: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             ),
+            panics: Arc::default(),
         }
     }
 
