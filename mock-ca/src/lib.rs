@@ -22,6 +22,7 @@ mod admin;
 mod applicant;
 pub mod application;
 pub mod authority;
+mod chain;
 pub mod clock;
 pub mod config;
 pub mod delivery;

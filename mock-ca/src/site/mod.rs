@@ -858,10 +858,18 @@ async fn submit_csr(
             .await
             .map_err(|_| fail(Refusal::Internal))?
     };
-    let issued = site.registration().finish_csr(signed).map_err(fail)?;
+    let (issued, root) = {
+        let mut registration = site.registration();
+        let issued = registration.finish_csr(signed).map_err(fail)?;
+        (issued, registration.authority().certificate_der().to_vec())
+    };
+    // What CertEnroll's InstallResponse takes: the certificate and the root, certs-only.
+    let pkcs7 =
+        crate::chain::certs_only(&[&issued.der, &root]).map_err(|_| fail(Refusal::Internal))?;
     let complete = format!("/apply/{id}/complete");
     let json = json!({
         "certificate": issued.pem(),
+        "pkcs7": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pkcs7),
         "serial": issued.serial,
         "not_before": rfc3339(issued.not_before),
         "not_after": rfc3339(issued.not_after),
