@@ -9,6 +9,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod search;
 pub mod site;
 pub mod snapshot;
 pub mod suite;

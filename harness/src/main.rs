@@ -30,7 +30,12 @@ enum Command {
     /// Support: run the case for one catalogue id and show what the user saw and what to do.
     Reproduce {
         /// A catalogue id, e.g. AUTH-FAILED.
-        id: String,
+        #[arg(required_unless_present = "search")]
+        id: Option<String>,
+        /// Instead: find the ids whose message, remedy or FAQ question hold these words (what the
+        /// customer read out; full-width or half-width, spaces and punctuation do not matter).
+        #[arg(long, value_name = "WORDS", conflicts_with = "id")]
+        search: Option<String>,
         #[command(flatten)]
         target: TargetArgs,
     },
@@ -110,7 +115,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => run(args, scenarios).await,
-        Command::Reproduce { id, target } => reproduce(&id, &target, scenarios).await,
+        Command::Reproduce { id, search, target } => match (search, id) {
+            (Some(words), _) => search_catalogue(&words),
+            (None, Some(id)) => reproduce(&id, &target, scenarios).await,
+            // clap requires one of them; said again rather than assumed.
+            (None, None) => anyhow::bail!("give a catalogue id, or --search WORDS"),
+        },
     }
 }
 
@@ -173,6 +183,36 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `reproduce --search WORDS`: the catalogue ids the words may be, best first.
+fn search_catalogue(words: &str) -> anyhow::Result<ExitCode> {
+    let entries = catalogue::load(&fixtures_dir().join("catalogue.toml"))?;
+    let found = harness::search::search(&entries, words);
+    if found.is_empty() {
+        println!("「{words}」に当たるケースはありません (no catalogue case matches these words).");
+        println!("Try fewer words, or the message's first words as the screen shows them.");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("「{words}」に当たるケース (catalogue cases matching these words), best first:\n");
+    for f in &found {
+        let quality = if f.score >= 1.0 {
+            "そのまま (whole)".to_owned()
+        } else {
+            format!("一部 (in part, {:.0}%)", f.score * 100.0)
+        };
+        println!(
+            "  {:<24} {}: {}  [{quality}]",
+            f.entry.id,
+            f.field.label(),
+            f.text
+        );
+    }
+    let first = &found[0].entry.id;
+    println!(
+        "\nTo see the case: harness reproduce {first}   (in a running site: add --target URL)"
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn reproduce(
