@@ -185,6 +185,11 @@ impl Admin {
         ))
     }
 
+    /// Any admin GET answering JSON (the clock, the faults).
+    pub async fn get(&self, path: &str) -> Result<Value, AdminError> {
+        self.json(reqwest::Method::GET, path, None).await
+    }
+
     /// Any admin call with a JSON body, for the calls the harness scripts (clock, faults, withdraw).
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, AdminError> {
         self.json(reqwest::Method::POST, path, Some(body)).await

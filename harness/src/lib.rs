@@ -12,6 +12,7 @@ pub mod scenario;
 pub mod search;
 pub mod site;
 pub mod snapshot;
+pub mod staging;
 pub mod suite;
 
 pub use runner::{Report, RunError, Verdict, run};
