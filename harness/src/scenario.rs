@@ -1007,6 +1007,21 @@ mod tests {
     }
 
     #[test]
+    fn a_file_cut_anywhere_is_refused_at_a_line_it_has_never_with_a_panic() {
+        // What a fuzzer would try first: every truncation of a real scenario.
+        let path = crate::fixtures_dir().join("scenarios/data/data-decrypt.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(Scenario::parse(&text, &path).is_ok());
+        for (cut, _) in text.char_indices().step_by(7) {
+            let part = &text[..cut];
+            if let Err(ScenarioError::Invalid { line, column, .. }) = Scenario::parse(part, &path) {
+                assert!(line <= part.lines().count() + 1, "{line} in {part:?}");
+                assert!(column >= 1);
+            }
+        }
+    }
+
+    #[test]
     fn durations_read_as_written() {
         assert_eq!(parse_duration("90m"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("3d"), Some(Duration::from_secs(259_200)));
