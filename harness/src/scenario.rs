@@ -411,7 +411,7 @@ fn checkpoint<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Checkpoint>, D::
     let name = String::deserialize(d)?;
     Checkpoint::from_name(&name).map(Some).ok_or_else(|| {
         serde::de::Error::custom(format!(
-            "no checkpoint {name:?} (key-generation, csr-sent or certificate-received)"
+            "`interrupt`: no checkpoint {name:?} (key-generation, csr-sent or certificate-received)"
         ))
     })
 }
@@ -420,14 +420,14 @@ fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let text = String::deserialize(d)?;
     time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
         .map(|_| text.clone())
-        .map_err(|e| serde::de::Error::custom(format!("clock {text:?} is not RFC 3339: {e}")))
+        .map_err(|e| serde::de::Error::custom(format!("`clock`: {text:?} is not RFC 3339: {e}")))
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     parse_duration(&text).ok_or_else(|| {
         serde::de::Error::custom(format!(
-            "clock {text:?} is not a duration like \"45s\", \"90m\", \"25h\", \"3d\""
+            "`clock`: {text:?} is not a duration like \"45s\", \"90m\", \"25h\", \"3d\""
         ))
     })
 }
@@ -777,7 +777,9 @@ impl Scenario {
     /// directory the area) and is shown in errors. Every error says where in the text it is.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
         let file: File = toml::from_str(text).map_err(|error| {
-            ScenarioError::at(path, text, error.span(), error.message().trim().to_owned())
+            let message = error.message().trim().to_owned();
+            let span = error.span().map(|span| within_step(text, span, &message));
+            ScenarioError::at(path, text, span, message)
         })?;
         let mut steps = Vec::with_capacity(file.step.len());
         for (index, located) in file.step.into_iter().enumerate() {
@@ -845,6 +847,39 @@ impl Scenario {
     }
 }
 
+/// An error in a step is placed by toml on the step's `[[step]]` (a step is read from a buffered
+/// copy, see [`Located`]); when it names a field (``unknown field `x` ``, or ``x`: …``) that the
+/// step sets exactly once, the field's line is the better place.
+fn within_step(text: &str, span: Range<usize>, message: &str) -> Range<usize> {
+    let Some(step) = text.get(span.start..).filter(|s| s.starts_with("[[")) else {
+        return span;
+    };
+    let named = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix('`'))
+        .and_then(|rest| rest.split('`').next())
+        .filter(|name| !name.is_empty());
+    let Some(name) = named else {
+        return span;
+    };
+    // The step's own text: up to the next table header.
+    let end = step[2..].find("\n[").map_or(step.len(), |i| i + 2);
+    let body = &step[..end];
+    let found: Vec<usize> = body
+        .match_indices(name)
+        .filter(|(at, _)| {
+            let before = body[..*at].chars().next_back();
+            let after = body[at + name.len()..].trim_start_matches([' ', '\t']);
+            matches!(before, None | Some('\n' | ' ' | '{' | ',' | '\t')) && after.starts_with('=')
+        })
+        .map(|(at, _)| at)
+        .collect();
+    match found.as_slice() {
+        [at] => span.start + at..span.start + at + name.len(),
+        _ => span,
+    }
+}
+
 /// Parses a duration like `90m`, `25h`, `3d`, `45s`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
@@ -901,15 +936,15 @@ mod tests {
     }
 
     #[test]
-    fn a_field_its_action_does_not_take_fails_at_load_with_the_file_and_the_steps_line() {
+    fn a_field_its_action_does_not_take_fails_at_load_with_the_file_and_the_fields_line() {
         // `clock` belongs to set-clock and advance-clock, not to enroll.
         let text = format!("{HEAD}[[step]]\naction = \"enroll\"\nclock = \"90m\"\n");
         let error = error(&text);
         assert!(
-            error.starts_with("scenarios/login/bad.toml:12:1: unknown field `clock`"),
+            error.starts_with("scenarios/login/bad.toml:14:1: unknown field `clock`"),
             "{error}"
         );
-        assert!(error.contains("12 | [[step]]"), "{error}");
+        assert!(error.contains("14 | clock = \"90m\""), "{error}");
     }
 
     #[test]
@@ -942,13 +977,13 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"advance-clock\"\nclock = \"3w\"\n");
         assert!(
             error(&text)
-                .starts_with("scenarios/login/bad.toml:12:1: clock \"3w\" is not a duration"),
+                .starts_with("scenarios/login/bad.toml:14:1: `clock`: \"3w\" is not a duration"),
             "{}",
             error(&text)
         );
         let text = format!("{HEAD}[[step]]\naction = \"enroll\"\ninterrupt = \"csr-send\"\n");
         assert!(
-            error(&text).contains(":12:1: no checkpoint \"csr-send\""),
+            error(&text).contains(":14:1: `interrupt`: no checkpoint \"csr-send\""),
             "{}",
             error(&text)
         );
@@ -958,7 +993,7 @@ mod tests {
     fn a_site_action_refuses_a_client_expectation() {
         let text = format!("{HEAD}[[step]]\naction = \"approve\"\nexpect = {{ exit = 0 }}\n");
         assert!(
-            error(&text).contains(":12:1: unknown field `exit`"),
+            error(&text).contains(":14:12: unknown field `exit`"),
             "{}",
             error(&text)
         );
