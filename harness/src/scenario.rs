@@ -25,11 +25,10 @@
 //! # interrupt = "csr-sent"        # key-generation | csr-sent | certificate-received: killed (binary) or stopped (library) there
 //! expect = { error = "AUTH-FAILED", message = "認証に失敗したか、申請が承認されていません", exit = 3 }
 //! ```
-
 //!
 //! Each action takes only the fields that mean something for it, so a step with a field its action
 //! does not use, a missing field it needs, or an unknown action fails when the file is read, with
-//! the file and line of the step:
+//! its file and line ([`Scenario::parse`]):
 //!
 //! | action | fields besides `expect` (and `application`, which every step may name) |
 //! |---|---|

@@ -2,12 +2,12 @@
 //! its library or its real binary, the site through its admin API), every check made, and
 //! everything that crossed recorded in a transcript.
 //!
-//! - [`locate`]: which `cert-client` binary runs;
-//! - [`site_actions`]: the steps the site's admin API performs;
-//! - [`library`] and [`binary`]: the client's steps, in-process or through the real binary;
-//! - [`mail`]: the site's mails delivered to a Maildir per application;
-//! - [`checks`]: what a step must end with;
-//! - [`transcript`]: what a step showed, and the sections written at the end.
+//! - `locate`: which `cert-client` binary runs;
+//! - `site_actions`: the steps the site's admin API performs;
+//! - `library` and `binary`: the client's steps, in-process or through the real binary;
+//! - `mail`: the site's mails delivered to a Maildir per application;
+//! - `checks`: what a step must end with;
+//! - `transcript`: what a step showed, and the sections written at the end.
 
 mod binary;
 mod checks;
