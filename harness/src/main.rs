@@ -169,7 +169,8 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
         if !verdict.is_ok() {
             unexpected += 1;
             for failure in &report.failures {
-                println!("  - {failure}");
+                // A snapshot's diff runs over several lines: kept under its item.
+                println!("  - {}", failure.trim_end().replace('\n', "\n    "));
             }
             if verdict == Verdict::UnexpectedPass {
                 println!("  - marked `expect = \"fail: …\"` but passed: remove the mark");
