@@ -1,23 +1,9 @@
 //! The request journal: every request to the site and its answer, in order, for scenarios and for
 //! people debugging a run. Admin requests are left out. Request bodies (which hold passwords) are
-//! never recorded; a JSON answer is, with its session token masked.
+//! never recorded; a JSON answer is, with its session token masked. What fills it is the HTTP
+//! layer's middleware (`site::journalling`), which depends on this module and not the reverse.
 
-use std::sync::Arc;
-
-use axum::{
-    extract::{Request, State},
-    middleware::Next,
-    response::Response,
-};
 use serde::{Deserialize, Serialize};
-
-use crate::{
-    faults::Endpoint,
-    site::{
-        AnsweredWith, Site,
-        faults::{DropConnection, Faulted},
-    },
-};
 
 /// One request and its answer.
 #[derive(Debug, Clone, Serialize)]
@@ -45,23 +31,6 @@ pub struct Entry {
     /// faulted ones) and for answers over 16 KiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
-}
-
-/// The largest answer the journal keeps.
-const BODY_LIMIT: usize = 16 * 1024;
-
-/// The answer as the journal keeps it: parsed, with the session token (a credential) masked.
-fn journalled(bytes: &[u8]) -> Option<serde_json::Value> {
-    if bytes.len() > BODY_LIMIT {
-        return None;
-    }
-    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    if let Some(session) = value.get_mut("session")
-        && session.is_string()
-    {
-        *session = serde_json::Value::String("<session>".into());
-    }
-    Some(value)
 }
 
 /// Which entries to list: every given field must match.
@@ -133,7 +102,8 @@ impl Journal {
         self.entries.clear();
     }
 
-    fn record(&mut self, mut entry: Entry) {
+    /// Adds `entry` as the next one (its `seq` is given here), dropping the oldest past [`KEPT`].
+    pub(crate) fn record(&mut self, mut entry: Entry) {
         self.next += 1;
         entry.seq = self.next;
         if self.entries.len() == KEPT {
@@ -141,67 +111,6 @@ impl Journal {
         }
         self.entries.push_back(entry);
     }
-}
-
-/// Middleware that records each non-admin request.
-pub(crate) async fn record(
-    State(site): State<Arc<Site>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
-    let mut response = next.run(request).await;
-    let admin = path == "/admin" || path.starts_with("/admin/");
-    if !admin {
-        // Only whole JSON answers are read back: a faulted one may be meant to break mid-body.
-        let is_json = response
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        let untouched = response.extensions().get::<Faulted>().is_none()
-            && response.extensions().get::<DropConnection>().is_none();
-        let mut body = None;
-        if is_json && untouched {
-            let (parts, whole) = response.into_parts();
-            // The site's JSON answers are built in memory, so collecting them cannot fail short of
-            // the limit; past it the answer is passed on unread.
-            match axum::body::to_bytes(whole, 4 * BODY_LIMIT).await {
-                Ok(bytes) => {
-                    body = journalled(&bytes);
-                    response = Response::from_parts(parts, axum::body::Body::from(bytes));
-                }
-                Err(_) => {
-                    response = Response::from_parts(parts, axum::body::Body::empty());
-                }
-            }
-        }
-        let error = response.extensions().get::<AnsweredWith>().map(|a| a.0);
-        let fault = response.extensions().get::<Faulted>().map(|f| f.0);
-        let status = if response.extensions().get::<DropConnection>().is_some() {
-            0
-        } else {
-            response.status().as_u16()
-        };
-        let application = Endpoint::of(&path).and_then(|(_, a)| a.map(str::to_owned));
-        let now = site.registration().now();
-        let at = now
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        site.journal().record(Entry {
-            seq: 0,
-            method,
-            path,
-            status,
-            error,
-            application,
-            fault,
-            at,
-            body,
-        });
-    }
-    response
 }
 
 #[cfg(test)]

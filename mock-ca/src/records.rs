@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
@@ -25,9 +25,32 @@ use crate::{
     delivery::Document,
     entropy::Entropy,
     outbox::{Mail, SentMail},
-    registration::{Issued, Snapshot},
     secret::{PasswordHash, SessionDigest},
 };
+
+/// A certificate the site issued, with the application it was issued for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Issued {
+    /// The application.
+    pub application: String,
+    /// The certificate.
+    pub certificate: IssuedCertificate,
+}
+
+/// Everything the desk must not forget across a restart (`--data-dir`).
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Every application, in filing order.
+    pub applications: Vec<Application>,
+    /// Every certificate issued, oldest first.
+    pub issued: Vec<Issued>,
+    /// Every mail sent, oldest first.
+    pub outbox: Vec<SentMail>,
+    /// Whether the back office approves filed applications by itself.
+    pub auto_approve: bool,
+    /// Every document published, oldest first [DATA-DECRYPT].
+    pub documents: Vec<Document>,
+}
 
 /// The database's file name in the data directory.
 pub const FILE: &str = "records.sqlite3";

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use axum::http::StatusCode;
+
 /// A refusal of the site, with its stable catalogue id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -78,58 +80,111 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// How the protocol answers this refusal: its stable id (a catalogue id where the guide has
+    /// the case), its HTTP status (protocol document, "Errors") and what the user sees (the
+    /// guide's message where it has one). One arm per variant and no wildcard, so a new refusal
+    /// does not build until it has all three.
+    fn answer(&self) -> (&'static str, StatusCode, &'static str) {
+        match self {
+            Self::AuthFailed => (
+                "AUTH-FAILED",
+                StatusCode::UNAUTHORIZED,
+                "認証に失敗したか、申請が承認されていません",
+            ),
+            Self::NoValidRequest => (
+                "NO-VALID-REQUEST",
+                StatusCode::GONE,
+                "有効な証明書申請はありません",
+            ),
+            Self::InstallAbandoned => (
+                "STEP3-ONE-WAY",
+                StatusCode::GONE,
+                "インストールが不完全であっても証明書発行サイトに再ログインができなくなります",
+            ),
+            Self::CertRequestFailed(_) => (
+                "CERT-REQUEST-FAILED",
+                StatusCode::BAD_REQUEST,
+                "証明書生成要求に失敗しました",
+            ),
+            Self::ConfirmForbidden(_) => (
+                "CONFIRM-FORBIDDEN",
+                StatusCode::FORBIDDEN,
+                "このページの表示は認められていません",
+            ),
+            Self::ComponentUnavailable => (
+                "COMPONENT-UNAVAILABLE",
+                StatusCode::PRECONDITION_REQUIRED,
+                "ActiveX コンポーネントは・・・できません",
+            ),
+            Self::PlatformUnsupported(_) => (
+                "ENV-SUPPORTED",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "正式サポート OS は、Windows 10 および Windows 11 です。",
+            ),
+            Self::SessionRequired => (
+                "SESSION-REQUIRED",
+                StatusCode::UNAUTHORIZED,
+                "Please log in again (no valid session).",
+            ),
+            Self::OutOfOrder(_) => (
+                "OUT-OF-ORDER",
+                StatusCode::CONFLICT,
+                "This step is not available now.",
+            ),
+            Self::BadRequest(_) => (
+                "BAD-REQUEST",
+                StatusCode::BAD_REQUEST,
+                "The request could not be read.",
+            ),
+            Self::NotFound => ("NOT-FOUND", StatusCode::NOT_FOUND, "Not found."),
+            Self::MethodNotAllowed => (
+                "METHOD-NOT-ALLOWED",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed.",
+            ),
+            Self::FaultInjected(status) => (
+                "FAULT-INJECTED",
+                // The admin API arms only 400-599; anything else would be a defect of the site's.
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "Injected fault.",
+            ),
+            Self::AdminUnauthorized => (
+                "ADMIN-UNAUTHORIZED",
+                StatusCode::UNAUTHORIZED,
+                "The admin API needs its bearer token.",
+            ),
+            Self::PayloadTooLarge => (
+                "PAYLOAD-TOO-LARGE",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            ),
+            Self::Internal => (
+                "INTERNAL",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error.",
+            ),
+            Self::StorageUnavailable { .. } => (
+                "STORAGE-UNAVAILABLE",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The site cannot record changes now; nothing was changed.",
+            ),
+            Self::Injected(refusal) => refusal.answer(),
+        }
+    }
+
     /// The stable id: a catalogue id where the guide has the case.
     pub fn id(&self) -> &'static str {
-        match self {
-            Self::AuthFailed => "AUTH-FAILED",
-            Self::NoValidRequest => "NO-VALID-REQUEST",
-            Self::InstallAbandoned => "STEP3-ONE-WAY",
-            Self::CertRequestFailed(_) => "CERT-REQUEST-FAILED",
-            Self::ConfirmForbidden(_) => "CONFIRM-FORBIDDEN",
-            Self::ComponentUnavailable => "COMPONENT-UNAVAILABLE",
-            Self::PlatformUnsupported(_) => "ENV-SUPPORTED",
-            Self::SessionRequired => "SESSION-REQUIRED",
-            Self::OutOfOrder(_) => "OUT-OF-ORDER",
-            Self::BadRequest(_) => "BAD-REQUEST",
-            Self::NotFound => "NOT-FOUND",
-            Self::MethodNotAllowed => "METHOD-NOT-ALLOWED",
-            Self::FaultInjected(_) => "FAULT-INJECTED",
-            Self::AdminUnauthorized => "ADMIN-UNAUTHORIZED",
-            Self::PayloadTooLarge => "PAYLOAD-TOO-LARGE",
-            Self::Internal => "INTERNAL",
-            Self::StorageUnavailable { .. } => "STORAGE-UNAVAILABLE",
-            Self::Injected(refusal) => refusal.id(),
-        }
+        self.answer().0
+    }
+
+    /// The HTTP status the site answers with.
+    pub fn status(&self) -> StatusCode {
+        self.answer().1
     }
 
     /// What the user sees: the guide's message where it has one.
     pub fn message(&self) -> &'static str {
-        match self {
-            Self::AuthFailed => "認証に失敗したか、申請が承認されていません",
-            Self::NoValidRequest => "有効な証明書申請はありません",
-            Self::InstallAbandoned => {
-                "インストールが不完全であっても証明書発行サイトに再ログインができなくなります"
-            }
-            Self::CertRequestFailed(_) => "証明書生成要求に失敗しました",
-            Self::ConfirmForbidden(_) => "このページの表示は認められていません",
-            Self::ComponentUnavailable => "ActiveX コンポーネントは・・・できません",
-            Self::PlatformUnsupported(_) => {
-                "正式サポート OS は、Windows 10 および Windows 11 です。"
-            }
-            Self::SessionRequired => "Please log in again (no valid session).",
-            Self::OutOfOrder(_) => "This step is not available now.",
-            Self::BadRequest(_) => "The request could not be read.",
-            Self::NotFound => "Not found.",
-            Self::MethodNotAllowed => "Method not allowed.",
-            Self::FaultInjected(_) => "Injected fault.",
-            Self::AdminUnauthorized => "The admin API needs its bearer token.",
-            Self::PayloadTooLarge => "The request body is too large.",
-            Self::Internal => "Internal error.",
-            Self::StorageUnavailable { .. } => {
-                "The site cannot record changes now; nothing was changed."
-            }
-            Self::Injected(refusal) => refusal.message(),
-        }
+        self.answer().2
     }
 
     /// What the user can do: the guide's remedy where it has one; for the ids the site adds, a

@@ -4,7 +4,6 @@
 
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
-use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
@@ -13,13 +12,17 @@ use crate::{
     clock::Clock,
     delivery::{Document, DocumentForm},
     entropy::{Entropy, draw_string},
-    outbox::{Mail, Outbox, SentMail},
+    outbox::{Mail, Outbox},
     processing::Calendar,
     records::{Changes, Records, RecordsError},
     refusal::Refusal,
     request::{CertificateRequest, KeyDescription},
     secret::PasswordHash,
 };
+
+// What the desk keeps across a restart is the records' shape; it is named here too, where the
+// desk's callers have always found it.
+pub use crate::records::{Issued, Snapshot};
 
 /// Password characters: no look-alikes (0/O, 1/l/I).
 const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
@@ -111,15 +114,6 @@ pub struct Confirmation {
     pub certificates: Vec<IssuedCertificate>,
 }
 
-/// A certificate the site issued, with the application it was issued for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Issued {
-    /// The application.
-    pub application: String,
-    /// The certificate.
-    pub certificate: IssuedCertificate,
-}
-
 /// A login's password, to check outside the desk's lock ([`RegistrationAuthority::begin_login`]).
 #[derive(Debug)]
 #[must_use = "a login goes on only once its password is checked"]
@@ -186,21 +180,6 @@ pub struct Signed {
     id: String,
     session: Option<String>,
     issued: Result<IssuedCertificate, crate::authority::AuthorityError>,
-}
-
-/// Everything the desk must not forget across a restart (`--data-dir`).
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    /// Every application, in filing order.
-    pub applications: Vec<Application>,
-    /// Every certificate issued, oldest first.
-    pub issued: Vec<Issued>,
-    /// Every mail sent, oldest first.
-    pub outbox: Vec<SentMail>,
-    /// Whether the back office approves filed applications by itself.
-    pub auto_approve: bool,
-    /// Every document published, oldest first [DATA-DECRYPT].
-    pub documents: Vec<Document>,
 }
 
 /// What the change in progress touched: what to write when it succeeds, and the pre-images to

@@ -564,7 +564,7 @@ pub(crate) fn app(site: Arc<Site>, listener: Listener) -> Router {
         ))
         .layer(middleware::from_fn_with_state(
             site.clone(),
-            journal::record,
+            site::journalling::record,
         ))
         .layer(middleware::from_fn(drain_unread_bodies))
         .with_state(site)

@@ -4,6 +4,7 @@
 mod assets;
 mod documents;
 pub(crate) mod faults;
+pub(crate) mod journalling;
 mod mailbox;
 mod page;
 
@@ -288,34 +289,10 @@ impl Refusing {
     }
 }
 
-/// The HTTP status of each refusal (protocol document, "Errors").
-pub(crate) fn status_of(refusal: &Refusal) -> StatusCode {
-    match refusal {
-        Refusal::AuthFailed | Refusal::SessionRequired | Refusal::AdminUnauthorized => {
-            StatusCode::UNAUTHORIZED
-        }
-        Refusal::NoValidRequest | Refusal::InstallAbandoned => StatusCode::GONE,
-        Refusal::CertRequestFailed(_) | Refusal::BadRequest(_) => StatusCode::BAD_REQUEST,
-        Refusal::ConfirmForbidden(_) => StatusCode::FORBIDDEN,
-        Refusal::ComponentUnavailable => StatusCode::PRECONDITION_REQUIRED,
-        Refusal::PlatformUnsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Refusal::OutOfOrder(_) => StatusCode::CONFLICT,
-        Refusal::NotFound => StatusCode::NOT_FOUND,
-        Refusal::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        Refusal::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Refusal::FaultInjected(status) => {
-            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-        Refusal::StorageUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        Refusal::Injected(refusal) => status_of(refusal),
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 impl IntoResponse for SiteError {
     fn into_response(self) -> Response {
         let refusal = &self.refusal;
-        let status = status_of(refusal);
+        let status = refusal.status();
         let mut response = match self.representation {
             Representation::Json => {
                 let mut error = json!({
