@@ -10,7 +10,7 @@
 //! start, in the same transaction that makes it, and left as it was.
 //!
 //! No secret is kept in clear: an application's password only as its salted hash, its session as
-//! a digest ([`crate::secret`]); a MAIL-PASSWORD mail is recorded without its body (the copy in
+//! a digest ([`crate::enrollment::secret`]); a MAIL-PASSWORD mail is recorded without its body (the copy in
 //! the Maildir is the mailbox's, not the site's records).
 
 use std::path::{Path, PathBuf};
@@ -20,12 +20,12 @@ use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
-    application::{Application, ApplicationForm, Kind, State, Subject},
-    authority::IssuedCertificate,
-    delivery::Document,
-    entropy::Entropy,
-    outbox::{Mail, SentMail},
-    secret::{PasswordHash, SessionDigest},
+    enrollment::application::{Application, ApplicationForm, Kind, State, Subject},
+    enrollment::authority::IssuedCertificate,
+    enrollment::delivery::Document,
+    enrollment::secret::{PasswordHash, SessionDigest},
+    world::entropy::Entropy,
+    world::outbox::{Mail, SentMail},
 };
 
 /// A certificate the site issued, with the application it was issued for.

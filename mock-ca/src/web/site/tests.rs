@@ -22,14 +22,14 @@ use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
 use super::{COMPONENT_HEADER, Site};
 use crate::{
-    application::{Attribute, Subject},
-    authority::{Authority, Thumbprints},
-    clock::Clock,
-    entropy::SeededEntropy,
-    outbox::Outbox,
-    registration::{Policy, RegistrationAuthority},
-    request::CertificateRequest,
-    server::{Listener, ROOT_NAME, app},
+    enrollment::application::{Attribute, Subject},
+    enrollment::authority::{Authority, Thumbprints},
+    enrollment::registration::{Policy, RegistrationAuthority},
+    enrollment::request::CertificateRequest,
+    web::server::{Listener, ROOT_NAME, app},
+    world::clock::Clock,
+    world::entropy::SeededEntropy,
+    world::outbox::Outbox,
 };
 
 const ADMIN_TOKEN: &str = "test-admin-token";
@@ -466,7 +466,7 @@ async fn a_client_enrolls_through_login_issue_csr_and_complete_and_a_second_logi
     );
     assert_eq!(
         certificate["serial"],
-        crate::authority::hex_pairs(parsed.raw_serial()).as_str()
+        crate::enrollment::authority::hex_pairs(parsed.raw_serial()).as_str()
     );
     assert_eq!(site.state_of(&id), "issued");
 
@@ -607,7 +607,7 @@ async fn the_confirmation_page_shows_the_holder_of_a_certificate_of_the_issuing_
     let site = TestSite::new();
     let der = site.enrolled().await;
     let (_, parsed) = X509Certificate::from_der(&der).unwrap();
-    let serial = crate::authority::hex_pairs(parsed.raw_serial());
+    let serial = crate::enrollment::authority::hex_pairs(parsed.raw_serial());
 
     let answer = site.confirm(Some(presenting(der.clone())), true).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
@@ -1241,7 +1241,7 @@ async fn a_csr_with_a_bad_signature_is_refused_with_cert_request_failed() {
     // The signature is the last bytes of the request: flip one.
     let last = der.len() - 1;
     der[last] ^= 0x01;
-    let tampered = crate::authority::pem_encode("CERTIFICATE REQUEST", &der);
+    let tampered = crate::enrollment::authority::pem_encode("CERTIFICATE REQUEST", &der);
     let answer = site.submit_csr(&id, &session, &tampered).await;
     answer.assert_refused(
         StatusCode::BAD_REQUEST,

@@ -8,8 +8,8 @@ use x509_parser::{
 };
 
 use crate::{
-    application::{Attribute, Subject},
-    refusal::CsrDefect,
+    enrollment::application::{Attribute, Subject},
+    enrollment::refusal::CsrDefect,
 };
 
 /// The key algorithm and length a CSR holds, or that the site requires.

@@ -8,7 +8,7 @@
 
 use time::{Duration, OffsetDateTime, Time, Weekday, macros::time};
 
-use crate::clock::JST;
+use crate::world::clock::JST;
 
 /// When the back office works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

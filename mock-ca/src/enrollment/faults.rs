@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    entropy::{Entropy as _, SeededEntropy},
-    refusal::Refusal,
+    enrollment::refusal::Refusal,
+    world::entropy::{Entropy as _, SeededEntropy},
 };
 
 /// A public endpoint of the site, by the name faults and the journal use.

@@ -17,13 +17,13 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
-    application::{Application, ApplicationForm},
-    delivery::{Document, DocumentForm, MAX_DOCUMENT},
-    faults::FaultSpec,
-    journal::Filter,
-    refusal::Refusal,
-    registration::RegistrationAuthority,
-    site::{Representation, Site, SiteError},
+    enrollment::application::{Application, ApplicationForm},
+    enrollment::delivery::{Document, DocumentForm, MAX_DOCUMENT},
+    enrollment::faults::FaultSpec,
+    enrollment::journal::Filter,
+    enrollment::refusal::Refusal,
+    enrollment::registration::RegistrationAuthority,
+    web::site::{Representation, Site, SiteError},
 };
 
 pub(crate) fn router(site: Arc<Site>) -> Router<Arc<Site>> {
@@ -289,7 +289,7 @@ async fn tick(State(site): State<Arc<Site>>) -> Result<Response, SiteError> {
     Ok(axum::Json(clock_json(&registration, mails)).into_response())
 }
 
-fn fault_json(fault: &crate::faults::Fault) -> Value {
+fn fault_json(fault: &crate::enrollment::faults::Fault) -> Value {
     let mut value = serde_json::to_value(&fault.spec).unwrap_or_else(|_| json!({}));
     value["id"] = json!(fault.id);
     value["hits"] = json!(fault.hits);

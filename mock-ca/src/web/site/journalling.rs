@@ -1,4 +1,4 @@
-//! The middleware that fills the [`Journal`](crate::journal::Journal): each non-admin request,
+//! The middleware that fills the [`Journal`](crate::enrollment::journal::Journal): each non-admin request,
 //! its answer's status and error id, the fault it met, and a JSON answer with its session masked.
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use super::{
     AnsweredWith, Site,
     faults::{DropConnection, Faulted},
 };
-use crate::{faults::Endpoint, journal::Entry};
+use crate::{enrollment::faults::Endpoint, enrollment::journal::Entry};
 
 /// The largest answer the journal keeps.
 const BODY_LIMIT: usize = 16 * 1024;

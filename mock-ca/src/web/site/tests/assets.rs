@@ -4,7 +4,7 @@
 use aws_lc_rs::digest::{SHA256, digest};
 
 use super::*;
-use crate::site::assets::ASSETS;
+use crate::web::site::assets::ASSETS;
 
 /// `mock-ca/assets/vendor/VENDOR.toml`, as scripts/vendor-js.sh writes it.
 #[derive(serde::Deserialize)]
@@ -23,7 +23,7 @@ struct Vendored {
 }
 
 fn record() -> Record {
-    toml::from_str(include_str!("../../../assets/vendor/VENDOR.toml")).unwrap()
+    toml::from_str(include_str!("../../../../assets/vendor/VENDOR.toml")).unwrap()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 
 use super::{Answer, ISSUANCE_SITE, Representation, Site, SiteError, reply, rfc3339};
 use crate::{
-    outbox::{SENDER, SentMail},
-    refusal::Refusal,
-    site::page::{Back, Frame, render},
+    enrollment::refusal::Refusal,
+    web::site::page::{Back, Frame, render},
+    world::outbox::{SENDER, SentMail},
 };
 
 /// The list shows the newest first, as a mail client does.

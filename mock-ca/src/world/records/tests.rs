@@ -2,9 +2,9 @@ use time::macros::datetime;
 
 use super::*;
 use crate::{
-    application::Attribute,
-    entropy::SeededEntropy,
-    registration::{Opened, Policy, RegistrationAuthority},
+    enrollment::application::Attribute,
+    enrollment::registration::{Opened, Policy, RegistrationAuthority},
+    world::entropy::SeededEntropy,
 };
 
 /// `records.json` as an earlier version wrote it: an approved application logged into, one
@@ -59,11 +59,11 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn desk() -> RegistrationAuthority {
     let now = datetime!(2026-11-25 10:00 +9);
     RegistrationAuthority::new(
-        crate::authority::Authority::generate("Test Root", now).unwrap(),
+        crate::enrollment::authority::Authority::generate("Test Root", now).unwrap(),
         Policy::default(),
-        std::sync::Arc::new(crate::clock::Clock::frozen(now)),
+        std::sync::Arc::new(crate::world::clock::Clock::frozen(now)),
         Box::new(SeededEntropy::new(3)),
-        crate::outbox::Outbox::memory(),
+        crate::world::outbox::Outbox::memory(),
         "https://127.0.0.1:1".into(),
     )
 }
@@ -141,7 +141,7 @@ fn every_acknowledged_change_reads_back_and_the_database_holds_no_secret_in_clea
     let second = desk.file(form("Jiro")).unwrap().id.clone();
     desk.set_auto_approve(true).unwrap();
     desk.withdraw(&second).unwrap();
-    let password = crate::registration::tests::password_of(&desk, &first);
+    let password = crate::enrollment::registration::tests::password_of(&desk, &first);
     let Ok(Opened::StepTwo(two)) = desk.login(&first, &password) else {
         panic!("a first login opens step 2");
     };

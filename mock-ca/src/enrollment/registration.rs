@@ -7,22 +7,22 @@ use std::{collections::BTreeMap, path::Path, sync::Arc};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    application::{Application, ApplicationForm, Kind, State, Step, Subject},
-    authority::{Authority, IssuedCertificate, Thumbprints},
-    clock::Clock,
-    delivery::{Document, DocumentForm},
-    entropy::{Entropy, draw_string},
-    outbox::{Mail, Outbox},
-    processing::Calendar,
-    records::{Changes, Records, RecordsError},
-    refusal::Refusal,
-    request::{CertificateRequest, KeyDescription},
-    secret::PasswordHash,
+    enrollment::application::{Application, ApplicationForm, Kind, State, Step, Subject},
+    enrollment::authority::{Authority, IssuedCertificate, Thumbprints},
+    enrollment::delivery::{Document, DocumentForm},
+    enrollment::processing::Calendar,
+    enrollment::refusal::Refusal,
+    enrollment::request::{CertificateRequest, KeyDescription},
+    enrollment::secret::PasswordHash,
+    world::clock::Clock,
+    world::entropy::{Entropy, draw_string},
+    world::outbox::{Mail, Outbox},
+    world::records::{Changes, Records, RecordsError},
 };
 
 // What the desk keeps across a restart is the records' shape; it is named here too, where the
 // desk's callers have always found it.
-pub use crate::records::{Issued, Snapshot};
+pub use crate::world::records::{Issued, Snapshot};
 
 /// Password characters: no look-alikes (0/O, 1/l/I).
 const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
@@ -119,14 +119,14 @@ pub struct Confirmation {
 #[must_use = "a login goes on only once its password is checked"]
 pub struct PasswordCheck {
     id: String,
-    hash: Option<crate::secret::PasswordHash>,
+    hash: Option<crate::enrollment::secret::PasswordHash>,
 }
 
 impl PasswordCheck {
     /// Checks `password` (the slow step: PBKDF2).
     pub fn check(self, password: &str) -> CheckedPassword {
         CheckedPassword {
-            right: crate::application::check_password(self.hash.as_ref(), password),
+            right: crate::enrollment::application::check_password(self.hash.as_ref(), password),
             id: self.id,
         }
     }
@@ -179,7 +179,7 @@ impl Signing {
 pub struct Signed {
     id: String,
     session: Option<String>,
-    issued: Result<IssuedCertificate, crate::authority::AuthorityError>,
+    issued: Result<IssuedCertificate, crate::enrollment::authority::AuthorityError>,
 }
 
 /// What the change in progress touched: what to write when it succeeds, and the pre-images to
@@ -893,10 +893,11 @@ impl RegistrationAuthority {
             .position(|d| d.id == id && d.subject == holder.subject)
             .ok_or(Refusal::NotFound)?;
         let before = self.documents[index].clone();
-        let envelope = crate::delivery::seal(&before.content, &holder.der).map_err(|e| {
-            tracing::error!(document = id, "sealing failed: {e}");
-            Refusal::Internal
-        })?;
+        let envelope =
+            crate::enrollment::delivery::seal(&before.content, &holder.der).map_err(|e| {
+                tracing::error!(document = id, "sealing failed: {e}");
+                Refusal::Internal
+            })?;
         self.begin();
         self.change.delivered.insert(index, before);
         self.documents[index].deliveries.push(holder.serial.clone());
@@ -911,7 +912,7 @@ pub(crate) mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::{application::Attribute, entropy::SeededEntropy};
+    use crate::{enrollment::application::Attribute, world::entropy::SeededEntropy};
 
     /// The password, from the application's MAIL-PASSWORD mail: the desk keeps only its hash.
     pub(crate) fn password_of(desk: &RegistrationAuthority, id: &str) -> String {

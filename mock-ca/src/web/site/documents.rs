@@ -14,8 +14,8 @@ use axum_server::tls::TlsInfo;
 use serde_json::json;
 
 use super::{Answer, CONFIRMATION_SITE, Representation, Site, SiteError, describe, reply, rfc3339};
-use crate::delivery::Document;
-use crate::site::page::{Back, Frame, render};
+use crate::enrollment::delivery::Document;
+use crate::web::site::page::{Back, Frame, render};
 
 /// The guide's FAQ: why the certificate exists [DATA-DECRYPT].
 pub(crate) const NOTICE: &str = "電子証明書をインストールしたPC だけが、弊社が提供するデータの復号(暗号を解くこと)が可能になります";

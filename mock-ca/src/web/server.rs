@@ -20,19 +20,19 @@ use axum::{
 use futures_util::FutureExt as _;
 
 use crate::{
-    admin,
-    application::ApplicationForm,
-    authority::{Authority, AuthorityError},
-    clock::Clock,
-    entropy::{Entropy, SeededEntropy, SystemEntropy, draw_string},
-    journal,
-    outbox::Outbox,
-    records::RecordsError,
-    refusal::Refusal,
-    registration::{Policy, RegistrationAuthority},
-    site::{self, AnsweredWith, Representation, Site, SiteError},
-    smtp::{Relay, SmtpError},
-    tls::{self, SiteIdentity, TlsError},
+    enrollment::application::ApplicationForm,
+    enrollment::authority::{Authority, AuthorityError},
+    enrollment::journal,
+    enrollment::refusal::Refusal,
+    enrollment::registration::{Policy, RegistrationAuthority},
+    web::admin,
+    web::site::{self, AnsweredWith, Representation, Site, SiteError},
+    web::tls::{self, SiteIdentity, TlsError},
+    world::clock::Clock,
+    world::entropy::{Entropy, SeededEntropy, SystemEntropy, draw_string},
+    world::outbox::Outbox,
+    world::records::RecordsError,
+    world::smtp::{Relay, SmtpError},
 };
 
 /// The common name of the issuing root.
@@ -302,7 +302,7 @@ impl Builder {
                     .clone();
                 if seeded.approve
                     && registration.state_of(&id).map_err(application)?
-                        == &crate::application::State::Filed
+                        == &crate::enrollment::application::State::Filed
                 {
                     registration
                         .approve(&id)

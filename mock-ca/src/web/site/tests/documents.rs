@@ -12,7 +12,7 @@ use cms::{
 use der::{Decode as _, asn1::OctetString};
 
 use super::*;
-use crate::site::documents::{ENVELOPE_TYPE, NOTICE};
+use crate::web::site::documents::{ENVELOPE_TYPE, NOTICE};
 
 const CONTENT: &[u8] = b"%PDF-1.7\n\xe6\xae\x8b\xe9\xab\x98\x00\xff balance certificate";
 
@@ -184,7 +184,7 @@ async fn a_document_published_for_a_holder_is_listed_and_delivered_sealed_to_the
     assert_eq!(open(&download.body, &key), CONTENT);
 
     let (_, issued) = X509Certificate::from_der(&certificate).unwrap();
-    let serial = crate::authority::hex_pairs(issued.raw_serial());
+    let serial = crate::enrollment::authority::hex_pairs(issued.raw_serial());
     let described = site
         .admin(Method::GET, "/admin/documents/doc-0001", None)
         .await

@@ -1,4 +1,4 @@
-//! Carries out the faults armed through the admin API (`crate::faults` decides which): a
+//! Carries out the faults armed through the admin API (`crate::enrollment::faults` decides which): a
 //! middleware in front of the public pages, and the marker the server turns into a dropped
 //! connection.
 
@@ -13,7 +13,7 @@ use axum::{
 };
 
 use super::{Representation, Site, SiteError};
-use crate::{faults::Effect, refusal::Refusal};
+use crate::{enrollment::faults::Effect, enrollment::refusal::Refusal};
 
 /// The fault a request met, left in the response for the journal.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use axum::{
 };
 
 use super::{Representation, SiteError};
-use crate::refusal::Refusal;
+use crate::enrollment::refusal::Refusal;
 
 /// One embedded file.
 pub(crate) struct Asset {
@@ -29,13 +29,13 @@ pub(crate) const ASSETS: &[Asset] = &[
     Asset {
         name: "component.js",
         path: "component.js",
-        bytes: include_bytes!("../../assets/component.js"),
+        bytes: include_bytes!("../../../assets/component.js"),
     },
     // Vendored from the npm registry by scripts/vendor-js.sh; recorded in vendor/VENDOR.toml.
     Asset {
         name: "forge.min.js",
         path: "vendor/forge.min.js",
-        bytes: include_bytes!("../../assets/vendor/forge.min.js"),
+        bytes: include_bytes!("../../../assets/vendor/forge.min.js"),
     },
 ];
 

@@ -11,7 +11,7 @@ use rustls_pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
-use crate::{application::Subject, request::CertificateRequest};
+use crate::{enrollment::application::Subject, enrollment::request::CertificateRequest};
 
 /// File names of a persisted authority.
 const ROOT_FILE: &str = "root.pem";
@@ -387,7 +387,7 @@ impl Authority {
 
 /// A name in RFC 4514 order (innermost first): `CN=…,O=…,C=JP`.
 fn rfc4514(name: &x509_parser::x509::X509Name<'_>) -> String {
-    match crate::request::read_name(name) {
+    match crate::enrollment::request::read_name(name) {
         Ok(pairs) => {
             let parts: Vec<String> = pairs
                 .iter()
@@ -425,7 +425,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::application::Attribute;
+    use crate::enrollment::application::Attribute;
 
     #[test]
     fn issued_certificate_chains_to_the_root_and_carries_only_the_sites_choices() {

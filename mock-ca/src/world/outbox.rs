@@ -10,7 +10,7 @@ use mail_builder::{MessageBuilder, headers::text::Text};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::smtp::Relay;
+use crate::world::smtp::Relay;
 
 /// The sender of every mail.
 pub const SENDER: (&str, &str) = ("証明書発行サイト", "no-reply@mock-ca.invalid");

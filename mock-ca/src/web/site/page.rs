@@ -9,37 +9,46 @@ use serde::Serialize;
 
 /// The templates, embedded in the binary: a fresh clone needs no file beside it.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../templates/base.html")),
+    ("base.html", include_str!("../../../templates/base.html")),
     (
         "certificate.html",
-        include_str!("../../templates/certificate.html"),
+        include_str!("../../../templates/certificate.html"),
     ),
     (
         "component.html",
-        include_str!("../../templates/component.html"),
+        include_str!("../../../templates/component.html"),
     ),
-    ("confirm.html", include_str!("../../templates/confirm.html")),
+    (
+        "confirm.html",
+        include_str!("../../../templates/confirm.html"),
+    ),
     (
         "confirmation_top.html",
-        include_str!("../../templates/confirmation_top.html"),
+        include_str!("../../../templates/confirmation_top.html"),
     ),
     (
         "documents.html",
-        include_str!("../../templates/documents.html"),
+        include_str!("../../../templates/documents.html"),
     ),
-    ("error.html", include_str!("../../templates/error.html")),
-    ("issued.html", include_str!("../../templates/issued.html")),
-    ("mailbox.html", include_str!("../../templates/mailbox.html")),
-    ("mail.html", include_str!("../../templates/mail.html")),
+    ("error.html", include_str!("../../../templates/error.html")),
+    (
+        "issued.html",
+        include_str!("../../../templates/issued.html"),
+    ),
+    (
+        "mailbox.html",
+        include_str!("../../../templates/mailbox.html"),
+    ),
+    ("mail.html", include_str!("../../../templates/mail.html")),
     (
         "repository.html",
-        include_str!("../../templates/repository.html"),
+        include_str!("../../../templates/repository.html"),
     ),
-    ("step1.html", include_str!("../../templates/step1.html")),
-    ("step2.html", include_str!("../../templates/step2.html")),
-    ("step3.html", include_str!("../../templates/step3.html")),
-    ("step4.html", include_str!("../../templates/step4.html")),
-    ("top.html", include_str!("../../templates/top.html")),
+    ("step1.html", include_str!("../../../templates/step1.html")),
+    ("step2.html", include_str!("../../../templates/step2.html")),
+    ("step3.html", include_str!("../../../templates/step3.html")),
+    ("step4.html", include_str!("../../../templates/step4.html")),
+    ("top.html", include_str!("../../../templates/top.html")),
 ];
 
 static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {

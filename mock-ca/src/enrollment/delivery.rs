@@ -355,7 +355,7 @@ mod tests {
         };
         let cert = write(
             "cert.pem",
-            crate::authority::pem_encode("CERTIFICATE", &certificate).as_bytes(),
+            crate::enrollment::authority::pem_encode("CERTIFICATE", &certificate).as_bytes(),
         );
         let key = write("key.pem", key.serialize_pem().as_bytes());
         let plain = "残高証明書 %PDF-1.7 \u{0}\u{ff}".as_bytes();

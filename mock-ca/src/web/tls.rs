@@ -123,7 +123,7 @@ impl SiteIdentity {
             let [_, anchor] = chain.as_slice() else {
                 return Err(kept("site-chain.pem must hold two certificates".into()));
             };
-            let trust_anchor_pem = crate::authority::pem_encode("CERTIFICATE", anchor);
+            let trust_anchor_pem = crate::enrollment::authority::pem_encode("CERTIFICATE", anchor);
             return Ok(Self {
                 trust_anchor_pem,
                 chain,
@@ -135,12 +135,15 @@ impl SiteIdentity {
         let chain_pem: String = identity
             .chain
             .iter()
-            .map(|c| crate::authority::pem_encode("CERTIFICATE", c))
+            .map(|c| crate::enrollment::authority::pem_encode("CERTIFICATE", c))
             .collect();
-        let key_pem = crate::authority::pem_encode("PRIVATE KEY", identity.key.secret_pkcs8_der());
-        crate::authority::write_atomically(&key_path, key_pem.as_bytes(), 0o600)
+        let key_pem = crate::enrollment::authority::pem_encode(
+            "PRIVATE KEY",
+            identity.key.secret_pkcs8_der(),
+        );
+        crate::enrollment::authority::write_atomically(&key_path, key_pem.as_bytes(), 0o600)
             .map_err(|e| kept(e.to_string()))?;
-        crate::authority::write_atomically(&chain_path, chain_pem.as_bytes(), 0o644)
+        crate::enrollment::authority::write_atomically(&chain_path, chain_pem.as_bytes(), 0o644)
             .map_err(|e| kept(e.to_string()))?;
         Ok(identity)
     }

@@ -25,9 +25,9 @@ use serde::Deserialize;
 use time::{Duration, Time, macros::format_description};
 
 use crate::{
-    application::{ApplicationForm, Kind, Subject},
-    registration::Policy,
-    request::KeyDescription,
+    enrollment::application::{ApplicationForm, Kind, Subject},
+    enrollment::registration::Policy,
+    enrollment::request::KeyDescription,
 };
 
 /// The configuration file.

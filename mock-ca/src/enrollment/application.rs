@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    refusal::Refusal,
-    secret::{PasswordHash, SessionDigest},
+    enrollment::refusal::Refusal,
+    enrollment::secret::{PasswordHash, SessionDigest},
 };
 
 /// Which site serves the application: the issuance site or, for a renewal/reissue, the renewal site.

@@ -23,12 +23,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::{
-    application::Kind,
-    authority::IssuedCertificate,
-    faults::Faults,
-    journal::Journal,
-    refusal::Refusal,
-    registration::{Opened, RegistrationAuthority, StepThree, StepTwo},
+    enrollment::application::Kind,
+    enrollment::authority::IssuedCertificate,
+    enrollment::faults::Faults,
+    enrollment::journal::Journal,
+    enrollment::refusal::Refusal,
+    enrollment::registration::{Opened, RegistrationAuthority, StepThree, StepTwo},
 };
 use page::{Back, Frame, platform_name, render};
 
@@ -658,7 +658,7 @@ async fn login(
     Ok(response)
 }
 
-fn key_json(key: &crate::request::KeyDescription) -> Value {
+fn key_json(key: &crate::enrollment::request::KeyDescription) -> Value {
     json!({"algorithm": key.algorithm, "length": key.bits})
 }
 
