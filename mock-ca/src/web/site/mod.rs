@@ -18,6 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use axum_extra::extract::CookieJar;
 use axum_server::tls::TlsInfo;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -431,15 +432,8 @@ fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T
 }
 
 /// The `session` cookie, if any.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix("session="))
-        .next()
-        .map(str::to_owned)
+fn session_cookie(cookies: &CookieJar) -> Option<String> {
+    cookies.get("session").map(|c| c.value().to_owned())
 }
 
 /// The declared enrollment component: `None` when absent or blank; its platform is what stands
@@ -766,8 +760,9 @@ async fn press_issue(
     representation: Representation,
     Path(id): Path<String>,
     headers: HeaderMap,
+    cookies: CookieJar,
 ) -> Answer {
-    let session = session_cookie(&headers);
+    let session = session_cookie(&cookies);
     let (three, kind) = {
         let mut registration = site.registration();
         let refusing = Refusing::on(&registration, representation, &id)?;
@@ -800,9 +795,10 @@ async fn submit_csr(
     representation: Representation,
     Path(id): Path<String>,
     headers: HeaderMap,
+    cookies: CookieJar,
     body: Bytes,
 ) -> Answer {
-    let session = session_cookie(&headers);
+    let session = session_cookie(&cookies);
     let (signing, refusing) = {
         let mut registration = site.registration();
         let refusing = Refusing::on(&registration, representation, &id)?;
@@ -868,9 +864,9 @@ async fn complete(
     State(site): State<Arc<Site>>,
     representation: Representation,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    cookies: CookieJar,
 ) -> Answer {
-    let session = session_cookie(&headers);
+    let session = session_cookie(&cookies);
     let kind = {
         let mut registration = site.registration();
         let kind = registration
