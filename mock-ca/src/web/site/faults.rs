@@ -1,5 +1,5 @@
-//! Carries out the faults armed through the admin API (`crate::enrollment::faults` decides which): a
-//! middleware in front of the public pages, and the marker the server turns into a dropped
+//! Carries out the faults armed through the admin API (`crate::enrollment::faults` decides which):
+//! a middleware in front of the public pages, and the marker the server turns into a dropped
 //! connection.
 
 use std::{convert::Infallible, sync::Arc, time::Duration};

@@ -1,5 +1,6 @@
-//! The middleware that fills the [`Journal`](crate::enrollment::journal::Journal): each non-admin request,
-//! its answer's status and error id, the fault it met, and a JSON answer with its session masked.
+//! The middleware that fills the [`Journal`](crate::enrollment::journal::Journal): each non-admin
+//! request, its answer's status and error id, the fault it met, and a JSON answer with its session
+//! masked.
 
 use std::sync::Arc;
 
