@@ -1,14 +1,16 @@
 //! `mock-ca`: a simulated certificate issuance site and its root CA, for exercising a real
 //! enrollment client end to end.
 //!
-//! The domain is plain Rust: [`application`] (one state machine per 申請), [`authority`] (the root
-//! CA and what it signs), [`registration`] (the desk that runs applications), [`outbox`] (mails to a
-//! Maildir, and [`smtp`] to a real server), [`processing`] (the 14:00 cut-off), [`faults`] (what
-//! the admin API arms), [`delivery`] (documents as CMS
-//! EnvelopedData for the holder's certificate), [`records`] (`--data-dir`, SQLite), [`secret`] (passwords kept only hashed), [`clock`] and [`entropy`] (injected, so runs
-//! can be repeated). HTTP and TLS are thin
-//! layers over it: the public pages and the admin API (private modules), and [`MockCa`], which serves
-//! them over rustls.
+//! The domain is plain Rust (`src/enrollment/`): [`application`] (one state machine per 申請),
+//! [`authority`] (the root CA and what it signs), [`registration`] (the desk that runs
+//! applications), [`request`] (the CSR as the site reads it), [`processing`] (the 14:00 cut-off),
+//! [`delivery`] (documents as CMS EnvelopedData for the holder's certificate), [`secret`]
+//! (passwords kept only hashed), [`refusal`] (every answer the site refuses with), [`faults`] (what
+//! the admin API arms) and [`journal`] (what the site answered). What touches the world is apart
+//! (`src/world/`): [`outbox`] (mails to a Maildir, and [`smtp`] to a real server), [`records`]
+//! (`--data-dir`, SQLite), [`config`], [`clock`] and [`entropy`] (injected, so runs can be
+//! repeated). HTTP and TLS are thin layers over it (`src/web/`): the public pages and the admin
+//! API (private modules), [`tls`], and [`MockCa`], which serves them over rustls.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mock_ca::StartError> {
@@ -18,32 +20,24 @@
 //! ```
 //! The protocol is in `docs/protocol.md`.
 
-mod admin;
-mod applicant;
-pub mod application;
-pub mod authority;
-mod chain;
-pub mod clock;
-pub mod config;
-pub mod delivery;
-pub mod entropy;
-pub mod faults;
-pub mod journal;
-pub mod outbox;
-pub mod processing;
-pub mod records;
-pub mod refusal;
-pub mod registration;
-pub mod request;
-pub mod secret;
-mod server;
-mod site;
-pub mod smtp;
-pub mod tls;
+// The layout shows the architecture: the domain, what touches the world, and the HTTP/TLS layer.
+// Each module keeps the public path it has always had (`mock_ca::records`, …) through the
+// re-exports below, so that no crate embedding the mock changes with the layout.
+mod enrollment;
+mod web;
+mod world;
 
-pub use applicant::Applicant;
 pub use application::{ApplicationForm, Attribute, Kind, State, Subject};
+pub use enrollment::{
+    application, authority, delivery, faults, journal, processing, refusal, registration, request,
+    secret,
+};
 pub use faults::{Effect, Endpoint, Fault, FaultError, FaultSpec};
 pub use refusal::Refusal;
-pub use server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError};
-pub use site::COMPONENT_HEADER;
+pub use web::{
+    applicant::Applicant,
+    server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError},
+    site::COMPONENT_HEADER,
+    tls,
+};
+pub use world::{clock, config, entropy, outbox, records, smtp};
