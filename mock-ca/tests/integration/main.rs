@@ -5,6 +5,7 @@
 mod browser;
 mod http2;
 mod listener;
+mod pki;
 mod restart;
 mod signals;
 mod smtp;
