@@ -146,13 +146,13 @@ async fn changes_on(
     let admin = site.admin()?;
     // A few changes first, so that connections and caches exist.
     for i in 0..5 {
-        let id = admin.file(i).await?;
+        let id = crate::site::file(&admin, i).await?;
         admin.approve(&id).await?;
     }
     let (mut filings, mut approvals) = (Vec::new(), Vec::new());
     for i in 0..n {
         let started = Instant::now();
-        let id = admin.file(i).await?;
+        let id = crate::site::file(&admin, i).await?;
         filings.push(ms(started.elapsed()));
         let started = Instant::now();
         admin.approve(&id).await?;
