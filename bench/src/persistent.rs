@@ -5,10 +5,7 @@
 //! timing, with the records' own import (one transaction): filing 100,000 through the admin API
 //! would measure the same change 100,000 times over.
 
-use std::{
-    path::Path,
-    time::Instant,
-};
+use std::{path::Path, time::Instant};
 
 use crate::{
     peer,

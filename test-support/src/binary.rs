@@ -58,14 +58,21 @@ struct Layout {
 }
 
 impl Layout {
-    /// From an executable's path: `<target>/[<triple>/]<profile>/[deps/]<exe>`, the target
-    /// directory being the ancestor holding `CACHEDIR.TAG` (cargo writes one there).
+    /// From an executable's path: `<target>/[<triple>/]<profile>/[deps/]<exe>`. The profile's
+    /// directory holds cargo's `.cargo-lock`; the target directory, above it, cargo's
+    /// `.rustc_info.json` or `CACHEDIR.TAG` (a target directory made by copying may lack the tag).
     fn of(exe: &Path) -> Option<Self> {
         let mut dir = exe.parent()?;
         if dir.ends_with("deps") || dir.ends_with("examples") {
             dir = dir.parent()?;
         }
-        let target_dir = dir.ancestors().find(|d| d.join("CACHEDIR.TAG").is_file())?;
+        if !dir.join(".cargo-lock").is_file() {
+            return None;
+        }
+        let target_dir =
+            dir.ancestors().skip(1).take(2).find(|d| {
+                d.join(".rustc_info.json").is_file() || d.join("CACHEDIR.TAG").is_file()
+            })?;
         let profile = dir.file_name()?.to_str()?.to_owned();
         let between = dir.parent()?;
         let triple = if between == target_dir {
@@ -111,6 +118,23 @@ impl Layout {
     }
 }
 
+/// Cargo's target directory the caller runs from (any `CARGO_TARGET_DIR`), else the fallback's.
+#[cfg_attr(
+    not(feature = "browser"),
+    expect(dead_code, reason = "only the browser's screenshots use it")
+)]
+pub(crate) fn target_dir() -> PathBuf {
+    caller().target_dir
+}
+
+/// Where the caller runs from.
+fn caller() -> Layout {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Layout::of(&exe))
+        .unwrap_or_else(|| Layout::fallback(&workspace()))
+}
+
 /// This checkout's workspace: test-support is compiled from it.
 fn workspace() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -123,10 +147,7 @@ fn build(name: &str) -> Result<PathBuf, BinaryError> {
         why,
     };
     let workspace = workspace();
-    let layout = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Layout::of(&exe))
-        .unwrap_or_else(|| Layout::fallback(&workspace));
+    let layout = caller();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -164,7 +185,11 @@ mod tests {
     #[test]
     fn a_test_in_deps_of_a_target_dir_runs_from_its_profile_there() {
         let target = tempfile::tempdir().unwrap();
-        std::fs::write(target.path().join("CACHEDIR.TAG"), "").unwrap();
+        std::fs::write(target.path().join(".rustc_info.json"), "{}").unwrap();
+        for profile in ["debug", "x86_64-unknown-linux-gnu/release"] {
+            std::fs::create_dir_all(target.path().join(profile)).unwrap();
+            std::fs::write(target.path().join(profile).join(".cargo-lock"), "").unwrap();
+        }
         let exe = target.path().join("debug/deps/e2e-0123");
         assert_eq!(
             Layout::of(&exe),
