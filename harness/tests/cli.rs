@@ -11,15 +11,9 @@ fn harness() -> Command {
     Command::new(env!("CARGO_BIN_EXE_harness"))
 }
 
-/// A binary built beside this test (target/<profile>/), as `make test` builds them.
+/// A workspace binary, built on demand (test-support).
 fn sibling(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_BIN_EXE_harness")).with_file_name(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo build --workspace --bins` first (`make test` does)",
-        path.display()
-    );
-    path
+    test_support::binary(name)
 }
 
 struct Site(Child);

@@ -24,6 +24,20 @@ fn main() -> ExitCode {
             .and_then(|n| n.parse().ok());
         args.test_threads = Some(threads.unwrap_or(4));
     }
+    // The client under test, built now if missing or stale: `cargo test -p harness` alone does
+    // not build another package's binary.
+    match test_support::try_binary("cert-client") {
+        Ok(path) => {
+            if let Err(error) = harness::runner::use_cert_client(path) {
+                eprintln!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    }
     let dir = fixtures_dir().join("scenarios");
     let files = match Scenario::files(&dir) {
         Ok(files) => files,

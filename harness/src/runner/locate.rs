@@ -42,12 +42,13 @@ pub fn cert_client_binary() -> Result<PathBuf, RunError> {
             if let Some(found) = beside(&exe) {
                 return Ok(found);
             }
-            build_cert_client(&exe)?;
-            beside(&exe).ok_or_else(|| {
-                format!(
-                    "cert-client was built but is not beside the harness ({}); name it with `harness run --client PATH`",
-                    exe.display()
-                )
+            // A fresh clone's `cargo run -p harness -- run`: built the way every test builds the
+            // workspace's binaries (same target directory, profile and triple).
+            eprintln!(
+                "harness: cert-client is not built beside the harness; building it with cargo"
+            );
+            test_support::try_binary("cert-client").map_err(|e| {
+                format!("{e}: name a cert-client binary with `harness run --client PATH`")
             })
         })
         .clone()
@@ -70,46 +71,4 @@ fn beside(exe: &std::path::Path) -> Option<PathBuf> {
         }
     }
     None
-}
-
-/// Builds cert-client with the profile the harness was built with, in this workspace (where the
-/// harness was compiled), into the same target directory (cargo's own `CARGO_TARGET_DIR` rules).
-fn build_cert_client(exe: &std::path::Path) -> Result<(), String> {
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    if !workspace.join("Cargo.toml").is_file() {
-        return Err(format!(
-            "cert-client is not built beside the harness ({}) and the workspace it was built in is gone: name it with `harness run --client PATH`",
-            exe.display()
-        ));
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let release = exe
-        .parent()
-        .and_then(|d| d.file_name())
-        .is_some_and(|n| n == "release");
-    eprintln!(
-        "harness: cert-client is not built beside the harness; building it (cargo build -p cert-client)"
-    );
-    let mut command = std::process::Command::new(cargo);
-    command.current_dir(workspace).args([
-        "build",
-        "--quiet",
-        "-p",
-        "cert-client",
-        "--bin",
-        "cert-client",
-    ]);
-    if release {
-        command.arg("--release");
-    }
-    let status = command
-        .status()
-        .map_err(|e| format!("running cargo to build cert-client: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "building cert-client failed ({status}): run `cargo build --workspace --bins`, or name a binary with `harness run --client PATH`"
-        ))
-    }
 }

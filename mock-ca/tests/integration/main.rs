@@ -6,6 +6,7 @@ mod browser;
 mod certenroll;
 mod http2;
 mod listener;
+mod pki;
 mod restart;
 mod signals;
 mod smtp;
