@@ -789,7 +789,7 @@ fn publish_dir(parent: &Path, name: &str, files: &[(&str, &[u8], u32)]) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use rcgen::{CertificateParams, KeyPair, PKCS_RSA_SHA256, PublicKeyData as _};
+    use rcgen::{CertificateParams, KeyPair, PublicKeyData as _};
 
     use super::*;
 
@@ -805,7 +805,7 @@ mod tests {
     fn begin_request_puts_the_key_on_disk_0600_before_returning_the_request() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("store")).unwrap();
-        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let key = KeyPair::from_pem(test_support::pki::holder_key(0)).unwrap();
         let pending = store
             .begin_request(
                 &key.serialize_pem(),
@@ -832,7 +832,7 @@ mod tests {
     fn install_moves_the_key_beside_its_certificate_and_refuses_a_stranger() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let key = KeyPair::from_pem(test_support::pki::holder_key(1)).unwrap();
         store
             .begin_request(
                 &key.serialize_pem(),
@@ -859,7 +859,7 @@ mod tests {
         assert!(listed[0].key_present && listed[0].current);
         assert_eq!(listed[0].chain, Chain::Incomplete);
 
-        let stranger = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let stranger = KeyPair::from_pem(test_support::pki::holder_key(2)).unwrap();
         let other = CertificateParams::new(vec![])
             .unwrap()
             .self_signed(&stranger)

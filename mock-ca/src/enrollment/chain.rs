@@ -53,16 +53,19 @@ pub fn certs_only(certificates: &[&[u8]]) -> Result<Vec<u8>, ChainError> {
 
 #[cfg(test)]
 mod tests {
-    use time::macros::datetime;
-
     use super::*;
     use crate::enrollment::authority::Authority;
 
     #[test]
     fn a_certs_only_message_holds_every_certificate_and_no_signer() {
-        let now = datetime!(2026-11-25 10:00 +9);
-        let root = Authority::generate("Test Root", now).unwrap();
-        let other = Authority::generate("Other Root", now).unwrap();
+        let root =
+            Authority::from_pem(test_support::pki::ROOT_PEM, test_support::pki::ROOT_KEY_PEM)
+                .unwrap();
+        let other = Authority::from_pem(
+            test_support::pki::OTHER_ROOT_PEM,
+            test_support::pki::OTHER_ROOT_KEY_PEM,
+        )
+        .unwrap();
         let (a, b) = (root.certificate_der(), other.certificate_der());
         let der = certs_only(&[a, b]).unwrap();
         let info = ContentInfo::from_der(&der).unwrap();

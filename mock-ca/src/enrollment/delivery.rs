@@ -281,13 +281,13 @@ mod base64_bytes {
 
 #[cfg(test)]
 mod tests {
-    use rcgen::{CertificateParams, DnType, KeyPair, PKCS_RSA_SHA256};
+    use rcgen::{CertificateParams, DnType, KeyPair};
     use time::macros::datetime;
 
     use super::*;
 
     fn holder() -> (KeyPair, Vec<u8>) {
-        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let key = KeyPair::from_pem(test_support::pki::holder_key(1)).unwrap();
         let mut params = CertificateParams::default();
         params
             .distinguished_name

@@ -911,7 +911,7 @@ impl RegistrationAuthority {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256};
+    use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
     use time::macros::datetime;
 
     use super::*;
@@ -934,7 +934,8 @@ pub(crate) mod tests {
     fn at_step_three() -> (RegistrationAuthority, String, String, String) {
         let now = datetime!(2026-11-25 10:00 +9);
         let mut desk = RegistrationAuthority::new(
-            Authority::generate("Test Root", now).unwrap(),
+            Authority::from_pem(test_support::pki::ROOT_PEM, test_support::pki::ROOT_KEY_PEM)
+                .unwrap(),
             Policy::default(),
             Arc::new(Clock::frozen(now)),
             Box::new(SeededEntropy::new(7)),
@@ -958,7 +959,7 @@ pub(crate) mod tests {
             panic!("a first login opens step 2");
         };
         desk.press_issue(&id, Some(&two.session)).unwrap();
-        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let key = KeyPair::from_pem(test_support::pki::holder_key(0)).unwrap();
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CountryName, "JP");

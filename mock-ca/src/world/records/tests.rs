@@ -59,7 +59,11 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn desk() -> RegistrationAuthority {
     let now = datetime!(2026-11-25 10:00 +9);
     RegistrationAuthority::new(
-        crate::enrollment::authority::Authority::generate("Test Root", now).unwrap(),
+        crate::enrollment::authority::Authority::from_pem(
+            test_support::pki::ROOT_PEM,
+            test_support::pki::ROOT_KEY_PEM,
+        )
+        .unwrap(),
         Policy::default(),
         std::sync::Arc::new(crate::world::clock::Clock::frozen(now)),
         Box::new(SeededEntropy::new(3)),

@@ -64,7 +64,11 @@ async fn the_confirmation_page_refuses_a_certificate_from_another_root_even_with
 
     // Another root with the same name signs a certificate with the same subject and serial.
     let now = site.site.registration().now();
-    let other = Authority::generate(ROOT_NAME, now).unwrap();
+    let other = Authority::from_pem(
+        test_support::pki::OTHER_ROOT_PEM,
+        test_support::pki::OTHER_ROOT_KEY_PEM,
+    )
+    .unwrap();
     let (_, csr) = csr_for(&subject(), RsaKeySize::_2048);
     let request = CertificateRequest::parse(csr.as_bytes()).unwrap();
     let application_subject = Subject(vec![

@@ -160,7 +160,9 @@ impl TestSite {
     fn with_demo(demo: bool) -> Self {
         let now = datetime!(2026-11-25 10:00 +9);
         let registration = RegistrationAuthority::new(
-            Authority::generate(ROOT_NAME, now).unwrap(),
+            // The checked-in test root (fixtures/pki): no RSA key made per test site.
+            Authority::from_pem(test_support::pki::ROOT_PEM, test_support::pki::ROOT_KEY_PEM)
+                .unwrap(),
             Policy::default(),
             Arc::new(Clock::frozen(now)),
             Box::new(SeededEntropy::new(1)),
@@ -383,7 +385,12 @@ fn presenting(der: Vec<u8>) -> TlsInfo {
 /// outermost first, every value a UTF8String.
 fn csr_for(subject: &Value, size: RsaKeySize) -> (KeyPair, String) {
     let key = match size {
-        RsaKeySize::_2048 => KeyPair::generate_for(&PKCS_RSA_SHA256),
+        // Checked-in keys, taken in turn (fixtures/pki/holders): no RSA-2048 key made per CSR.
+        RsaKeySize::_2048 => {
+            static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            KeyPair::from_pem(test_support::pki::holder_key(n))
+        }
         other => KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, other),
     }
     .unwrap();
