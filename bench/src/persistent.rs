@@ -13,11 +13,12 @@ use crate::{
     stats::ms,
 };
 use anyhow::Context as _;
+// The records measured on their own, below the site: the mock's internals, not its API.
 use mock_ca::{
-    application::{Application, ApplicationForm, Attribute, Kind, Subject},
-    entropy::SeededEntropy,
-    records::Records,
-    registration::Snapshot,
+    ApplicationForm, Attribute, Kind, Subject,
+    internals::{
+        application::Application, entropy::SeededEntropy, records::Records, registration::Snapshot,
+    },
 };
 
 /// What the persistent measurement found, per size on disk.

@@ -177,11 +177,7 @@ async fn csrs(n: usize) -> anyhow::Result<Vec<String>> {
 /// Certificates per second that `Authority::issue` signs with the fixture root on `threads`
 /// threads for `period`.
 fn sign_rate(ca: &Path, csr: &str, threads: usize, period: Duration) -> anyhow::Result<f64> {
-    use mock_ca::{
-        application::{Attribute, Subject},
-        authority::Authority,
-        request::CertificateRequest,
-    };
+    use mock_ca::{Attribute, Authority, Subject, internals::request::CertificateRequest};
     let authority = Authority::from_pem(
         &std::fs::read_to_string(ca.join("root.pem"))?,
         &std::fs::read_to_string(ca.join("root.key.pem"))?,

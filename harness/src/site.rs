@@ -30,7 +30,7 @@ pub enum SiteError {
     Start(#[from] mock_ca::StartError),
     /// The test root did not load.
     #[error("the test root: {0}")]
-    Root(#[from] mock_ca::authority::AuthorityError),
+    Root(#[from] mock_ca::AuthorityError),
     /// The admin API failed.
     #[error(transparent)]
     Admin(#[from] AdminError),
@@ -58,7 +58,7 @@ impl SiteUnderTest {
             Target::InProcess => {
                 // The checked-in test root (fixtures/pki), so no scenario makes an RSA key for
                 // its site; thumbprints and serials are redacted from the transcripts anyway.
-                let root = mock_ca::authority::Authority::from_pem(
+                let root = mock_ca::Authority::from_pem(
                     test_support::pki::ROOT_PEM,
                     test_support::pki::ROOT_KEY_PEM,
                 )?;

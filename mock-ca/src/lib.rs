@@ -1,43 +1,77 @@
 //! `mock-ca`: a simulated certificate issuance site and its root CA, for exercising a real
-//! enrollment client end to end.
+//! enrollment client end to end, over real TLS, with real X.509 and real mail.
 //!
-//! The domain is plain Rust (`src/enrollment/`): [`application`] (one state machine per 申請),
-//! [`authority`] (the root CA and what it signs), [`registration`] (the desk that runs
-//! applications), [`request`] (the CSR as the site reads it), [`processing`] (the 14:00 cut-off),
-//! [`delivery`] (documents as CMS EnvelopedData for the holder's certificate), [`secret`]
-//! (passwords kept only hashed), [`refusal`] (every answer the site refuses with), [`faults`] (what
-//! the admin API arms) and [`journal`] (what the site answered). What touches the world is apart
-//! (`src/world/`): [`outbox`] (mails to a Maildir, and [`smtp`] to a real server), [`records`]
-//! (`--data-dir`, SQLite), [`config`], [`clock`] and [`entropy`] (injected, so runs can be
-//! repeated). HTTP and TLS are thin layers over it (`src/web/`): the public pages and the admin
-//! API (private modules), [`tls`], and [`MockCa`], which serves them over rustls.
+//! Start a site with [`MockCa::start`] (or [`MockCa::builder`]), then act as its back office:
+//! [`MockCa::file`] an application and hold it as an [`Applicant`] (approve it, read its
+//! password from the mail it was sent, see its [`State`]); [`MockCa::arm`] a [`FaultSpec`];
+//! read the [`journal`](MockCa::journal) and the [`outbox`](MockCa::outbox) as types. Point the
+//! client under test at [`MockCa::url`], trusting [`MockCa::site_trust_pem`].
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), mock_ca::StartError> {
-//! let site = mock_ca::MockCa::start().await?; // 127.0.0.1, ephemeral port, fresh root
-//! println!("{} (admin token {})", site.url(), site.admin_token());
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use mock_ca::{ApplicationForm, Effect, Endpoint, FaultSpec, MockCa, State};
+//!
+//! let site = MockCa::start().await?; // 127.0.0.1, ephemeral ports, a fresh root
+//! let taro = site.file(ApplicationForm::new("山田 太郎", "taro@example.jp"))?;
+//! taro.approve()?; // MAIL-URL and MAIL-PASSWORD are sent
+//! let password = taro.password().expect("mailed at approval");
+//! assert_eq!(taro.state(), State::Approved);
+//!
+//! // The client's first CSR will be answered 503.
+//! site.arm(FaultSpec::new(Effect::Status { status: 503 }).at(Endpoint::Csr))?;
+//!
+//! // ... run the client against taro.url() with `password`, trusting site.site_trust_pem() ...
+//! # let _ = password;
+//! assert!(site.journal().is_empty());
+//! assert_eq!(site.panics(), 0);
 //! # Ok(()) }
 //! ```
-//! The protocol is in `docs/protocol.md`.
+//!
+//! Inside, the domain is plain Rust (`src/enrollment/`: applications and their state machine,
+//! the root CA, the registration desk, the CSR, the 14:00 cut-off, documents sealed to a
+//! holder's certificate, passwords kept hashed, refusals, faults, the journal); what touches the
+//! world is apart (`src/world/`: the clock and randomness, injected so runs repeat; the outbox to
+//! a Maildir and SMTP; the records in SQLite; the config file); HTTP and TLS are thin layers over
+//! it (`src/web/`). The protocol is in `docs/protocol.md`.
 
 // The layout shows the architecture: the domain, what touches the world, and the HTTP/TLS layer.
-// Each module keeps the public path it has always had (`mock_ca::records`, …) through the
-// re-exports below, so that no crate embedding the mock changes with the layout.
+// The modules are private; what a test embedding the mock needs is re-exported below (as
+// wiremock and instant-acme do), so the layout can change without changing the API.
 mod enrollment;
 mod web;
 mod world;
 
-pub use application::{ApplicationForm, Attribute, Kind, State, Subject};
 pub use enrollment::{
-    application, authority, delivery, faults, journal, processing, refusal, registration, request,
-    secret,
+    application::{ApplicationForm, Attribute, Kind, State, Subject},
+    authority::{Authority, AuthorityError, IssuedCertificate, Thumbprints},
+    delivery::{Document, DocumentForm, PublishError},
+    faults::{Effect, Endpoint, Fault, FaultError, FaultSpec},
+    journal::Entry as JournalEntry,
+    processing::Calendar,
+    refusal::{IDS as REFUSAL_IDS, Refusal},
+    registration::Policy,
+    request::KeyDescription,
 };
-pub use faults::{Effect, Endpoint, Fault, FaultError, FaultSpec};
-pub use refusal::Refusal;
 pub use web::{
     applicant::Applicant,
     server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError},
     site::COMPONENT_HEADER,
-    tls,
+    tls::TlsError,
 };
-pub use world::{clock, config, entropy, outbox, records, smtp};
+pub use world::{
+    clock::Clock,
+    config::{Config, ConfigError},
+    outbox::{Mail, SentMail},
+    records::RecordsError,
+    smtp::SmtpError,
+};
+
+/// Not the API: the modules the benchmarks and the fuzz targets drive below [`MockCa`] (the
+/// records on their own, a CSR's parser, the desk without a server). Hidden from the docs and
+/// free to change with the layout.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::enrollment::{application, authority, registration, request};
+    pub use crate::world::{entropy, records};
+}

@@ -302,8 +302,7 @@ async fn a_holder_lists_and_fetches_a_published_document_and_reads_the_bytes_pub
     );
     assert_eq!(std::fs::read(&again).unwrap(), CONTENT);
 
-    let registration = bench.site.registration();
-    assert_eq!(registration.documents()[0].deliveries.len(), 2);
+    assert_eq!(bench.site.documents()[0].deliveries.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::sync::{MutexGuard, atomic::Ordering};
 use crate::{
     enrollment::application::{ApplicationForm, State},
     enrollment::authority::Thumbprints,
-    enrollment::delivery::DocumentForm,
+    enrollment::delivery::{Document, DocumentForm},
     enrollment::faults::{Fault, FaultError, FaultSpec},
     enrollment::journal,
     enrollment::refusal::Refusal,
@@ -102,6 +102,11 @@ impl MockCa {
     /// Publishes a document for an application's holder (data delivery); its id.
     pub fn publish(&self, form: DocumentForm) -> Result<String, Refusal> {
         Ok(self.registration_now().publish(form)?.id.clone())
+    }
+
+    /// Every document published, with the deliveries made of it.
+    pub fn documents(&self) -> Vec<Document> {
+        self.registration_now().documents().to_vec()
     }
 
     /// The root's thumbprints, as step 3 and the repository show them.

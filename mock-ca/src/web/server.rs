@@ -5,7 +5,7 @@ use std::{
     net::SocketAddr,
     path::PathBuf,
     sync::{
-        Arc, MutexGuard,
+        Arc,
         atomic::{AtomicU64, Ordering},
     },
     time::Duration,
@@ -617,13 +617,6 @@ impl MockCa {
     /// The issuing root certificate (PEM).
     pub fn root_pem(&self) -> &str {
         &self.root_pem
-    }
-
-    /// The registration authority, locked: what the typed methods ([`MockCa::file`], [`Applicant`]
-    /// and the rest) do not cover yet. Do not hold it across an await.
-    #[doc(hidden)]
-    pub fn registration(&self) -> MutexGuard<'_, RegistrationAuthority> {
-        self.site.registration()
     }
 
     /// The site's state, for the embedding methods (`applicant.rs`).

@@ -10,7 +10,7 @@
 //! start, in the same transaction that makes it, and left as it was.
 //!
 //! No secret is kept in clear: an application's password only as its salted hash, its session as
-//! a digest ([`crate::secret`]); a MAIL-PASSWORD mail is recorded without its body (the copy in
+//! a digest (`enrollment::secret`); a MAIL-PASSWORD mail is recorded without its body (the copy in
 //! the Maildir is the mailbox's, not the site's records).
 
 use std::path::{Path, PathBuf};

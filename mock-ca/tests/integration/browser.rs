@@ -220,7 +220,7 @@ async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() 
     page.click("#root-install").await;
     page.wait_for("dialog#component-dialog[data-dialog=\"install-root\"][open]")
         .await;
-    let thumbprints = site.registration().authority().thumbprints();
+    let thumbprints = site.thumbprints();
     assert_eq!(page.text("#dialog-sha1").await, thumbprints.sha1);
     page.screenshot("dialog-root").await;
     answer(&page, "install-root", true).await;

@@ -81,7 +81,7 @@ async fn every_mail_is_also_delivered_to_the_smtp_server_given_by_url() {
     let admin = admin_of(&site);
     let id = approved(&admin).await;
 
-    let sent = site.registration().outbox().sent().to_vec();
+    let sent = site.outbox();
     assert_eq!(sent.len(), 2);
     for mail in &sent {
         let got = received.recv().await.expect("a message over SMTP");
