@@ -482,7 +482,7 @@ impl Stager {
                 case.open = application.url.clone();
                 case.steps.push(log_in.into());
                 case.sees =
-                    "証明書は発行済みでインストールが完了していない旨 (STEP3-ONE-WAY)".into();
+                    "インストールが不完全であっても証明書発行サイトに再ログインができなくなります (STEP3-ONE-WAY); 鍵はこのブラウザではなく --out のストアにあるため、ページは続けて鍵が見つからない旨も示す (the key is in the store under --out, not in the browser, so the page also says it cannot finish here)".into();
                 case.files.push((
                     "鍵と届いた証明書を持つ利用者のストア (the customer's store: the key and the certificate that arrived)".into(),
                     self.out.join("store"),

@@ -115,11 +115,30 @@ async fn check_page(browser: &Browser, site: &MockCa, id: &str, printed: &Printe
         .map(|a| format!("{}/apply/{a}", site.url()))
         .unwrap_or_default();
     let password = application.and_then(|(_, p)| p.clone()).unwrap_or_default();
+    const ON_A_PAGE: [&str; 13] = [
+        "AUTH-FAILED",
+        "STEP1-LOGIN",
+        "STEP2-CSP-KEYLEN",
+        "MAIL-NO-DEADLINE",
+        "STEP2-CSP-HIDDEN",
+        "CANCEL-RESUME",
+        "STEP3-ONE-WAY",
+        "SITE-ONE-TIME",
+        "NO-VALID-REQUEST",
+        "CONFIRM-FORBIDDEN",
+        "SITE-REACHABLE",
+        "REPOSITORY-PAGE",
+        "STEP3-ROOT-INSTALL",
+    ];
+    if !ON_A_PAGE.contains(&id) {
+        return;
+    }
     let page = browser.page_named(&format!("reproduce-{id}")).await;
     match id {
         "AUTH-FAILED" => {
             log_in(&page, &url, "not-the-password").await;
             assert_eq!(error_id(&page).await.as_deref(), Some("AUTH-FAILED"));
+            page.screenshot("wrong-password").await;
             assert!(
                 page.visible_text()
                     .await
@@ -142,6 +161,10 @@ async fn check_page(browser: &Browser, site: &MockCa, id: &str, printed: &Printe
             page.disable_scripts().await;
             log_in(&page, &url, &password).await;
             page.wait_for_text("Internet Explorer モード").await;
+        }
+        "STEP3-ROOT-INSTALL" => {
+            log_in(&page, &url, &password).await;
+            page.wait_for_text("【ステップ 2】").await;
         }
         "CANCEL-RESUME" => {
             log_in(&page, &url, &password).await;
