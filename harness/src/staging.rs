@@ -786,6 +786,19 @@ impl Staged {
                 let _ = writeln!(out, "  {}  — {what}", path.display());
             }
         }
+        if self.open.starts_with("https://") {
+            let anchor = self
+                .files
+                .first()
+                .map(|(_, p)| p.display().to_string())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "\nブラウザがこのサイトを信頼していなければ (if the browser does not trust the site yet): \
+                 certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n mock-ca-site -i {anchor} (Chromium on Linux; \
+                 Windows: the file's 証明書のインストール into 信頼されたルート証明機関)"
+            );
+        }
         if !self.notes.is_empty() {
             let _ = writeln!(out, "\nサイトの変更 (what else changed in the site):");
             for note in &self.notes {
