@@ -232,7 +232,20 @@ pub struct Installed {
     pub subject: String,
 }
 
-/// The store.
+/// The certificate store: trusted roots, pending requests (a key made, its CSR sent or about to
+/// be), and personal certificates each beside its key. A directory, written atomically; a key is
+/// on disk before its request may leave the machine.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let store = client::Store::open(dir.path().join("store"))?;
+/// assert!(store.list()?.is_empty()); // no certificate yet
+/// assert!(store.pending()?.is_empty()); // and no key waiting for one
+/// let survey = store.survey()?; // what `cert-client doctor` reports
+/// assert!(survey.pending.is_empty());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
