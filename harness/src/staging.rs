@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::{
     admin::{Admin, AdminError},
+    runner::text,
     scenario::Application,
 };
 
@@ -726,14 +727,6 @@ fn expect_state(application: &StagedApplication, state: &str) -> Result<(), Stag
             application.id, application.state
         )))
     }
-}
-
-fn text(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn base64_text(text: &str) -> String {

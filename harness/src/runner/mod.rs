@@ -294,7 +294,7 @@ impl Run<'_> {
 }
 
 /// A text field of an admin API answer, or nothing.
-fn text(value: &Value, key: &str) -> String {
+pub(crate) fn text(value: &Value, key: &str) -> String {
     value
         .get(key)
         .and_then(Value::as_str)

@@ -323,15 +323,7 @@ mod tests {
     use super::*;
 
     fn spec(effect: Effect) -> FaultSpec {
-        FaultSpec {
-            endpoint: None,
-            application: None,
-            effect,
-            times: 1,
-            forever: false,
-            probability: None,
-            seed: 0,
-        }
+        FaultSpec::new(effect)
     }
 
     #[test]
