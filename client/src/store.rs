@@ -419,8 +419,23 @@ impl Store {
                 ("key.pem", &key, 0o600),
             ],
         )?;
-        // The key now lives in personal/; only then may the pending copy go.
-        fs::remove_dir_all(&pending_dir).map_err(io_error(&pending_dir))?;
+        // The key now lives in personal/; only then may the pending copy go. It is renamed out
+        // of the way first (one atomic step), so a kill during the removal never leaves a
+        // pending request whose key is gone but whose certificate is still there; readers skip
+        // the dot-named leftover, and the next install clears it.
+        let pending = self.root.join("pending");
+        let done = pending.join(format!(".installed-{id}"));
+        let _ = fs::remove_dir_all(&done);
+        fs::rename(&pending_dir, &done).map_err(io_error(&pending_dir))?;
+        for leftover in sorted_entries(&pending).unwrap_or_default() {
+            if leftover
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(".installed-"))
+            {
+                let _ = fs::remove_dir_all(&leftover);
+            }
+        }
         Ok(Some(Installed {
             dir: personal.join(&serial),
             serial: crate::thumbprint::pairs(certificate.raw_serial()),
@@ -878,6 +893,46 @@ mod tests {
             .self_signed(&stranger)
             .unwrap();
         assert!(store.install(&other.pem()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_kill_while_an_installed_requests_pending_copy_is_removed_leaves_no_keyless_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // What a kill in the middle of removing the pending copy leaves: the copy renamed away,
+        // its key already deleted, its certificate not yet.
+        let leftover = dir.path().join("pending").join(".installed-0123abcd");
+        fs::create_dir_all(&leftover).unwrap();
+        fs::write(
+            leftover.join("certificate.pem"),
+            "-----BEGIN CERTIFICATE-----\n",
+        )
+        .unwrap();
+        assert!(store.pending().unwrap().is_empty());
+        assert!(store.survey().unwrap().damage.is_empty());
+
+        // The next install clears it, and renames its own pending copy away before removing it.
+        let key = KeyPair::from_pem(test_support::pki::holder_key(3)).unwrap();
+        store
+            .begin_request(
+                &key.serialize_pem(),
+                &key.subject_public_key_info(),
+                record(),
+            )
+            .unwrap();
+        let certificate = CertificateParams::new(vec![])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        store
+            .install(&certificate.pem())
+            .unwrap()
+            .expect("installed");
+        let left: Vec<_> = fs::read_dir(dir.path().join("pending"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     /// A test root, and leaf certificates it signs for keys begun in the store.

@@ -54,10 +54,9 @@ pub fn inspect(store: &Path) -> StoreView {
             let dir = entry.path();
             // `.incoming-*` is a write cut short (the README: `doctor` reports it); what it was
             // writing is still where it came from.
-            let interrupted = entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".incoming-");
+            // `.installed-*` is a pending copy renamed away after its install, being removed.
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let interrupted = name.starts_with(".incoming-") || name.starts_with(".installed-");
             if !dir.is_dir() || interrupted {
                 continue;
             }
