@@ -42,3 +42,49 @@ pub mod tls;
 pub use refusal::Refusal;
 pub use server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError, panics};
 pub use site::COMPONENT_HEADER;
+
+/// Entry points for the fuzz targets of `fuzz/` (cargo-fuzz), which drive the site in-process.
+/// Not an API: it changes with the targets.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::sync::Arc;
+
+    use crate::{
+        authority::Authority,
+        clock::Clock,
+        entropy::SeededEntropy,
+        outbox::Outbox,
+        registration::{Policy, RegistrationAuthority},
+        server::{Listener, app},
+        site::Site,
+    };
+
+    /// The bearer token of the admin API of [`routers`]' site.
+    pub const ADMIN_TOKEN: &str = "fuzz-admin-token";
+
+    /// The routers of a fresh site's two listeners, issuance (with the admin API) then
+    /// confirmation, exactly as the server serves them: `authority` as its root, the default
+    /// policy, the clock frozen at `now`, entropy seeded with 1, mails kept in memory.
+    pub fn routers(
+        authority: Authority,
+        now: time::OffsetDateTime,
+    ) -> (axum::Router, axum::Router) {
+        let registration = RegistrationAuthority::new(
+            authority,
+            Policy::default(),
+            Arc::new(Clock::frozen(now)),
+            Box::new(SeededEntropy::new(1)),
+            Outbox::memory(),
+            "https://127.0.0.1:1".into(),
+        );
+        let site = Arc::new(Site::new(
+            registration,
+            ADMIN_TOKEN.into(),
+            "https://127.0.0.1:2".into(),
+        ));
+        (
+            app(site.clone(), Listener::Issuance),
+            app(site, Listener::Confirmation),
+        )
+    }
+}
