@@ -85,13 +85,13 @@ async fn ours_once(
     dir: &Path,
     n: usize,
 ) -> anyhow::Result<(Duration, Duration)> {
-    let id = admin.file(n).await?;
+    let id = crate::site::file(admin, n).await?;
     admin.approve(&id).await?;
     let maildir = dir.join("maildir");
     for sub in ["new", "cur", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub))?;
     }
-    for (application, _, path) in admin.mails().await? {
+    for (application, _, path) in crate::site::mails(admin).await? {
         if application == id {
             let name = path.file_name().context("mail without a name")?;
             std::fs::copy(&path, maildir.join("new").join(name))?;

@@ -12,7 +12,7 @@ mod stats;
 mod suite;
 mod throughput;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -100,10 +100,15 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse().scaled();
     let bin = match &cli.bin_dir {
         Some(dir) => dir.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("the bench binary has no directory")?
-            .to_path_buf(),
+        // Built on demand (release, as this binary) into the directory this binary runs from.
+        None => {
+            let mut dir = None;
+            for needed in ["mock-ca", "cert-client", "harness"] {
+                let path = test_support::try_binary(needed)?;
+                dir = path.parent().map(Path::to_path_buf);
+            }
+            dir.context("no binary directory")?
+        }
     };
     for needed in ["mock-ca", "cert-client", "harness"] {
         anyhow::ensure!(
@@ -116,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
     let work = tempfile::Builder::new()
         .prefix("mock-ca-bench-")
         .tempdir()?;
-    let ca = site::fixture_ca(work.path())?;
+    let ca = site::fixture_ca();
     let peer = if cli.no_peer { None } else { peer::find() };
     if peer.is_none() {
         println!(

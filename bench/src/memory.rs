@@ -71,7 +71,7 @@ async fn file_many(admin: &Admin, next: Arc<AtomicUsize>, until: usize) -> anyho
                     next.fetch_min(until, Ordering::Relaxed);
                     return anyhow::Ok(());
                 }
-                admin.file(n).await?;
+                crate::site::file(&admin, n).await?;
             }
         }));
     }

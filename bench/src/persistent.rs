@@ -5,10 +5,7 @@
 //! timing, with the records' own import (one transaction): filing 100,000 through the admin API
 //! would measure the same change 100,000 times over.
 
-use std::{
-    path::Path,
-    time::{Duration, Instant},
-};
+use std::{path::Path, time::Instant};
 
 use crate::{
     peer,
@@ -16,11 +13,12 @@ use crate::{
     stats::ms,
 };
 use anyhow::Context as _;
+// The records measured on their own, below the site: the mock's internals, not its API.
 use mock_ca::{
-    application::{Application, ApplicationForm, Attribute, Kind, Subject},
-    entropy::SeededEntropy,
-    records::Records,
-    registration::Snapshot,
+    ApplicationForm, Attribute, Kind, Subject,
+    internals::{
+        application::Application, entropy::SeededEntropy, records::Records, registration::Snapshot,
+    },
 };
 
 /// What the persistent measurement found, per size on disk.
@@ -146,19 +144,19 @@ async fn changes_on(
     let admin = site.admin()?;
     // A few changes first, so that connections and caches exist.
     for i in 0..5 {
-        let id = admin.file(i).await?;
+        let id = crate::site::file(&admin, i).await?;
         admin.approve(&id).await?;
     }
     let (mut filings, mut approvals) = (Vec::new(), Vec::new());
     for i in 0..n {
         let started = Instant::now();
-        let id = admin.file(i).await?;
+        let id = crate::site::file(&admin, i).await?;
         filings.push(ms(started.elapsed()));
         let started = Instant::now();
         admin.approve(&id).await?;
         approvals.push(ms(started.elapsed()));
     }
-    // Let the site settle before it is killed (nothing in flight).
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    // Every change was answered, and the site answers a change only once it is recorded: it can
+    // be killed (on drop) at once, nothing is in flight.
     Ok((filings, approvals))
 }

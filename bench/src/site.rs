@@ -8,7 +8,8 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use serde_json::{Value, json};
+pub use test_support::Admin;
+use test_support::{Mail, NewApplication};
 use tokio::{
     io::{AsyncBufReadExt as _, BufReader},
     process::{Child, Command},
@@ -29,13 +30,10 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// The issuing root every measurement loads (`--ca-dir`): made once, outside any timing.
-pub fn fixture_ca(dir: &Path) -> anyhow::Result<PathBuf> {
-    let ca = dir.join("fixture-ca");
-    let now = time::OffsetDateTime::now_utc();
-    mock_ca::authority::Authority::load_or_generate(&ca, mock_ca::ROOT_NAME, now)
-        .context("making the fixture CA")?;
-    Ok(ca)
+/// The issuing root every measurement loads (`--ca-dir`): the checked-in test root
+/// (fixtures/pki/root), so no run makes one.
+pub fn fixture_ca() -> PathBuf {
+    test_support::pki::root_dir()
 }
 
 /// A running `mock-ca serve`, killed on drop.
@@ -130,100 +128,51 @@ impl Site {
             .build()?)
     }
 
-    /// The admin API.
+    /// The admin API (test-support's client over this HTTP/1.1 pool).
     pub fn admin(&self) -> anyhow::Result<Admin> {
-        Ok(Admin {
-            http: self.client()?,
-            url: self.url.clone(),
-        })
+        Ok(Admin::with_client(self.client()?, &self.url, TOKEN))
     }
 }
 
-/// The admin API of a benchmark site.
-#[derive(Clone)]
-pub struct Admin {
-    http: reqwest::Client,
-    url: String,
-}
-
-impl Admin {
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .post(format!("{}/admin{path}", self.url))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .await?;
-        let status = response.status();
-        let value: Value = response.json().await?;
-        if !status.is_success() {
-            bail!("admin {path}: {status} {value}");
-        }
-        Ok(value)
-    }
-
-    /// Files an application with the benchmark subject; its id.
-    pub async fn file(&self, n: usize) -> anyhow::Result<String> {
-        let subject: Vec<[&str; 2]> = SUBJECT.iter().map(|(a, v)| [*a, *v]).collect();
-        let filed = self
-            .post(
-                "/applications",
-                json!({
-                    "applicant": format!("Bench {n}"),
-                    "email": format!("bench{n}@example.jp"),
-                    "subject": subject,
-                }),
-            )
-            .await?;
-        filed["id"]
-            .as_str()
-            .map(str::to_owned)
-            .context("no id in the filed application")
-    }
-
-    /// Approves an application: its two mails go out.
-    pub async fn approve(&self, id: &str) -> anyhow::Result<()> {
-        self.post(&format!("/applications/{id}/approve"), json!({}))
-            .await
-            .map(drop)
-    }
-
-    /// Every mail sent: (application, catalogue id, file in the Maildir).
-    pub async fn mails(&self) -> anyhow::Result<Vec<(String, String, PathBuf)>> {
-        let sent: Vec<Value> = self
-            .http
-            .get(format!("{}/admin/outbox", self.url))
-            .bearer_auth(TOKEN)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        Ok(sent
+/// The benchmark's `n`th application, with the benchmark subject.
+pub fn application(n: usize) -> NewApplication {
+    NewApplication {
+        applicant: format!("Bench {n}"),
+        email: format!("bench{n}@example.jp"),
+        subject: SUBJECT
             .iter()
-            .filter_map(|m| {
-                Some((
-                    m["application"].as_str()?.to_owned(),
-                    m["catalogue"].as_str()?.to_owned(),
-                    PathBuf::from(m["path"].as_str()?),
-                ))
-            })
-            .collect())
+            .map(|(a, v)| ((*a).to_owned(), (*v).to_owned()))
+            .collect(),
+        kind: "new".into(),
     }
 }
 
-/// The password in a MAIL-PASSWORD file: the line after 認証情報パスワード:.
+/// Files the `n`th application; its id.
+pub async fn file(admin: &Admin, n: usize) -> anyhow::Result<String> {
+    let filed = admin.file(application(n)).await?;
+    filed["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no id in the filed application")
+}
+
+/// Every mail sent: (application, catalogue id, file in the Maildir).
+pub async fn mails(admin: &Admin) -> anyhow::Result<Vec<(String, String, PathBuf)>> {
+    Ok(admin
+        .outbox()
+        .await?
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m["application"].as_str()?.to_owned(),
+                m["catalogue"].as_str()?.to_owned(),
+                PathBuf::from(m["path"].as_str()?),
+            ))
+        })
+        .collect())
+}
+
+/// The password in a MAIL-PASSWORD file, read by test-support's mail reader.
 pub fn password_in(mail: &Path) -> anyhow::Result<String> {
-    let raw = std::fs::read(mail)?;
-    let message = mail_parser::MessageParser::default()
-        .parse(&raw)
-        .context("unreadable mail")?;
-    let body = message.body_text(0).context("mail without text")?;
-    let mut lines = body.lines();
-    lines
-        .find(|l| l.trim().starts_with("認証情報パスワード:"))
-        .and_then(|_| lines.find(|l| !l.trim().is_empty()))
-        .map(|l| l.trim().to_owned())
-        .context("no password in the mail")
+    Ok(Mail::read(mail)?.password()?)
 }

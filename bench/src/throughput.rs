@@ -177,11 +177,7 @@ async fn csrs(n: usize) -> anyhow::Result<Vec<String>> {
 /// Certificates per second that `Authority::issue` signs with the fixture root on `threads`
 /// threads for `period`.
 fn sign_rate(ca: &Path, csr: &str, threads: usize, period: Duration) -> anyhow::Result<f64> {
-    use mock_ca::{
-        application::{Attribute, Subject},
-        authority::Authority,
-        request::CertificateRequest,
-    };
+    use mock_ca::{Attribute, Authority, Subject, internals::request::CertificateRequest};
     let authority = Authority::from_pem(
         &std::fs::read_to_string(ca.join("root.pem"))?,
         &std::fs::read_to_string(ca.join("root.key.pem"))?,
@@ -237,7 +233,7 @@ async fn prepare(site: &Site, n: usize) -> anyhow::Result<Vec<Ready>> {
         for &i in chunk {
             let admin = admin.clone();
             filing.push(tokio::spawn(async move {
-                let id = admin.file(i).await?;
+                let id = crate::site::file(&admin, i).await?;
                 admin.approve(&id).await?;
                 anyhow::Ok(id)
             }));
@@ -246,13 +242,13 @@ async fn prepare(site: &Site, n: usize) -> anyhow::Result<Vec<Ready>> {
             ids.push(f.await??);
         }
     }
-    let passwords: std::collections::HashMap<String, std::path::PathBuf> = admin
-        .mails()
-        .await?
-        .into_iter()
-        .filter(|(_, catalogue, _)| catalogue == "MAIL-PASSWORD")
-        .map(|(application, _, path)| (application, path))
-        .collect();
+    let passwords: std::collections::HashMap<String, std::path::PathBuf> =
+        crate::site::mails(&admin)
+            .await?
+            .into_iter()
+            .filter(|(_, catalogue, _)| catalogue == "MAIL-PASSWORD")
+            .map(|(application, _, path)| (application, path))
+            .collect();
     ids.into_iter()
         .map(|id| {
             let mail = passwords.get(&id).context("no password mail")?;

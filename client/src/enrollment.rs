@@ -4,7 +4,7 @@
 //!
 //! Each step is reported as an [`Event`] as it happens; the CLI prints them, the harness records them.
 
-use std::fmt;
+use std::{fmt, ops::ControlFlow, sync::Arc};
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair, PublicKeyData as _};
 
@@ -203,14 +203,25 @@ impl Outcome {
     }
 }
 
+/// What the caller decides at a checkpoint: go on, or stop there with [`Error::Stopped`].
+pub type CheckpointHook = Arc<dyn Fn(Checkpoint) -> ControlFlow<()> + Send + Sync>;
+
 /// How the client is set up for an enrollment.
-#[derive(Debug, Clone)]
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use client::enrollment::{Checkpoint, Options};
+///
+/// // Stop once the CSR has been answered, to see what a crash there leaves in the store.
+/// let options = Options::default().on_checkpoint(|reached| {
+///     if reached == Checkpoint::CsrSent { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+/// });
+/// assert!(options.component());
+/// ```
+#[derive(Clone)]
 pub struct Options {
-    /// Whether the enrollment component is enabled: off, the client declares none
-    /// (no `X-Enrollment-Component`) and makes no key (COMPONENT-UNAVAILABLE).
-    pub component: bool,
-    /// Stop or hold at this point on purpose, to see what a crash there leaves behind.
-    pub checkpoint: Option<(Checkpoint, AtCheckpoint)>,
+    component: bool,
+    checkpoint: Option<CheckpointHook>,
 }
 
 impl Default for Options {
@@ -219,6 +230,40 @@ impl Default for Options {
             component: true,
             checkpoint: None,
         }
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("component", &self.component)
+            .field("checkpoint", &self.checkpoint.as_ref().map(|_| "hook"))
+            .finish()
+    }
+}
+
+impl Options {
+    /// With the enrollment component disabled: the client declares none (no
+    /// `X-Enrollment-Component`) and makes no key (COMPONENT-UNAVAILABLE).
+    pub fn without_component(mut self) -> Self {
+        self.component = false;
+        self
+    }
+
+    /// Whether the enrollment component is enabled (the default).
+    pub fn component(&self) -> bool {
+        self.component
+    }
+
+    /// Calls `hook` at each [`Checkpoint`] reached; `ControlFlow::Break` stops the enrollment
+    /// there with [`Error::Stopped`], as a crash there would (the hook may also never return,
+    /// as the binary's `CERT_CLIENT_HOLD_AT` does, waiting to be killed).
+    pub fn on_checkpoint(
+        mut self,
+        hook: impl Fn(Checkpoint) -> ControlFlow<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.checkpoint = Some(Arc::new(hook));
+        self
     }
 }
 
@@ -257,30 +302,13 @@ impl Checkpoint {
     }
 }
 
-/// What to do at the checkpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AtCheckpoint {
-    /// Return `Error::Stopped`: the library stopped there.
-    Stop,
-    /// Say so on stderr and wait to be killed: the process dies there.
-    Hold,
-}
-
-/// The line a held client prints on stderr, followed by the checkpoint's name.
+/// The line the binary prints on stderr when `CERT_CLIENT_HOLD_AT` holds it, followed by the
+/// checkpoint's name.
 pub const HOLDING: &str = "cert-client: holding at checkpoint ";
 
 fn reach(options: &Options, point: Checkpoint) -> Result<(), Error> {
-    match options.checkpoint {
-        Some((at, AtCheckpoint::Stop)) if at == point => Err(Error::Stopped { at: point.name() }),
-        Some((at, AtCheckpoint::Hold)) if at == point => {
-            use std::io::Write as _;
-            eprintln!("{HOLDING}{}", point.name());
-            let _ = std::io::stderr().flush();
-            // Held until killed: the caller means to see what a crash here leaves.
-            loop {
-                std::thread::park();
-            }
-        }
+    match options.checkpoint.as_ref().map(|hook| hook(point)) {
+        Some(ControlFlow::Break(())) => Err(Error::Stopped { at: point.name() }),
         _ => Ok(()),
     }
 }
@@ -315,24 +343,21 @@ pub async fn enroll_with(
         .survey()?
         .pending
         .into_iter()
-        .filter(|p| p.record.application_url == invitation.url)
+        .filter(|p| p.record().application_url == invitation.url)
         .collect();
     for pending in &earlier {
         observe(&Event::PendingFound {
-            id: pending.id.clone(),
-            created: pending.record.created.clone(),
-            answered: pending.answer.is_some(),
+            id: pending.id().to_owned(),
+            created: pending.record().created.clone(),
+            answered: pending.answer().is_some(),
         });
     }
-    if let Some((pending, answer)) = earlier
-        .iter()
-        .find_map(|p| p.answer.as_ref().map(|a| (p, a)))
-    {
+    if let Some((pending, answer)) = earlier.iter().find_map(|p| p.answer().map(|a| (p, a))) {
         // The certificate arrived before a crash: the site has issued it (STEP3-ONE-WAY), so there
         // is nothing to log in to; install it and confirm it.
         let installed = store.reinstall(answer)?;
         observe(&Event::Recovered {
-            id: pending.id.clone(),
+            id: pending.id().to_owned(),
             serial: installed.serial.clone(),
         });
         observe(&Event::Installed {
@@ -417,7 +442,7 @@ pub async fn enroll_with(
     )?;
     observe(&Event::KeyStored {
         length: three.key.length,
-        id: pending.id.clone(),
+        id: pending.id().to_owned(),
     });
 
     let issued = site.submit_csr(&three.csr, &pending).await?;

@@ -4,9 +4,7 @@
 //! The guide's texts are written here by the client itself (not read from the catalogue), so the
 //! harness can check them against the catalogue from outside.
 
-use std::fmt;
-
-use crate::store::StoreError;
+use std::{fmt, io, path::PathBuf};
 
 /// A refusal the site sent: its error body (protocol document, "Errors").
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -31,6 +29,28 @@ pub enum Unmatched {
     AlreadyInstalled,
     /// No key for it was ever made in this store: it was issued on another PC (OTHER-PC).
     MadeElsewhere,
+}
+
+/// The store cannot be read or written, or holds something it should not.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A file or directory could not be read or written.
+    #[error("store: {path}: {source}")]
+    Io {
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A file is not what the store wrote (half-written by something else, edited, damaged).
+    #[error("store: {path}: {why}")]
+    Damaged {
+        /// Where.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// An enrollment or store operation failed.

@@ -11,6 +11,8 @@
 //!   key of the store [DATA-DECRYPT];
 //! - [`error`]: every failure with its stable id and exit code.
 
+/// The binary's terminal output: not for embedding.
+#[doc(hidden)]
 pub mod console;
 pub mod data;
 pub mod enrollment;
@@ -21,6 +23,8 @@ pub mod mailbox;
 pub mod prompt;
 pub mod site;
 pub mod store;
+/// Hex and digests the other modules share: not for embedding.
+#[doc(hidden)]
 pub mod thumbprint;
 
 pub use enrollment::{Event, Invitation, Options, Outcome, confirm, enroll, enroll_with};

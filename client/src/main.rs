@@ -467,14 +467,23 @@ async fn enroll(args: Enroll, store: &Store, console: &Console) -> Result<u8, Er
         password,
         site_trust_pem: read_trust(&args.site_ca)?,
     };
-    let options = Options {
-        component: !args.no_component,
-        // For the harness and the reliability tests: hold there until killed.
-        checkpoint: std::env::var("CERT_CLIENT_HOLD_AT")
-            .ok()
-            .and_then(|name| client::enrollment::Checkpoint::from_name(&name))
-            .map(|point| (point, client::enrollment::AtCheckpoint::Hold)),
-    };
+    let mut options = Options::default();
+    if args.no_component {
+        options = options.without_component();
+    }
+    // For the harness and the reliability tests: hold there until killed, so that what a crash
+    // at that point leaves behind can be looked at.
+    if let Some(hold_at) = std::env::var("CERT_CLIENT_HOLD_AT")
+        .ok()
+        .and_then(|name| client::enrollment::Checkpoint::from_name(&name))
+    {
+        options = options.on_checkpoint(move |reached| {
+            if reached == hold_at {
+                hold(reached);
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+    }
     let rest: Box<dyn Prompter> = if args.yes {
         Box::new(AssumeYes)
     } else {
@@ -599,10 +608,10 @@ fn doctor(store: &Store, console: &Console) -> Result<u8, Error> {
             .iter()
             .map(|p| {
                 serde_json::json!({
-                    "id": p.id,
-                    "application_url": p.record.application_url,
-                    "created": p.record.created,
-                    "answered": p.answer.is_some(),
+                    "id": p.id(),
+                    "application_url": p.record().application_url,
+                    "created": p.record().created,
+                    "answered": p.answer().is_some(),
                 })
             })
             .collect();
@@ -628,14 +637,16 @@ fn doctor(store: &Store, console: &Console) -> Result<u8, Error> {
         survey.pending.len()
     );
     for pending in &survey.pending {
-        let state = if pending.answer.is_some() {
+        let state = if pending.answer().is_some() {
             "証明書が届いています: `cert-client enroll` で再開するとインストールします (its certificate arrived: enroll again to install it)"
         } else {
             "回答待ち (no certificate yet: enroll again to resume)"
         };
         println!(
             "  pending/{} {} {}: {state}",
-            pending.id, pending.record.created, pending.record.application_url
+            pending.id(),
+            pending.record().created,
+            pending.record().application_url
         );
     }
     if survey.damage.is_empty() {
@@ -714,5 +725,15 @@ impl Prompter for Shown {
             self.console.answered(question, answer, "--yes");
         }
         answer
+    }
+}
+
+/// Says so on stderr and waits to be killed (`CERT_CLIENT_HOLD_AT`).
+fn hold(at: client::enrollment::Checkpoint) -> ! {
+    use std::io::Write as _;
+    eprintln!("{}{}", client::enrollment::HOLDING, at.name());
+    let _ = std::io::stderr().flush();
+    loop {
+        std::thread::park();
     }
 }

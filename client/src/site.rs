@@ -334,7 +334,7 @@ impl SiteClient {
     pub async fn submit_csr(&self, path: &str, pending: &PendingRequest) -> Result<Issued, Error> {
         let request = self
             .request(reqwest::Method::POST, path)?
-            .json(&serde_json::json!({ "csr": pending.record.csr }));
+            .json(&serde_json::json!({ "csr": pending.record().csr }));
         Self::json(request).await
     }
 

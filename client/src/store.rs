@@ -33,27 +33,7 @@ use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
 use crate::thumbprint::{hex, sha256};
 
-/// The store cannot be read or written, or holds something it should not.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// A file or directory could not be read or written.
-    #[error("store: {path}: {source}")]
-    Io {
-        /// Where.
-        path: PathBuf,
-        /// Why.
-        source: io::Error,
-    },
-    /// A file is not what the store wrote (half-written by something else, edited, damaged).
-    #[error("store: {path}: {why}")]
-    Damaged {
-        /// Where.
-        path: PathBuf,
-        /// What is wrong.
-        why: String,
-    },
-}
+pub use crate::error::StoreError;
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
@@ -74,17 +54,35 @@ pub struct RequestRecord {
 }
 
 /// A key made for a request the site has not answered yet. Only the store makes one, after the
-/// key is safely on disk.
+/// key is safely on disk: the fields are private so that holding one means the key is there.
 #[derive(Debug, Clone)]
 pub struct PendingRequest {
+    id: String,
+    dir: PathBuf,
+    record: RequestRecord,
+    answer: Option<String>,
+}
+
+impl PendingRequest {
     /// The key's id: the first 16 bytes of the SHA-256 of its SubjectPublicKeyInfo, in hex.
-    pub id: String,
-    /// Its directory.
-    pub dir: PathBuf,
-    /// What was recorded with it.
-    pub record: RequestRecord,
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its directory in the store.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What was recorded with it (the CSR, the application's URL, when the key was made).
+    pub fn record(&self) -> &RequestRecord {
+        &self.record
+    }
+
     /// The certificate the site answered with (PEM), when it arrived but was not installed yet.
-    pub answer: Option<String>,
+    pub fn answer(&self) -> Option<&str> {
+        self.answer.as_deref()
+    }
 }
 
 /// Whether a certificate chains to a root in the store.
@@ -234,7 +232,20 @@ pub struct Installed {
     pub subject: String,
 }
 
-/// The store.
+/// The certificate store: trusted roots, pending requests (a key made, its CSR sent or about to
+/// be), and personal certificates each beside its key. A directory, written atomically; a key is
+/// on disk before its request may leave the machine.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let store = client::Store::open(dir.path().join("store"))?;
+/// assert!(store.list()?.is_empty()); // no certificate yet
+/// assert!(store.pending()?.is_empty()); // and no key waiting for one
+/// let survey = store.survey()?; // what `cert-client doctor` reports
+/// assert!(survey.pending.is_empty());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
@@ -791,7 +802,7 @@ fn publish_dir(parent: &Path, name: &str, files: &[(&str, &[u8], u32)]) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use rcgen::{CertificateParams, KeyPair, PKCS_RSA_SHA256, PublicKeyData as _};
+    use rcgen::{CertificateParams, KeyPair, PublicKeyData as _};
 
     use super::*;
 
@@ -807,7 +818,7 @@ mod tests {
     fn begin_request_puts_the_key_on_disk_0600_before_returning_the_request() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("store")).unwrap();
-        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let key = KeyPair::from_pem(test_support::pki::holder_key(0)).unwrap();
         let pending = store
             .begin_request(
                 &key.serialize_pem(),
@@ -834,7 +845,7 @@ mod tests {
     fn install_moves_the_key_beside_its_certificate_and_refuses_a_stranger() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let key = KeyPair::from_pem(test_support::pki::holder_key(1)).unwrap();
         store
             .begin_request(
                 &key.serialize_pem(),
@@ -861,7 +872,7 @@ mod tests {
         assert!(listed[0].key_present && listed[0].current);
         assert_eq!(listed[0].chain, Chain::Incomplete);
 
-        let stranger = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+        let stranger = KeyPair::from_pem(test_support::pki::holder_key(2)).unwrap();
         let other = CertificateParams::new(vec![])
             .unwrap()
             .self_signed(&stranger)

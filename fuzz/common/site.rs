@@ -8,7 +8,7 @@ use axum::{
     body::{Body, Bytes},
     http::{Request, StatusCode, header},
 };
-use mock_ca::authority::Authority;
+use mock_ca::{Authority, fuzzing::Routers};
 use time::{OffsetDateTime, macros::datetime};
 use tower::ServiceExt as _;
 
@@ -39,8 +39,8 @@ fn root_pems() -> &'static (String, String) {
     })
 }
 
-/// A fresh site's two routers: issuance (with the admin API), confirmation.
-pub fn site() -> (Router, Router) {
+/// A fresh site's two routers, issuance (with the admin API) and confirmation, and its panics.
+pub fn site() -> Routers {
     let (certificate, key) = root_pems();
     let root = Authority::from_pem_deferred(certificate, key).expect("the root read back");
     mock_ca::fuzzing::routers(root, NOW)
@@ -59,9 +59,9 @@ pub struct Answer {
 
 /// Sends one request and reads the whole answer; the site must not panic on it (its middleware
 /// turns a panic into an INTERNAL answer and a count: the count is what is checked).
-pub async fn send(router: &Router, request: Request<Body>) -> Answer {
+pub async fn send(site: &Routers, router: &Router, request: Request<Body>) -> Answer {
     let shown = format!("{} {}", request.method(), request.uri());
-    let panics = mock_ca::panics();
+    let panics = site.panics();
     let response = router
         .clone()
         .oneshot(request)
@@ -72,7 +72,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Answer {
         .await
         .unwrap_or_default();
     assert_eq!(
-        mock_ca::panics(),
+        site.panics(),
         panics,
         "the site panicked on {shown} (answered {}: {})",
         parts.status,
@@ -86,7 +86,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Answer {
 }
 
 /// An admin API call with the right token and a JSON body.
-pub async fn admin(router: &Router, method: &str, path: &str, body: Option<&str>) -> Answer {
+pub async fn admin(site: &Routers, method: &str, path: &str, body: Option<&str>) -> Answer {
     let request = Request::builder()
         .method(method)
         .uri(path)
@@ -97,5 +97,5 @@ pub async fn admin(router: &Router, method: &str, path: &str, body: Option<&str>
         .header(header::CONTENT_TYPE, "application/json")
         .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
         .expect("a request");
-    send(router, request).await
+    send(site, &site.issuance, request).await
 }

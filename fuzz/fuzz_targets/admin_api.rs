@@ -149,12 +149,12 @@ fuzz_target!(|input: Input| {
     if input.calls.len() > 8 {
         return;
     }
-    let (issuance, _) = common::site();
+    let site = common::site();
     common::runtime().block_on(async {
         let mut id = String::from("none");
         if input.file_first {
             let filed = common::admin(
-                &issuance,
+                &site,
                 "POST",
                 "/admin/applications",
                 Some(r#"{"applicant": "山田 太郎", "email": "taro@example.jp", "subject": [["C", "JP"], ["CN", "山田 太郎"]]}"#),
@@ -168,7 +168,7 @@ fuzz_target!(|input: Input| {
         }
         for call in &input.calls {
             if let Some(request) = request(call, &id) {
-                common::send(&issuance, request).await;
+                common::send(&site, &site.issuance, request).await;
             }
         }
     });

@@ -7,12 +7,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use mock_ca::{
-    application::{Attribute, Subject},
-    authority::Authority,
-    registration::Policy,
-    request::CertificateRequest,
-};
+use mock_ca::{Attribute, Authority, Policy, Subject, internals::request::CertificateRequest};
 use time::macros::datetime;
 
 /// The root, made once: key generation is slow and is not what is under test.

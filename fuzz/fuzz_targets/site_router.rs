@@ -136,11 +136,11 @@ struct Known {
 fn known() -> &'static Known {
     static KNOWN: OnceLock<Known> = OnceLock::new();
     KNOWN.get_or_init(|| {
-        let (issuance, _) = common::site();
-        let id = common::runtime().block_on(prelude(&issuance));
+        let site = common::site();
+        let id = common::runtime().block_on(prelude(&site));
         let mail = common::runtime().block_on(async {
             let list = common::admin(
-                &issuance,
+                &site,
                 "GET",
                 &format!("/admin/outbox?application={id}&catalogue=MAIL-PASSWORD"),
                 None,
@@ -151,7 +151,7 @@ fn known() -> &'static Known {
                 .as_str()
                 .expect("a MAIL-PASSWORD mail")
                 .to_owned();
-            common::admin(&issuance, "GET", &format!("/admin/outbox/{mail_id}"), None)
+            common::admin(&site, "GET", &format!("/admin/outbox/{mail_id}"), None)
                 .await
                 .body
         });
@@ -175,15 +175,15 @@ fn known() -> &'static Known {
 }
 
 /// Files and approves an application; its id.
-async fn prelude(issuance: &axum::Router) -> String {
+async fn prelude(site: &mock_ca::fuzzing::Routers) -> String {
     let body = format!(
         r#"{{"applicant": "山田 太郎", "email": "taro@example.jp", "subject": {SUBJECT}}}"#
     );
-    let filed = common::admin(issuance, "POST", "/admin/applications", Some(&body)).await;
+    let filed = common::admin(site, "POST", "/admin/applications", Some(&body)).await;
     let filed: serde_json::Value = serde_json::from_slice(&filed.body).expect("an application");
     let id = filed["id"].as_str().expect("its id").to_owned();
     common::admin(
-        issuance,
+        site,
         "POST",
         &format!("/admin/applications/{id}/approve"),
         None,
@@ -345,9 +345,9 @@ fuzz_target!(|input: Input| {
         return;
     }
     known();
-    let (issuance, confirmation) = common::site();
+    let site = common::site();
     common::runtime().block_on(async {
-        let id = prelude(&issuance).await;
+        let id = prelude(&site).await;
         let mut carried = Carried::default();
         for call in &input.requests {
             let Some(request) = request(call, &id, &carried) else {
@@ -359,11 +359,11 @@ fuzz_target!(|input: Input| {
                 _ => path == "/confirm" || path.starts_with("/documents"),
             };
             let router = if to_confirmation {
-                &confirmation
+                &site.confirmation
             } else {
-                &issuance
+                &site.issuance
             };
-            let answer = common::send(router, request).await;
+            let answer = common::send(&site, router, request).await;
             carried.learn(&answer);
         }
     });

@@ -69,7 +69,9 @@ fuzz_target!(|data: &[u8]| {
         for pending in &survey.pending {
             let _ = format!(
                 "{} {} {}",
-                pending.id, pending.record.created, pending.record.application_url
+                pending.id(),
+                pending.record().created,
+                pending.record().application_url
             );
         }
         for damage in &survey.damage {

@@ -9,8 +9,10 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod search;
 pub mod site;
 pub mod snapshot;
+pub mod staging;
 pub mod suite;
 
 pub use runner::{Report, RunError, Verdict, run};

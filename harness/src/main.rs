@@ -30,7 +30,16 @@ enum Command {
     /// Support: run the case for one catalogue id and show what the user saw and what to do.
     Reproduce {
         /// A catalogue id, e.g. AUTH-FAILED.
-        id: String,
+        #[arg(required_unless_present = "search")]
+        id: Option<String>,
+        /// With --target: where the case's files go (its mails, stores, a PKCS#12 to import);
+        /// default `reproduce/<ID>` in the current directory (`-2`, `-3`… when taken).
+        #[arg(long, value_name = "DIR", requires = "target")]
+        out: Option<PathBuf>,
+        /// Instead: find the ids whose message, remedy or FAQ question hold these words (what the
+        /// customer read out; full-width or half-width, spaces and punctuation do not matter).
+        #[arg(long, value_name = "WORDS", conflicts_with = "id")]
+        search: Option<String>,
         #[command(flatten)]
         target: TargetArgs,
     },
@@ -110,7 +119,18 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => run(args, scenarios).await,
-        Command::Reproduce { id, target } => reproduce(&id, &target, scenarios).await,
+        Command::Reproduce {
+            id,
+            search,
+            target,
+            out,
+        } => match (search, id) {
+            (Some(words), _) => search_catalogue(&words),
+            (None, Some(id)) if target.target.is_some() => stage(&id, &target, out).await,
+            (None, Some(id)) => reproduce(&id, &target, scenarios).await,
+            // clap requires one of them; said again rather than assumed.
+            (None, None) => anyhow::bail!("give a catalogue id, or --search WORDS"),
+        },
     }
 }
 
@@ -149,7 +169,8 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
         if !verdict.is_ok() {
             unexpected += 1;
             for failure in &report.failures {
-                println!("  - {failure}");
+                // A snapshot's diff runs over several lines: kept under its item.
+                println!("  - {}", failure.trim_end().replace('\n', "\n    "));
             }
             if verdict == Verdict::UnexpectedPass {
                 println!("  - marked `expect = \"fail: …\"` but passed: remove the mark");
@@ -173,6 +194,83 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `reproduce --search WORDS`: the catalogue ids the words may be, best first.
+fn search_catalogue(words: &str) -> anyhow::Result<ExitCode> {
+    let entries = catalogue::load(&fixtures_dir().join("catalogue.toml"))?;
+    let found = harness::search::search(&entries, words);
+    if found.is_empty() {
+        println!("「{words}」に当たるケースはありません (no catalogue case matches these words).");
+        println!("Try fewer words, or the message's first words as the screen shows them.");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("「{words}」に当たるケース (catalogue cases matching these words), best first:\n");
+    for f in &found {
+        let quality = if f.score >= 1.0 {
+            "そのまま (whole)".to_owned()
+        } else {
+            format!("一部 (in part, {:.0}%)", f.score * 100.0)
+        };
+        println!(
+            "  {:<24} {}: {}  [{quality}]",
+            f.entry.id,
+            f.field.label(),
+            f.text
+        );
+    }
+    let first = &found[0].entry.id;
+    println!(
+        "\nTo see the case: harness reproduce {first}   (in a running site: add --target URL)"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `reproduce ID --target URL`: the running site left in the case, and how to see it.
+async fn stage(id: &str, target: &TargetArgs, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let entries = catalogue::load(&fixtures_dir().join("catalogue.toml"))?;
+    let entry = entries
+        .iter()
+        .find(|e| e.id == id)
+        .with_context(|| format!("{id} is not a catalogue id"))?;
+    let Target::Remote {
+        url,
+        admin_token,
+        site_trust_pem,
+    } = target.target()?
+    else {
+        anyhow::bail!("--target needs --admin-token and --site-ca");
+    };
+    let out = match out {
+        Some(dir) => dir,
+        None => {
+            let base = PathBuf::from("reproduce").join(id);
+            (1..)
+                .map(|n| {
+                    if n == 1 {
+                        base.clone()
+                    } else {
+                        PathBuf::from(format!("{}-{n}", base.display()))
+                    }
+                })
+                .find(|p| !p.exists())
+                .unwrap_or(base)
+        }
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let out = out.canonicalize()?;
+    let stager = harness::staging::Stager::reach(&url, &admin_token, &site_trust_pem, &out).await?;
+    let staged = stager.stage(id).await?;
+    println!("{id} — guide {}", entry.guide);
+    if let Some(message) = &entry.message {
+        println!("ガイドの表示 (the guide's message): {message}");
+    }
+    println!();
+    print!("{}", staged.describe());
+    if let Some(recovery) = &entry.recovery {
+        println!("\n対処 (the guide's remedy): {recovery}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn reproduce(

@@ -13,6 +13,12 @@ pub struct Redactor {
 impl Default for Redactor {
     fn default() -> Self {
         let patterns = [
+            // The certificate and root as PKCS#7 (base64 DER) in the CSR's answer: first, since
+            // base64 may hold a run that looks like hex.
+            (
+                r#""pkcs7":"[A-Za-z0-9+/=]+""#,
+                r#""pkcs7":"<PKCS7 base64>""#,
+            ),
             // Thumbprints and serials: hex pairs joined by ':'; the longest first.
             (r"\b(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}\b", "<sha256>"),
             (r"\b(?:[0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}\b", "<sha1>"),

@@ -25,48 +25,115 @@
 //! # interrupt = "csr-sent"        # key-generation | csr-sent | certificate-received: killed (binary) or stopped (library) there
 //! expect = { error = "AUTH-FAILED", message = "認証に失敗したか、申請が承認されていません", exit = 3 }
 //! ```
+//!
+//! Each action takes only the fields that mean something for it, so a step with a field its action
+//! does not use, a missing field it needs, or an unknown action fails when the file is read, with
+//! its file and line ([`Scenario::parse`]):
+//!
+//! | action | fields besides `expect` (and `application`, which every step may name) |
+//! |---|---|
+//! | `enroll` | `via`, `password`, `answers`, `interrupt`, `store`, `args`, `env` |
+//! | `list`, `confirm` | `via`, `store`, `args`, `env` |
+//! | `check-site`, `data-list` (binary only) | `store`, `args`, `env` |
+//! | `install` (binary only) | `certificate_from` (required), `store`, `args`, `env` |
+//! | `data-fetch` (binary only) | `document`, `raw`, `store`, `args`, `env` |
+//! | `approve`, `withdraw`, `real-clock` | — |
+//! | `set-clock` | `clock` (required): an RFC 3339 time |
+//! | `advance-clock` | `clock` (required): a duration like `90m`, `25h`, `3d` |
+//! | `fault` | `fault` (required): the admin API's fault body |
+//! | `publish` | `publish` (required): `{ title, file_name, content, content_type }` |
+//!
+//! A site action's `expect` takes only `state`, `mails` and `mail_subjects`; `args`, `env` and
+//! `expect.exit` need `via = "binary"`.
 
 use std::{
     collections::BTreeMap,
+    ops::Range,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
-use serde::Deserialize;
+use client::enrollment::Checkpoint;
+use serde::{Deserialize, Deserializer};
 
 /// A scenario.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Scenario {
     /// What it shows, in a line.
     pub summary: String,
     /// The catalogue ids it covers.
     pub covers: Vec<String>,
     /// `fail: reason` marks a known failure.
-    #[serde(default)]
     pub expect: Option<String>,
     /// The site's state before anything is filed.
-    #[serde(default)]
     pub site: SiteSetUp,
     /// Applications to file on the site before the steps.
-    #[serde(default, rename = "application")]
     pub applications: Vec<Application>,
     /// The steps, in order.
-    #[serde(rename = "step")]
     pub steps: Vec<Step>,
     /// The name: the file's stem.
-    #[serde(skip)]
     pub name: String,
     /// The area: the directory under `scenarios/`.
-    #[serde(skip)]
     pub area: String,
     /// Where the file is.
-    #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// The file as written; [`Scenario::parse`] turns it into a [`Scenario`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    summary: String,
+    covers: Vec<String>,
+    #[serde(default, deserialize_with = "known_failure_mark")]
+    expect: Option<String>,
+    #[serde(default)]
+    site: SiteSetUp,
+    #[serde(default)]
+    application: Vec<Application>,
+    step: Vec<toml::Spanned<Located>>,
+}
+
+/// One step, read so that an error in it carries the step's place in the file. An internally
+/// tagged enum is read from a buffered copy of the table, which has no place of its own; toml
+/// gives its errors the place of the value being read only through a newtype's visit, hence this.
+struct Located(Step);
+
+impl<'de> Deserialize<'de> for Located {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Located;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a step: a table with an `action`")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<Located, D::Error> {
+                Step::deserialize(deserializer).map(Located)
+            }
+        }
+        deserializer.deserialize_newtype_struct("Located", Visitor)
+    }
+}
+
+fn known_failure_mark<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let mark = String::deserialize(d)?;
+    if mark.starts_with("fail: ") {
+        Ok(Some(mark))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "expect must be \"fail: <reason>\", not {mark:?}"
+        )))
+    }
 }
 
 /// The site's state before anything is filed.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SiteSetUp {
     /// Freeze the site's clock at this RFC 3339 time first.
     pub clock: Option<String>,
@@ -96,64 +163,299 @@ fn new_kind() -> String {
     "new".into()
 }
 
-/// One step.
+fn first() -> usize {
+    1
+}
+
+/// One step: what to do, with only the fields that action uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Step {
+    /// `cert-client enroll` with the application's two mails (or `password`).
+    Enroll(Enroll),
+    /// `cert-client list`
+    List(ClientCommand),
+    /// `cert-client confirm`
+    Confirm(ClientCommand),
+    /// `cert-client check-site` on the site's URL (binary only).
+    CheckSite(BinaryCommand),
+    /// `cert-client install --certificate` (binary only).
+    Install(Install),
+    /// `cert-client data list` (binary only).
+    DataList(BinaryCommand),
+    /// `cert-client data fetch` (binary only): the decrypted file's content is shown.
+    DataFetch(DataFetch),
+    /// Admin: approve the application (its mails go out).
+    Approve(SiteAction),
+    /// Admin: withdraw the application.
+    Withdraw(SiteAction),
+    /// Admin: set the site's clock (frozen there).
+    SetClock(SetClock),
+    /// Admin: move the site's clock forward.
+    AdvanceClock(AdvanceClock),
+    /// Admin: let the site's clock run from the real time again (certificates issued after it are
+    /// valid for the TLS handshake, which uses the real time).
+    RealClock(SiteAction),
+    /// Admin: arm a fault.
+    Fault(Fault),
+    /// Admin: publish a document for the step's application (DATA-DECRYPT).
+    Publish(Publish),
+}
+
+/// `enroll`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
-    /// What to do.
-    pub action: Action,
-    /// Through the real binary or the library (client actions).
+#[non_exhaustive]
+pub struct Enroll {
+    /// Through the real binary or the library.
     #[serde(default)]
     pub via: Via,
-    /// Which application (1-based, in filing order) the step is about; default the first.
+    /// Which application (1-based, in filing order); default the first.
     #[serde(default = "first")]
     pub application: usize,
-    /// Log in with this password instead of the mailed one (`enroll`).
-    #[serde(default)]
+    /// Log in with this password instead of the mailed one.
     pub password: Option<String>,
-    /// Answers to the prompts by name (`issue`, `install-root`, `web-access`); unanswered is no.
+    /// Answers to the prompts; unanswered is no.
     #[serde(default)]
-    pub answers: BTreeMap<String, bool>,
+    pub answers: Answers,
     /// Interrupt the client at a checkpoint: `key-generation`, `csr-sent`,
     /// `certificate-received`. Through the binary the process is killed (SIGKILL) there; through
     /// the library the enrollment stops there.
-    #[serde(default)]
-    pub interrupt: Option<String>,
+    #[serde(default, deserialize_with = "checkpoint")]
+    pub interrupt: Option<Checkpoint>,
+    /// Which store: the scenario's own (default) or another one by name, e.g. `other-pc`.
+    pub store: Option<String>,
     /// Extra arguments for the binary.
     #[serde(default)]
     pub args: Vec<String>,
     /// Environment for the binary (e.g. `CERT_CLIENT_PLATFORM`).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// Which store the client uses: the scenario's own (default) or another one by name, e.g.
-    /// `other-pc`, standing for another machine.
-    #[serde(default)]
-    pub store: Option<String>,
-    /// For `install`: install the current certificate of this other store (`other-pc`).
-    #[serde(default)]
-    pub certificate_from: Option<String>,
-    /// For `publish`: the document the site publishes for the step's application.
-    #[serde(default)]
-    pub publish: Option<Publication>,
-    /// For `data-fetch`: which published document (1-based, in publishing order).
-    #[serde(default = "first")]
-    pub document: usize,
-    /// For `data-fetch`: keep the encrypted CMS file (`--raw`).
-    #[serde(default)]
-    pub raw: bool,
-    /// For `set-clock`: an RFC 3339 time; for `advance-clock`: a duration like `90m`, `25h`, `3d`.
-    #[serde(default)]
-    pub clock: Option<String>,
-    /// For `fault`: the admin API's fault body, as TOML.
-    #[serde(default)]
-    pub fault: Option<toml::Table>,
     /// What must come out.
     #[serde(default)]
     pub expect: Expect,
 }
 
-fn first() -> usize {
-    1
+/// `list` or `confirm`, through the library or the binary.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ClientCommand {
+    /// Through the real binary or the library.
+    #[serde(default)]
+    pub via: Via,
+    /// Which application the expectations are about; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// Which store: the scenario's own (default) or another one by name.
+    pub store: Option<String>,
+    /// Extra arguments for the binary.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment for the binary.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// What must come out.
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// A command of the binary only (`check-site`, `data list`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct BinaryCommand {
+    /// Which application the expectations are about; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// Which store: the scenario's own (default) or another one by name.
+    pub store: Option<String>,
+    /// Extra arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// What must come out.
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// `install --certificate` (binary only).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Install {
+    /// Install the current certificate of this other store (`other-pc`).
+    pub certificate_from: String,
+    /// Which application the expectations are about; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// Which store installs it: the scenario's own (default) or another one by name.
+    pub store: Option<String>,
+    /// Extra arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// What must come out.
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// `data fetch` (binary only).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DataFetch {
+    /// Which published document (1-based, in publishing order).
+    #[serde(default = "first")]
+    pub document: usize,
+    /// Keep the encrypted CMS file (`--raw`).
+    #[serde(default)]
+    pub raw: bool,
+    /// Which application the expectations are about; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// Which store: the scenario's own (default) or another one by name.
+    pub store: Option<String>,
+    /// Extra arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// What must come out.
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// `approve`, `withdraw`, `real-clock`: the admin API, nothing to say but which application.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SiteAction {
+    /// Which application; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// What must hold after it.
+    #[serde(default)]
+    pub expect: SiteExpect,
+}
+
+/// `set-clock`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SetClock {
+    /// The time to freeze the clock at (RFC 3339).
+    #[serde(deserialize_with = "rfc3339")]
+    pub clock: String,
+    /// Which application the expectations are about; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// What must hold after it.
+    #[serde(default)]
+    pub expect: SiteExpect,
+}
+
+/// `advance-clock`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AdvanceClock {
+    /// How far: `45s`, `90m`, `25h`, `3d`.
+    #[serde(deserialize_with = "duration")]
+    pub clock: Duration,
+    /// Which application the expectations are about; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// What must hold after it.
+    #[serde(default)]
+    pub expect: SiteExpect,
+}
+
+/// `fault`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Fault {
+    /// The admin API's fault body; `application = "this"` scopes it to the step's application.
+    pub fault: toml::Table,
+    /// Which application `"this"` is; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// What must hold after it.
+    #[serde(default)]
+    pub expect: SiteExpect,
+}
+
+/// `publish`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Publish {
+    /// The document.
+    pub publish: Publication,
+    /// For which application; default the first.
+    #[serde(default = "first")]
+    pub application: usize,
+    /// What must hold after it.
+    #[serde(default)]
+    pub expect: SiteExpect,
+}
+
+fn checkpoint<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Checkpoint>, D::Error> {
+    let name = String::deserialize(d)?;
+    Checkpoint::from_name(&name).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`interrupt`: no checkpoint {name:?} (key-generation, csr-sent or certificate-received)"
+        ))
+    })
+}
+
+fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+        .map(|_| text.clone())
+        .map_err(|e| serde::de::Error::custom(format!("`clock`: {text:?} is not RFC 3339: {e}")))
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`clock`: {text:?} is not a duration like \"45s\", \"90m\", \"25h\", \"3d\""
+        ))
+    })
+}
+
+/// The prompts' answers; an unanswered prompt is answered no.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[non_exhaustive]
+pub struct Answers {
+    /// 発行しますか
+    pub issue: Option<bool>,
+    /// The root's installation.
+    pub install_root: Option<bool>,
+    /// Web アクセスの確認.
+    pub web_access: Option<bool>,
+}
+
+impl Answers {
+    /// The given answers by prompt name, in the order the guide asks.
+    pub fn given(&self) -> Vec<(String, bool)> {
+        [
+            ("issue", self.issue),
+            ("install-root", self.install_root),
+            ("web-access", self.web_access),
+        ]
+        .into_iter()
+        .filter_map(|(name, answer)| answer.map(|yes| (name.to_owned(), yes)))
+        .collect()
+    }
 }
 
 /// A document to publish.
@@ -175,55 +477,37 @@ fn octet_stream() -> String {
     "application/octet-stream".into()
 }
 
-/// The actions a step can take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// What a step does, without its fields: the name the transcript shows (`{:?}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// `cert-client enroll` with the application's two mails (or `password`).
+    /// `enroll`
     Enroll,
-    /// `cert-client list`
+    /// `list`
     List,
-    /// `cert-client confirm`
+    /// `confirm`
     Confirm,
-    /// `cert-client check-site` on the site's URL.
+    /// `check-site`
     CheckSite,
-    /// `cert-client install --certificate` (binary only).
+    /// `install`
     Install,
-    /// Admin: approve the application (its mails go out).
+    /// `approve`
     Approve,
-    /// Admin: withdraw the application.
+    /// `withdraw`
     Withdraw,
-    /// Admin: set the site's clock.
+    /// `set-clock`
     SetClock,
-    /// Admin: move the site's clock forward.
+    /// `advance-clock`
     AdvanceClock,
-    /// Admin: arm a fault.
+    /// `fault`
     Fault,
-    /// Admin: publish a document for the step's application (DATA-DECRYPT).
+    /// `publish`
     Publish,
-    /// `cert-client data list` (binary only).
+    /// `data-list`
     DataList,
-    /// `cert-client data fetch` (binary only): the decrypted file's content is shown.
+    /// `data-fetch`
     DataFetch,
-    /// Admin: let the site's clock run from the real time again (certificates issued after it are
-    /// valid for the TLS handshake, which uses the real time).
+    /// `real-clock`
     RealClock,
-}
-
-impl Action {
-    /// Whether the client performs it (as opposed to the site's admin API).
-    pub fn is_client(self) -> bool {
-        matches!(
-            self,
-            Self::Enroll
-                | Self::List
-                | Self::Confirm
-                | Self::CheckSite
-                | Self::Install
-                | Self::DataList
-                | Self::DataFetch
-        )
-    }
 }
 
 /// How a client step is run.
@@ -237,9 +521,10 @@ pub enum Via {
     Binary,
 }
 
-/// What a step must end with.
+/// What a client step must end with.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Expect {
     /// The error id shown, or none for success.
     pub error: Option<String>,
@@ -260,9 +545,34 @@ pub struct Expect {
     pub store: Option<StoreExpect>,
 }
 
+/// What must hold after a site action: the application and its mails.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SiteExpect {
+    /// The application's state on the site after the step.
+    pub state: Option<String>,
+    /// How many mails the site has sent for the application after the step.
+    pub mails: Option<usize>,
+    /// The subjects of the mails sent for the application, in order, after the step.
+    pub mail_subjects: Option<Vec<String>>,
+}
+
+impl From<&SiteExpect> for Expect {
+    fn from(site: &SiteExpect) -> Self {
+        Self {
+            state: site.state.clone(),
+            mails: site.mails,
+            mail_subjects: site.mail_subjects.clone(),
+            ..Self::default()
+        }
+    }
+}
+
 /// What the store holds.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct StoreExpect {
     /// Personal certificates.
     pub certificates: Option<usize>,
@@ -272,6 +582,134 @@ pub struct StoreExpect {
     pub pending: Option<usize>,
     /// Trusted roots.
     pub roots: Option<usize>,
+}
+
+impl Step {
+    /// What it does.
+    pub fn action(&self) -> Action {
+        match self {
+            Self::Enroll(_) => Action::Enroll,
+            Self::List(_) => Action::List,
+            Self::Confirm(_) => Action::Confirm,
+            Self::CheckSite(_) => Action::CheckSite,
+            Self::Install(_) => Action::Install,
+            Self::DataList(_) => Action::DataList,
+            Self::DataFetch(_) => Action::DataFetch,
+            Self::Approve(_) => Action::Approve,
+            Self::Withdraw(_) => Action::Withdraw,
+            Self::SetClock(_) => Action::SetClock,
+            Self::AdvanceClock(_) => Action::AdvanceClock,
+            Self::RealClock(_) => Action::RealClock,
+            Self::Fault(_) => Action::Fault,
+            Self::Publish(_) => Action::Publish,
+        }
+    }
+
+    /// How the client performs it; `None` for the site's actions (the admin API).
+    pub fn via(&self) -> Option<Via> {
+        match self {
+            Self::Enroll(step) => Some(step.via),
+            Self::List(step) | Self::Confirm(step) => Some(step.via),
+            Self::CheckSite(_) | Self::Install(_) | Self::DataList(_) | Self::DataFetch(_) => {
+                Some(Via::Binary)
+            }
+            Self::Approve(_)
+            | Self::Withdraw(_)
+            | Self::SetClock(_)
+            | Self::AdvanceClock(_)
+            | Self::RealClock(_)
+            | Self::Fault(_)
+            | Self::Publish(_) => None,
+        }
+    }
+
+    /// Which application (1-based, in filing order) the step is about.
+    pub fn application(&self) -> usize {
+        match self {
+            Self::Enroll(step) => step.application,
+            Self::List(step) | Self::Confirm(step) => step.application,
+            Self::CheckSite(step) | Self::DataList(step) => step.application,
+            Self::Install(step) => step.application,
+            Self::DataFetch(step) => step.application,
+            Self::Approve(step) | Self::Withdraw(step) | Self::RealClock(step) => step.application,
+            Self::SetClock(step) => step.application,
+            Self::AdvanceClock(step) => step.application,
+            Self::Fault(step) => step.application,
+            Self::Publish(step) => step.application,
+        }
+    }
+
+    /// What must come out of it.
+    pub fn expect(&self) -> Expect {
+        match self {
+            Self::Enroll(step) => step.expect.clone(),
+            Self::List(step) | Self::Confirm(step) => step.expect.clone(),
+            Self::CheckSite(step) | Self::DataList(step) => step.expect.clone(),
+            Self::Install(step) => step.expect.clone(),
+            Self::DataFetch(step) => step.expect.clone(),
+            Self::Approve(step) | Self::Withdraw(step) | Self::RealClock(step) => {
+                (&step.expect).into()
+            }
+            Self::SetClock(step) => (&step.expect).into(),
+            Self::AdvanceClock(step) => (&step.expect).into(),
+            Self::Fault(step) => (&step.expect).into(),
+            Self::Publish(step) => (&step.expect).into(),
+        }
+    }
+
+    /// The other store the client uses (`other-pc`), if not the scenario's own.
+    pub fn store(&self) -> Option<&str> {
+        match self {
+            Self::Enroll(step) => step.store.as_deref(),
+            Self::List(step) | Self::Confirm(step) => step.store.as_deref(),
+            Self::CheckSite(step) | Self::DataList(step) => step.store.as_deref(),
+            Self::Install(step) => step.store.as_deref(),
+            Self::DataFetch(step) => step.store.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Extra arguments and environment for the binary.
+    pub fn binary_options(&self) -> (&[String], Option<&BTreeMap<String, String>>) {
+        match self {
+            Self::Enroll(step) => (&step.args, Some(&step.env)),
+            Self::List(step) | Self::Confirm(step) => (&step.args, Some(&step.env)),
+            Self::CheckSite(step) | Self::DataList(step) => (&step.args, Some(&step.env)),
+            Self::Install(step) => (&step.args, Some(&step.env)),
+            Self::DataFetch(step) => (&step.args, Some(&step.env)),
+            _ => (&[], None),
+        }
+    }
+
+    /// Where the client is interrupted, if anywhere.
+    pub fn interrupt(&self) -> Option<Checkpoint> {
+        match self {
+            Self::Enroll(step) => step.interrupt,
+            _ => None,
+        }
+    }
+
+    /// A combination the types allow but a run cannot honour.
+    fn inconsistency(&self, applications: usize) -> Option<String> {
+        if self.application() == 0 || self.application() > applications.max(1) {
+            return Some(format!(
+                "no application {} (the scenario files {applications})",
+                self.application()
+            ));
+        }
+        if self.via() == Some(Via::Library) {
+            let (args, env) = self.binary_options();
+            if !args.is_empty() || env.is_some_and(|e| !e.is_empty()) {
+                return Some("`args` and `env` need via = \"binary\"".into());
+            }
+            if self.expect().exit.is_some() {
+                return Some(
+                    "`expect.exit` needs via = \"binary\": the library has no exit code".into(),
+                );
+            }
+        }
+        None
+    }
 }
 
 /// A scenario file could not be read.
@@ -286,72 +724,91 @@ pub enum ScenarioError {
         /// Why.
         source: std::io::Error,
     },
-    /// Not a scenario.
-    #[error("{path}: {source}")]
-    Parse {
-        /// The file.
-        path: String,
-        /// Why.
-        source: toml::de::Error,
-    },
-    /// Read, but not usable.
-    #[error("{path}: {why}")]
+    /// Not a scenario: bad TOML, an unknown action or field, a missing field, a field its action
+    /// does not take, or a step that names what the scenario does not have.
+    #[error("{path}:{line}:{column}: {message}\n{excerpt}")]
     Invalid {
         /// The file.
         path: String,
+        /// Where (1-based).
+        line: usize,
+        /// The column (1-based, in characters).
+        column: usize,
         /// Why.
-        why: String,
+        message: String,
+        /// The line in question, marked.
+        excerpt: String,
     },
+}
+
+impl ScenarioError {
+    fn at(path: &Path, text: &str, span: Option<Range<usize>>, message: String) -> Self {
+        let start = span.map_or(0, |s| s.start).min(text.len());
+        // A span from toml is on a character boundary; falling back to the line's start if not.
+        let before = text.get(..start).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = text
+            .get(line_start..start)
+            .map_or(1, |s| s.chars().count() + 1);
+        let shown = text[line_start..].lines().next().unwrap_or_default();
+        Self::Invalid {
+            path: path.display().to_string(),
+            line,
+            column,
+            message,
+            excerpt: format!("{line:>5} | {shown}"),
+        }
+    }
 }
 
 impl Scenario {
     /// Reads a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
-        let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            path: shown.clone(),
+            path: path.display().to_string(),
             source,
         })?;
-        let mut scenario: Self = toml::from_str(&text).map_err(|source| ScenarioError::Parse {
-            path: shown.clone(),
-            source,
+        Self::parse(&text, path)
+    }
+
+    /// Parses a scenario's TOML `text`; `path` names it (its stem is the scenario's name, its
+    /// directory the area) and is shown in errors. Every error says where in the text it is.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
+        let file: File = toml::from_str(text).map_err(|error| {
+            let message = error.message().trim().to_owned();
+            let span = error.span().map(|span| within_step(text, span, &message));
+            ScenarioError::at(path, text, span, message)
         })?;
-        scenario.name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        scenario.area = path
-            .parent()
-            .and_then(Path::file_name)
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        scenario.path = path.to_path_buf();
-        let invalid = |why: String| ScenarioError::Invalid {
-            path: shown.clone(),
-            why,
+        let mut steps = Vec::with_capacity(file.step.len());
+        for (index, located) in file.step.into_iter().enumerate() {
+            let span = located.span();
+            let Located(step) = located.into_inner();
+            if let Some(why) = step.inconsistency(file.application.len()) {
+                return Err(ScenarioError::at(
+                    path,
+                    text,
+                    Some(span),
+                    format!("step {}: {why}", index + 1),
+                ));
+            }
+            steps.push(step);
+        }
+        let stem = |p: Option<&std::ffi::OsStr>| {
+            p.map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
         };
-        if let Some(expect) = &scenario.expect
-            && !expect.starts_with("fail: ")
-        {
-            return Err(invalid(format!(
-                "expect must be \"fail: <reason>\", not {expect:?}"
-            )));
-        }
-        for (i, step) in scenario.steps.iter().enumerate() {
-            if let Some(point) = &step.interrupt
-                && client::enrollment::Checkpoint::from_name(point).is_none()
-            {
-                return Err(invalid(format!("step {}: no checkpoint {point:?}", i + 1)));
-            }
-            if step.application == 0 || step.application > scenario.applications.len().max(1) {
-                return Err(invalid(format!(
-                    "step {}: no application {}",
-                    i + 1,
-                    step.application
-                )));
-            }
-        }
-        Ok(scenario)
+        Ok(Self {
+            summary: file.summary,
+            covers: file.covers,
+            expect: file.expect,
+            site: file.site,
+            applications: file.application,
+            steps,
+            name: stem(path.file_stem()),
+            area: stem(path.parent().and_then(Path::file_name)),
+            path: path.to_path_buf(),
+        })
     }
 
     /// The known-failure reason, if the scenario is marked as one.
@@ -361,8 +818,8 @@ impl Scenario {
             .and_then(|e| e.strip_prefix("fail: "))
     }
 
-    /// Every scenario under `dir`, sorted by path.
-    pub fn discover(dir: &Path) -> Result<Vec<Self>, ScenarioError> {
+    /// Every scenario file under `dir`, sorted.
+    pub fn files(dir: &Path) -> Result<Vec<PathBuf>, ScenarioError> {
         let mut found = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(dir) = stack.pop() {
@@ -380,55 +837,229 @@ impl Scenario {
             }
         }
         found.sort();
-        found.iter().map(|p| Self::load(p)).collect()
+        Ok(found)
+    }
+
+    /// Every scenario under `dir`, sorted by path.
+    pub fn discover(dir: &Path) -> Result<Vec<Self>, ScenarioError> {
+        Self::files(dir)?.iter().map(|p| Self::load(p)).collect()
+    }
+}
+
+/// An error in a step is placed by toml on the step's `[[step]]` (a step is read from a buffered
+/// copy, see [`Located`]); when it names a field (``unknown field `x` ``, or ``x`: …``) that the
+/// step sets exactly once, the field's line is the better place.
+fn within_step(text: &str, span: Range<usize>, message: &str) -> Range<usize> {
+    let Some(step) = text.get(span.start..).filter(|s| s.starts_with("[[")) else {
+        return span;
+    };
+    let named = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix('`'))
+        .and_then(|rest| rest.split('`').next())
+        .filter(|name| !name.is_empty());
+    let Some(name) = named else {
+        return span;
+    };
+    // The step's own text: up to the next table header.
+    let end = step[2..].find("\n[").map_or(step.len(), |i| i + 2);
+    let body = &step[..end];
+    let found: Vec<usize> = body
+        .match_indices(name)
+        .filter(|(at, _)| {
+            let before = body[..*at].chars().next_back();
+            let after = body[at + name.len()..].trim_start_matches([' ', '\t']);
+            matches!(before, None | Some('\n' | ' ' | '{' | ',' | '\t')) && after.starts_with('=')
+        })
+        .map(|(at, _)| at)
+        .collect();
+    match found.as_slice() {
+        [at] => span.start + at..span.start + at + name.len(),
+        _ => span,
     }
 }
 
 /// Parses a duration like `90m`, `25h`, `3d`, `45s`.
-pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(split);
     let n: u64 = number.parse().ok()?;
     let seconds = match unit {
         "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
         _ => return None,
     };
-    Some(std::time::Duration::from_secs(seconds))
+    Some(Duration::from_secs(seconds))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_documented_example_parses() {
-        let text: String = include_str!("scenario.rs")
+    fn documented_example() -> String {
+        include_str!("scenario.rs")
             .lines()
             .skip_while(|l| !l.starts_with("//! ```toml"))
             .skip(1)
             .take_while(|l| !l.starts_with("//! ```"))
             .map(|l| l.trim_start_matches("//!").trim_start())
             .collect::<Vec<_>>()
-            .join("\n");
-        let scenario: Scenario = toml::from_str(&text).unwrap();
-        assert_eq!(scenario.steps[0].via, Via::Binary);
-        assert_eq!(scenario.steps[0].expect.exit, Some(3));
+            .join("\n")
+    }
+
+    fn error(text: &str) -> String {
+        Scenario::parse(text, Path::new("scenarios/login/bad.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    const HEAD: &str = "summary = \"s\"\ncovers = []\n\n[[application]]\napplicant = \"a\"\nemail = \"a@example.jp\"\nsubject = [[\"CN\", \"A\"]]\n\n[[step]]\naction = \"approve\"\n\n";
+
+    #[test]
+    fn the_documented_example_parses() {
+        let scenario =
+            Scenario::parse(&documented_example(), Path::new("login/example.toml")).unwrap();
+        let Step::Enroll(step) = &scenario.steps[0] else {
+            panic!("{:?}", scenario.steps[0]);
+        };
+        assert_eq!(step.via, Via::Binary);
+        assert_eq!(step.expect.exit, Some(3));
+        assert_eq!(step.answers.given(), vec![("issue".to_owned(), true)]);
+        assert_eq!(
+            (scenario.area.as_str(), scenario.name.as_str()),
+            ("login", "example")
+        );
+    }
+
+    #[test]
+    fn a_field_its_action_does_not_take_fails_at_load_with_the_file_and_the_fields_line() {
+        // `clock` belongs to set-clock and advance-clock, not to enroll.
+        let text = format!("{HEAD}[[step]]\naction = \"enroll\"\nclock = \"90m\"\n");
+        let error = error(&text);
+        assert!(
+            error.starts_with("scenarios/login/bad.toml:14:1: unknown field `clock`"),
+            "{error}"
+        );
+        assert!(error.contains("14 | clock = \"90m\""), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_action_fails_at_load_naming_it_with_the_file_and_line() {
+        let text = format!("{HEAD}[[step]]\naction = \"enrol\"\n");
+        let error = error(&text);
+        assert!(
+            error.starts_with("scenarios/login/bad.toml:13:10: unknown variant `enrol`"),
+            "{error}"
+        );
+        assert!(
+            error.contains("`enroll`"),
+            "the actions are listed: {error}"
+        );
+    }
+
+    #[test]
+    fn a_missing_field_fails_at_load_with_the_file_and_line() {
+        // advance-clock needs clock: said when the file is read, not when the step runs.
+        let text = format!("{HEAD}[[step]]\naction = \"advance-clock\"\n");
+        let error = error(&text);
+        assert!(
+            error.starts_with("scenarios/login/bad.toml:12:1: missing field `clock`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_bad_value_fails_at_load_with_the_file_and_line() {
+        let text = format!("{HEAD}[[step]]\naction = \"advance-clock\"\nclock = \"3w\"\n");
+        assert!(
+            error(&text)
+                .starts_with("scenarios/login/bad.toml:14:1: `clock`: \"3w\" is not a duration"),
+            "{}",
+            error(&text)
+        );
+        let text = format!("{HEAD}[[step]]\naction = \"enroll\"\ninterrupt = \"csr-send\"\n");
+        assert!(
+            error(&text).contains(":14:1: `interrupt`: no checkpoint \"csr-send\""),
+            "{}",
+            error(&text)
+        );
+    }
+
+    #[test]
+    fn a_site_action_refuses_a_client_expectation() {
+        let text = format!("{HEAD}[[step]]\naction = \"approve\"\nexpect = {{ exit = 0 }}\n");
+        assert!(
+            error(&text).contains(":14:12: unknown field `exit`"),
+            "{}",
+            error(&text)
+        );
+    }
+
+    #[test]
+    fn a_library_step_refuses_what_only_the_binary_has() {
+        let text = format!("{HEAD}[[step]]\naction = \"list\"\nexpect = {{ exit = 0 }}\n");
+        let error = error(&text);
+        assert!(
+            error.contains(":12:1: step 2: `expect.exit` needs via = \"binary\""),
+            "{error}"
+        );
+        let text = format!("{HEAD}[[step]]\naction = \"list\"\nargs = [\"-v\"]\n");
+        assert!(
+            Scenario::parse(&text, Path::new("x.toml")).is_err(),
+            "args on a library step"
+        );
+    }
+
+    #[test]
+    fn a_step_naming_an_application_not_filed_fails_at_load_with_its_line() {
+        let text = format!("{HEAD}[[step]]\naction = \"withdraw\"\napplication = 2\n");
+        assert!(
+            error(&text).contains(":12:1: step 2: no application 2"),
+            "{}",
+            error(&text)
+        );
+    }
+
+    #[test]
+    fn a_mark_that_is_not_fail_colon_reason_is_refused_on_its_line() {
+        let text = HEAD.replace("covers = []\n", "covers = []\nexpect = \"flaky\"\n");
+        assert!(
+            error(&text)
+                .starts_with("scenarios/login/bad.toml:3:10: expect must be \"fail: <reason>\""),
+            "{}",
+            error(&text)
+        );
+    }
+
+    #[test]
+    fn bad_toml_is_placed_too() {
+        let error = error("summary = \"s\"\ncovers = [\n");
+        assert!(error.starts_with("scenarios/login/bad.toml:"), "{error}");
+    }
+
+    #[test]
+    fn a_file_cut_anywhere_is_refused_at_a_line_it_has_never_with_a_panic() {
+        // What a fuzzer would try first: every truncation of a real scenario.
+        let path = crate::fixtures_dir().join("scenarios/data/data-decrypt.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(Scenario::parse(&text, &path).is_ok());
+        for (cut, _) in text.char_indices().step_by(7) {
+            let part = &text[..cut];
+            if let Err(ScenarioError::Invalid { line, column, .. }) = Scenario::parse(part, &path) {
+                assert!(line <= part.lines().count() + 1, "{line} in {part:?}");
+                assert!(column >= 1);
+            }
+        }
     }
 
     #[test]
     fn durations_read_as_written() {
-        assert_eq!(
-            parse_duration("90m"),
-            Some(std::time::Duration::from_secs(5400))
-        );
-        assert_eq!(
-            parse_duration("3d"),
-            Some(std::time::Duration::from_secs(259_200))
-        );
+        assert_eq!(parse_duration("90m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("3d"), Some(Duration::from_secs(259_200)));
         assert_eq!(parse_duration("3w"), None);
+        assert_eq!(parse_duration("99999999999999999999d"), None);
     }
 }

@@ -12,26 +12,22 @@ pub fn stored(dir: &Path, name: &str) -> Option<String> {
     Some(rest[end + "\n---\n".len()..].to_owned())
 }
 
-/// `None` when the transcript matches its snapshot; otherwise the first difference.
+/// `None` when the transcript matches its snapshot; otherwise a unified diff from the snapshot
+/// (`-`) to this run (`+`), three lines of context around each change.
 pub fn difference(stored: &str, transcript: &str) -> Option<String> {
     let (a, b) = (stored.trim_end(), transcript.trim_end());
     if a == b {
         return None;
     }
-    let (mut left, mut right) = (a.lines(), b.lines());
-    let mut line = 1;
-    loop {
-        match (left.next(), right.next()) {
-            (Some(x), Some(y)) if x == y => line += 1,
-            (x, y) => {
-                return Some(format!(
-                    "line {line}: snapshot has {:?}, this run has {:?}",
-                    x.unwrap_or("<end>"),
-                    y.unwrap_or("<end>")
-                ));
-            }
-        }
-    }
+    // Both end with a newline, so a change to the last line is not shown as a missing one.
+    let (a, b) = (format!("{a}\n"), format!("{b}\n"));
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    Some(
+        diff.unified_diff()
+            .context_radius(3)
+            .header("snapshot", "this run")
+            .to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -39,11 +35,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_differing_line_is_named() {
+    fn a_matching_transcript_has_no_difference_whatever_its_trailing_newlines() {
         assert_eq!(difference("a\nb\n", "a\nb"), None);
+    }
+
+    #[test]
+    fn a_difference_is_shown_as_a_unified_diff_with_context() {
+        let stored = "scenario: login/auth-failed\n1\n2\n3\n4\nresult: ok\n5\n6\n7\n8\nexit: 0\n";
+        let run = "scenario: login/auth-failed\n1\n2\n3\n4\nresult: error[AUTH-FAILED]\n5\n6\n7\n8\nexit: 0\nmore\n";
         assert_eq!(
-            difference("a\nb", "a\nc").as_deref(),
-            Some("line 2: snapshot has \"b\", this run has \"c\"")
+            difference(stored, run).as_deref(),
+            Some(
+                "--- snapshot\n+++ this run\n\
+                 @@ -3,9 +3,10 @@\n 2\n 3\n 4\n-result: ok\n+result: error[AUTH-FAILED]\n 5\n 6\n 7\n 8\n exit: 0\n+more\n"
+            )
         );
     }
 }

@@ -79,7 +79,7 @@ pub async fn run(
                 Some(stored) => {
                     if let Some(difference) = snapshot::difference(&stored, &report.transcript) {
                         report.failures.push(format!(
-                            "transcript differs from snapshots/{}.snap: {difference}",
+                            "transcript differs from snapshots/{}.snap:\n{difference}",
                             report.name
                         ));
                     }

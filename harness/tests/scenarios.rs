@@ -1,25 +1,133 @@
-//! Every scenario under fixtures/scenarios runs against its own in-process site, ends as it says it
-//! should, and matches its snapshot (fixtures/snapshots/<name>.snap).
+//! One test per scenario under fixtures/scenarios, named as the scenario (`cargo test -p harness
+//! --test scenarios -- mail-cutoff`, or nextest's filters): it runs against its own in-process
+//! site, ends as it says it should, and matches its snapshot (fixtures/snapshots/<name>.snap).
+//! A test of its own checks what keeps scenarios independent on a shared site.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    path::PathBuf,
+    process::ExitCode,
+    sync::Arc,
+};
 
-use harness::{Scenario, Target, fixtures_dir, suite};
+use harness::{Scenario, Target, fixtures_dir};
+use libtest_mimic::{Arguments, Failed, Trial};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_scenario_ends_as_expected_and_matches_its_snapshot() {
-    let scenarios = Scenario::discover(&fixtures_dir().join("scenarios")).expect("scenarios read");
-    assert!(!scenarios.is_empty());
+fn main() -> ExitCode {
+    let mut args = Arguments::from_args();
+    // A scenario waits on its site, the mails and the binary more than on the CPU: four at a
+    // time, as `harness run` does, unless told otherwise (--test-threads or RUST_TEST_THREADS,
+    // which libtest-mimic does not read itself).
+    if args.test_threads.is_none() {
+        let threads = std::env::var("RUST_TEST_THREADS")
+            .ok()
+            .and_then(|n| n.parse().ok());
+        args.test_threads = Some(threads.unwrap_or(4));
+    }
+    // The client under test, built now if missing or stale: `cargo test -p harness` alone does
+    // not build another package's binary.
+    match test_support::try_binary("cert-client") {
+        Ok(path) => {
+            if let Err(error) = harness::runner::use_cert_client(path) {
+                eprintln!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let dir = fixtures_dir().join("scenarios");
+    let files = match Scenario::files(&dir) {
+        Ok(files) => files,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The sites run on one runtime's workers; each test drives its scenario from its own thread.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Arc::new(runtime),
+        Err(error) => {
+            eprintln!("a runtime for the scenarios: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut trials = vec![Trial::test(
+        "scenario_names_are_unique_and_no_two_scenarios_share_a_holder",
+        move || names_and_holders_are_unique(&dir),
+    )];
+    for path in files {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let runtime = runtime.clone();
+        trials.push(Trial::test(name, move || {
+            runtime.block_on(ends_as_expected_and_matches_its_snapshot(path))
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+async fn ends_as_expected_and_matches_its_snapshot(path: PathBuf) -> Result<(), Failed> {
+    // A file that does not load fails here, with its file and line.
+    let scenario = Scenario::load(&path).map_err(|e| e.to_string())?;
+    let report = harness::run(&scenario, &Target::InProcess)
+        .await
+        .map_err(|e| format!("{}: the run could not be carried out: {e}", scenario.name))?;
+    let mut problems = Vec::new();
+    if !report.verdict().is_ok() {
+        problems.push(format!(
+            "{:?}:\n  {}\n{}",
+            report.verdict(),
+            report.failures.join("\n  "),
+            report.transcript
+        ));
+    }
+    // insta prints the difference and writes the .snap.new to review; its panic becomes a failure.
+    let checked = catch_unwind(AssertUnwindSafe(|| {
+        insta::with_settings!({
+            snapshot_path => fixtures_dir().join("snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(report.name.clone(), report.transcript);
+        });
+    }));
+    if checked.is_err() {
+        problems.push(format!(
+            "the transcript differs from fixtures/snapshots/{}.snap (the difference is above)",
+            report.name
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n\n").into())
+    }
+}
+
+/// Snapshot names are file stems, so they must be unique. On a shared site (--target) the
+/// confirmation page lists every certificate of a holder: each scenario has holders of its own,
+/// so scenarios stay independent there too.
+fn names_and_holders_are_unique(dir: &std::path::Path) -> Result<(), Failed> {
+    let scenarios = Scenario::discover(dir).map_err(|e| e.to_string())?;
+    if scenarios.is_empty() {
+        return Err("no scenarios".into());
+    }
     let mut names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     names.sort_unstable();
+    let before = names.len();
     names.dedup();
-    assert_eq!(
-        names.len(),
-        scenarios.len(),
-        "scenario names (snapshot names) must be unique"
-    );
-
-    // On a shared site (--target) the confirmation page lists every certificate of a holder:
-    // each scenario has holders of its own, so scenarios stay independent there too.
+    if names.len() != before {
+        return Err("scenario names (snapshot names) must be unique".into());
+    }
     let mut holders: Vec<(String, &str)> = Vec::new();
     for scenario in &scenarios {
         for application in &scenario.applications {
@@ -28,42 +136,12 @@ async fn every_scenario_ends_as_expected_and_matches_its_snapshot() {
                 .iter()
                 .find(|(h, s)| *h == holder && *s != scenario.name)
             {
-                panic!("{} and {other} share the holder {holder}", scenario.name);
+                return Err(
+                    format!("{} and {other} share the holder {holder}", scenario.name).into(),
+                );
             }
             holders.push((holder, &scenario.name));
         }
     }
-
-    let reports = suite::run(scenarios.clone(), &Target::InProcess, 4, None)
-        .await
-        .expect("the scenarios run");
-    let mut problems = Vec::new();
-    for report in &reports {
-        if !report.verdict().is_ok() {
-            problems.push(format!(
-                "{} {:?}:\n  {}\n{}",
-                report.name,
-                report.verdict(),
-                report.failures.join("\n  "),
-                report.transcript
-            ));
-        }
-        // Check every snapshot, not just up to the first that differs, so one review sees all.
-        let checked = catch_unwind(AssertUnwindSafe(|| {
-            insta::with_settings!({
-                snapshot_path => fixtures_dir().join("snapshots"),
-                prepend_module_to_snapshot => false,
-                omit_expression => true,
-            }, {
-                insta::assert_snapshot!(report.name.clone(), report.transcript);
-            });
-        }));
-        if checked.is_err() {
-            problems.push(format!(
-                "{}: transcript differs from its snapshot",
-                report.name
-            ));
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    Ok(())
 }

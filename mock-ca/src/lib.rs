@@ -1,74 +1,125 @@
 //! `mock-ca`: a simulated certificate issuance site and its root CA, for exercising a real
-//! enrollment client end to end.
+//! enrollment client end to end, over real TLS, with real X.509 and real mail.
 //!
-//! The domain is plain Rust: [`application`] (one state machine per 申請), [`authority`] (the root
-//! CA and what it signs), [`registration`] (the desk that runs applications), [`outbox`] (mails to a
-//! Maildir, and [`smtp`] to a real server), [`processing`] (the 14:00 cut-off), [`faults`] (what
-//! the admin API arms), [`delivery`] (documents as CMS
-//! EnvelopedData for the holder's certificate), [`records`] (`--data-dir`, SQLite), [`secret`] (passwords kept only hashed), [`clock`] and [`entropy`] (injected, so runs
-//! can be repeated). HTTP and TLS are thin
-//! layers over it: the public pages and the admin API (private modules), and [`MockCa`], which serves
-//! them over rustls.
+//! Start a site with [`MockCa::start`] (or [`MockCa::builder`]), then act as its back office:
+//! [`MockCa::file`] an application and hold it as an [`Applicant`] (approve it, read its
+//! password from the mail it was sent, see its [`State`]); [`MockCa::arm`] a [`FaultSpec`];
+//! read the [`journal`](MockCa::journal) and the [`outbox`](MockCa::outbox) as types. Point the
+//! client under test at [`MockCa::url`], trusting [`MockCa::site_trust_pem`].
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), mock_ca::StartError> {
-//! let site = mock_ca::MockCa::start().await?; // 127.0.0.1, ephemeral port, fresh root
-//! println!("{} (admin token {})", site.url(), site.admin_token());
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use mock_ca::{ApplicationForm, Effect, Endpoint, FaultSpec, MockCa, State};
+//!
+//! let site = MockCa::start().await?; // 127.0.0.1, ephemeral ports, a fresh root
+//! let taro = site.file(ApplicationForm::new("山田 太郎", "taro@example.jp"))?;
+//! taro.approve()?; // MAIL-URL and MAIL-PASSWORD are sent
+//! let password = taro.password().expect("mailed at approval");
+//! assert_eq!(taro.state(), State::Approved);
+//!
+//! // The client's first CSR will be answered 503.
+//! site.arm(FaultSpec::new(Effect::Status { status: 503 }).at(Endpoint::Csr))?;
+//!
+//! // ... run the client against taro.url() with `password`, trusting site.site_trust_pem() ...
+//! # let _ = password;
+//! assert!(site.journal().is_empty());
+//! assert_eq!(site.panics(), 0);
 //! # Ok(()) }
 //! ```
-//! The protocol is in `docs/protocol.md`.
+//!
+//! Inside, the domain is plain Rust (`src/enrollment/`: applications and their state machine,
+//! the root CA, the registration desk, the CSR, the 14:00 cut-off, documents sealed to a
+//! holder's certificate, passwords kept hashed, refusals, faults, the journal); what touches the
+//! world is apart (`src/world/`: the clock and randomness, injected so runs repeat; the outbox to
+//! a Maildir and SMTP; the records in SQLite; the config file); HTTP and TLS are thin layers over
+//! it (`src/web/`). The protocol is in `docs/protocol.md`.
 
-mod admin;
-pub mod application;
-pub mod authority;
-pub mod clock;
-pub mod config;
-pub mod delivery;
-pub mod entropy;
-pub mod faults;
-pub mod journal;
-pub mod outbox;
-pub mod processing;
-pub mod records;
-pub mod refusal;
-pub mod registration;
-pub mod request;
-pub mod secret;
-mod server;
-mod site;
-pub mod smtp;
-pub mod tls;
+// The layout shows the architecture: the domain, what touches the world, and the HTTP/TLS layer.
+// The modules are private; what a test embedding the mock needs is re-exported below (as
+// wiremock and instant-acme do), so the layout can change without changing the API.
+mod enrollment;
+mod web;
+mod world;
 
-pub use refusal::Refusal;
-pub use server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError, panics};
-pub use site::COMPONENT_HEADER;
+pub use enrollment::{
+    application::{ApplicationForm, Attribute, Kind, State, Subject},
+    authority::{Authority, AuthorityError, IssuedCertificate, Thumbprints},
+    delivery::{Document, DocumentForm, PublishError},
+    faults::{Effect, Endpoint, Fault, FaultError, FaultSpec},
+    journal::Entry as JournalEntry,
+    processing::Calendar,
+    refusal::{IDS as REFUSAL_IDS, Refusal},
+    registration::Policy,
+    request::KeyDescription,
+};
+pub use web::{
+    applicant::Applicant,
+    server::{Builder, MockCa, PUBLIC_BODY_LIMIT, ROOT_NAME, Seeded, StartError},
+    site::COMPONENT_HEADER,
+    tls::TlsError,
+};
+pub use world::{
+    clock::Clock,
+    config::{Config, ConfigError},
+    outbox::{Mail, SentMail},
+    records::RecordsError,
+    smtp::SmtpError,
+};
+
+/// Not the API: the modules the benchmarks and the fuzz targets drive below [`MockCa`] (the
+/// records on their own, a CSR's parser, the desk without a server). Hidden from the docs and
+/// free to change with the layout.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::enrollment::{application, authority, registration, request};
+    pub use crate::world::{entropy, records};
+}
 
 /// Entry points for the fuzz targets of `fuzz/` (cargo-fuzz), which drive the site in-process.
 /// Not an API: it changes with the targets.
 #[doc(hidden)]
 pub mod fuzzing {
-    use std::sync::Arc;
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    };
 
     use crate::{
-        authority::Authority,
-        clock::Clock,
-        entropy::SeededEntropy,
-        outbox::Outbox,
-        registration::{Policy, RegistrationAuthority},
-        server::{Listener, app},
-        site::Site,
+        enrollment::{
+            authority::Authority,
+            registration::{Policy, RegistrationAuthority},
+        },
+        web::{
+            server::{Listener, app},
+            site::Site,
+        },
+        world::{clock::Clock, entropy::SeededEntropy, outbox::Outbox},
     };
 
     /// The bearer token of the admin API of [`routers`]' site.
     pub const ADMIN_TOKEN: &str = "fuzz-admin-token";
 
-    /// The routers of a fresh site's two listeners, issuance (with the admin API) then
-    /// confirmation, exactly as the server serves them: `authority` as its root, the default
-    /// policy, the clock frozen at `now`, entropy seeded with 1, mails kept in memory.
-    pub fn routers(
-        authority: Authority,
-        now: time::OffsetDateTime,
-    ) -> (axum::Router, axum::Router) {
+    /// A fresh site's two listeners, as the server serves them, and its count of panics.
+    pub struct Routers {
+        /// The issuance site, with the admin API.
+        pub issuance: axum::Router,
+        /// The confirmation site.
+        pub confirmation: axum::Router,
+        panics: Arc<AtomicU64>,
+    }
+
+    impl Routers {
+        /// How many requests made a handler panic (each answered INTERNAL).
+        pub fn panics(&self) -> u64 {
+            self.panics.load(Ordering::Relaxed)
+        }
+    }
+
+    /// The routers of a fresh site's two listeners, exactly as the server serves them:
+    /// `authority` as its root, the default policy, the clock frozen at `now`, entropy seeded
+    /// with 1, mails kept in memory.
+    pub fn routers(authority: Authority, now: time::OffsetDateTime) -> Routers {
         let registration = RegistrationAuthority::new(
             authority,
             Policy::default(),
@@ -82,9 +133,10 @@ pub mod fuzzing {
             ADMIN_TOKEN.into(),
             "https://127.0.0.1:2".into(),
         ));
-        (
-            app(site.clone(), Listener::Issuance),
-            app(site, Listener::Confirmation),
-        )
+        Routers {
+            issuance: app(site.clone(), Listener::Issuance),
+            confirmation: app(site.clone(), Listener::Confirmation),
+            panics: site.panics.clone(),
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::{
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use mock_ca::{MockCa, config::Config};
+use mock_ca::{Config, MockCa};
 
 #[derive(Parser)]
 #[command(
@@ -120,7 +120,7 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
         builder = builder.data_dir(dir);
     }
     if let Some(at) = serve.clock {
-        builder = builder.clock(std::sync::Arc::new(mock_ca::clock::Clock::frozen(at)));
+        builder = builder.clock(std::sync::Arc::new(mock_ca::Clock::frozen(at)));
     }
     if let Some(token) = serve.admin_token.or(config.admin_token.clone()) {
         builder = builder.admin_token(token);
@@ -160,16 +160,11 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
     if serve.demo {
         println!("mailbox:           {}/mailbox", site.url());
     }
-    let applications: Vec<String> = {
-        let registration = site.registration();
-        registration
-            .applications()
-            .map(|a| {
-                let url = registration.application_url(&a.id);
-                format!("{} {url} ({})", a.id, a.state.name())
-            })
-            .collect()
-    };
+    let applications: Vec<String> = site
+        .applicants()
+        .iter()
+        .map(|a| format!("{} {} ({})", a.id(), a.url(), a.state().name()))
+        .collect();
     for application in applications {
         println!("application:       {application}");
     }

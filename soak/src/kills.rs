@@ -15,6 +15,7 @@ use std::{
 use rcgen::PublicKeyData as _;
 use rustls_pki_types::{CertificateDer, pem::PemObject as _};
 use serde_json::json;
+use test_support::admin::Method;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 use crate::{
@@ -373,10 +374,12 @@ async fn site_kill(
         eprintln!("soak: notice: restart {n}: killed before any certificate was issued");
     }
     for id in &acks.filed {
-        let record = restarted
-            .admin("GET", &format!("/applications/{id}"), None)
-            .await?;
-        if record.status != 200 {
+        let (status, _) = restarted
+            .admin
+            .send(Method::GET, &format!("/applications/{id}"), None)
+            .await
+            .map_err(|e| Failure::Wrong(e.to_string()))?;
+        if status != 200 {
             summary.wrong(&Failure::Wrong(format!(
                 "restart {n}: application {id} lost"
             )));
@@ -413,7 +416,8 @@ async fn site_kill(
     }
     summary.panics += restarted.panics_logged();
     let _ = restarted
-        .admin("PUT", "/auto-approve", Some(json!({"enabled": false})))
+        .admin
+        .put("/auto-approve", json!({"enabled": false}))
         .await;
     restarted.kill();
     Ok(())

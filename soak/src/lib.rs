@@ -25,10 +25,7 @@ pub mod rng;
 pub mod secrets;
 pub mod site;
 
-use std::{
-    fmt,
-    path::{Path, PathBuf},
-};
+use std::{fmt, path::PathBuf};
 
 /// Something that went wrong: the site or the client answered wrongly, or the run could not be set
 /// up.
@@ -172,8 +169,9 @@ pub struct Config {
     pub plan: Plan,
     /// Seeds every random choice; printed so a run can be repeated.
     pub seed: u64,
-    /// Where `mock-ca` and `cert-client` are.
-    pub bin_dir: PathBuf,
+    /// Where `mock-ca` and `cert-client` are; `None`: test-support's, built on demand into the
+    /// target directory and profile this program runs from.
+    pub bin_dir: Option<PathBuf>,
     /// A scratch directory (stores, data directories, logs).
     pub work: PathBuf,
     /// Run only the parts of these names (`--only hostile`); all when empty.
@@ -181,27 +179,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// A binary of the workspace.
+    /// A binary of the workspace: in `bin_dir` when given, else found or built on demand.
     pub fn binary(&self, name: &str) -> Result<PathBuf, Failure> {
-        let path = self.bin_dir.join(name);
+        let Some(dir) = &self.bin_dir else {
+            return test_support::try_binary(name).map_err(|e| Failure::Setup(e.to_string()));
+        };
+        let path = dir.join(name);
         if path.exists() {
             Ok(path)
         } else {
-            Err(Failure::Setup(format!(
-                "{} is not built: run `cargo build --workspace --bins`",
-                path.display()
-            )))
+            Err(Failure::Setup(format!("{} is not there", path.display())))
         }
-    }
-}
-
-/// The `target/<profile>` directory a workspace executable runs from (also from `deps/`).
-pub fn bin_dir_of(exe: &Path) -> PathBuf {
-    let dir = exe.parent().unwrap_or(Path::new("."));
-    if dir.ends_with("deps") {
-        dir.parent().unwrap_or(dir).to_path_buf()
-    } else {
-        dir.to_path_buf()
     }
 }
 
@@ -243,11 +231,12 @@ type Part = for<'a> fn(
     Box<dyn std::future::Future<Output = Result<(), Failure>> + Send + 'a>,
 >;
 
-/// RSA-2048 keys made once and reused (key generation is the slow part of an enrollment).
+/// RSA-2048 keys for the holders' CSRs: the checked-in ones (fixtures/pki/holders), so no run
+/// spends its time making keys.
 pub(crate) fn rsa_keys(n: usize) -> Result<Vec<rcgen::KeyPair>, Failure> {
     (0..n)
-        .map(|_| {
-            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+        .map(|i| {
+            rcgen::KeyPair::from_pem(test_support::pki::holder_key(i))
                 .map_err(|e| Failure::setup("rsa key", e))
         })
         .collect()

@@ -22,7 +22,8 @@ struct Cli {
     /// Run only this part (malformed, races, mtls, kills, secrets, hostile); repeatable.
     #[arg(long)]
     only: Vec<String>,
-    /// Where mock-ca and cert-client are (default: beside this binary).
+    /// Where mock-ca and cert-client are (default: built on demand into this binary's target
+    /// directory and profile).
     #[arg(long)]
     bin_dir: Option<PathBuf>,
 }
@@ -33,11 +34,6 @@ fn main() -> ExitCode {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
-    });
-    let bin_dir = cli.bin_dir.unwrap_or_else(|| {
-        std::env::current_exe()
-            .map(|exe| soak::bin_dir_of(&exe))
-            .unwrap_or_else(|_| PathBuf::from("target/debug"))
     });
     let work = match tempfile::Builder::new().prefix("soak-").tempdir() {
         Ok(dir) => dir,
@@ -53,7 +49,7 @@ fn main() -> ExitCode {
     let config = Config {
         plan: cli.scale.plan(),
         seed,
-        bin_dir,
+        bin_dir: cli.bin_dir,
         work: work.path().to_path_buf(),
         only: cli.only,
     };

@@ -7,8 +7,8 @@ use std::{
     process::{Child, Command, Stdio},
 };
 
-use base64::Engine as _;
 use serde_json::{Value, json};
+use test_support::{Admin, NewApplication, admin::Method};
 
 use crate::{
     Failure,
@@ -32,13 +32,16 @@ pub struct SiteProcess {
     pub token: String,
     /// Where its stderr (its log) goes.
     pub log: PathBuf,
-    /// The client for its public pages and admin API.
+    /// The client for its public pages.
     pub https: Https,
+    /// Its admin API (test-support's client).
+    pub admin: Admin,
 }
 
 impl SiteProcess {
-    /// Starts `mock-ca serve --port 0 --state-dir STATE [--data-dir DATA]` with a known admin token
-    /// and its log at `trace`, and waits for `ready`.
+    /// Starts `mock-ca serve --port 0 --state-dir STATE [--data-dir DATA]` on the checked-in root
+    /// (`--ca-dir`, fixtures/pki/root) with a known admin token and its log at `trace`, and waits
+    /// for `ready`.
     pub fn start(
         mock_ca: &Path,
         state: &Path,
@@ -57,6 +60,8 @@ impl SiteProcess {
             .args(["serve", "--port", "0", "--state-dir"])
             .arg(state)
             .args(["--admin-token", token])
+            .arg("--ca-dir")
+            .arg(test_support::pki::root_dir())
             .env("MOCK_CA_LOG", "mock_ca=trace")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -107,6 +112,7 @@ impl SiteProcess {
         let trust = std::fs::read(state.join("site-ca.pem"))
             .map_err(|e| Failure::setup("site-ca.pem", e))?;
         let https = Https::new(&url, &trust, None).map_err(|e| Failure::Setup(e.to_string()))?;
+        let admin = Admin::new(&url, token, &trust).map_err(|e| Failure::Setup(e.to_string()))?;
         Ok(Self {
             child: std::sync::Mutex::new(child),
             url,
@@ -115,6 +121,7 @@ impl SiteProcess {
             token: token.to_owned(),
             log,
             https,
+            admin,
         })
     }
 
@@ -133,92 +140,42 @@ impl SiteProcess {
             .unwrap_or(0)
     }
 
-    /// An admin request: JSON in, JSON out.
-    pub async fn admin(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Answer, Failure> {
-        let mut request = Request::new(method, &format!("/admin{path}"))
-            .json()
-            .header("Authorization", format!("Bearer {}", self.token));
-        if let Some(body) = body {
-            request = request.json_body(&body);
-        }
-        self.https
-            .send(&request)
-            .await
-            .map_err(|e| Failure::Wrong(format!("admin {method} {path}: {e}")))
-    }
-
-    /// An admin request that must succeed, its JSON answer.
+    /// An admin request that must succeed, its JSON answer (`null` when empty).
     pub async fn admin_ok(
         &self,
         method: &str,
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, Failure> {
-        let answer = self.admin(method, path, body).await?;
-        if !(200..300).contains(&answer.status) {
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|e| Failure::Setup(format!("admin method {method}: {e}")))?;
+        let (status, answer) = self
+            .admin
+            .send(method.clone(), path, body)
+            .await
+            .map_err(|e| Failure::Wrong(e.to_string()))?;
+        if !(200..300).contains(&status) {
             return Err(Failure::Wrong(format!(
-                "admin {method} {path}: HTTP {} {}",
-                answer.status,
-                String::from_utf8_lossy(&answer.body)
+                "admin {method} {path}: HTTP {status} {answer}"
             )));
         }
-        Ok(answer.json().unwrap_or(Value::Null))
+        Ok(answer)
     }
 
     /// Files and approves an application for `cn`; its id and password (read from its mail).
     pub async fn approved(&self, cn: &str) -> Result<Applicant, Failure> {
-        let filed = self
-            .admin_ok(
-                "POST",
-                "/applications",
-                Some(json!({
-                    "applicant": "山田 太郎",
-                    "email": "taro@example.jp",
-                    "subject": [["C", "JP"], ["O", "Example Securities"], ["CN", cn]],
-                })),
-            )
-            .await?;
-        let id = filed["id"]
-            .as_str()
-            .ok_or_else(|| Failure::Wrong(format!("filed without an id: {filed}")))?
-            .to_owned();
-        self.admin_ok("POST", &format!("/applications/{id}/approve"), None)
-            .await?;
-        let password = self.password_of(&id).await?;
+        let wrong = |e: test_support::AdminError| Failure::Wrong(e.to_string());
+        let id = self
+            .admin
+            .approved(NewApplication::for_cn(cn))
+            .await
+            .map_err(wrong)?;
+        let password = self.admin.password_of(&id).await.map_err(wrong)?;
         Ok(Applicant {
             id,
             password,
             cn: cn.to_owned(),
         })
-    }
-
-    /// The password of an approved application, from its MAIL-PASSWORD mail.
-    pub async fn password_of(&self, id: &str) -> Result<String, Failure> {
-        let mails = self
-            .admin_ok(
-                "GET",
-                &format!("/outbox?application={id}&catalogue=MAIL-PASSWORD"),
-                None,
-            )
-            .await?;
-        let mail = mails[0]["id"]
-            .as_str()
-            .ok_or_else(|| Failure::Wrong(format!("no MAIL-PASSWORD for {id}: {mails}")))?;
-        let raw = self
-            .https
-            .send(
-                &Request::new("GET", &format!("/admin/outbox/{mail}"))
-                    .header("Authorization", format!("Bearer {}", self.token)),
-            )
-            .await
-            .map_err(|e| Failure::Wrong(format!("mail {mail}: {e}")))?;
-        password_in(&raw.body)
-            .ok_or_else(|| Failure::Wrong(format!("no password in mail {mail} of {id}")))
     }
 }
 
@@ -248,53 +205,6 @@ impl Applicant {
             ("CN".into(), self.cn.clone()),
         ]
     }
-}
-
-/// The password line of a MAIL-PASSWORD message (base64 or quoted-printable or plain body).
-pub fn password_in(raw: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
-    let (head, body) = text.split_once("\n\n")?;
-    let encoding = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-transfer-encoding:")
-                .map(|v| v.trim().to_owned())
-        })
-        .unwrap_or_default();
-    let body = match encoding.as_str() {
-        "base64" => {
-            let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .ok()?,
-            )
-            .ok()?
-        }
-        "quoted-printable" => quoted_printable(body)?,
-        _ => body.to_owned(),
-    };
-    let (_, after) = body.split_once("認証情報パスワード:")?;
-    after
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_owned)
-}
-
-fn quoted_printable(text: &str) -> Option<String> {
-    let mut bytes = Vec::new();
-    let mut input = text.replace("=\n", "").into_bytes().into_iter();
-    while let Some(b) = input.next() {
-        if b == b'=' {
-            let hex = [input.next()?, input.next()?];
-            bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
-        } else {
-            bytes.push(b);
-        }
-    }
-    String::from_utf8(bytes).ok()
 }
 
 /// The `session` cookie of a login answer.
@@ -425,19 +335,4 @@ pub async fn enroll(
         serial: serial.to_owned(),
         key: key.serialize_pem(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_password_is_found_in_a_base64_or_quoted_printable_mail() {
-        let b64 = base64::engine::general_purpose::STANDARD
-            .encode("前文\n認証情報パスワード:\nAbC123xyz789\n以上\n");
-        let raw = format!("Subject: x\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n");
-        assert_eq!(password_in(raw.as_bytes()).as_deref(), Some("AbC123xyz789"));
-        let qp = "Content-Transfer-Encoding: quoted-printable\n\n=E8=AA=8D=E8=A8=BC=E6=83=85=E5=A0=B1=E3=83=91=E3=82=B9=E3=83=AF=E3=83=BC=E3=83=89: pw=3D1\n";
-        assert_eq!(password_in(qp.as_bytes()).as_deref(), Some("pw=1"));
-    }
 }

@@ -29,9 +29,8 @@ fn runner() -> TestRunner {
 #[test]
 fn no_csr_password_path_or_header_bytes_make_the_site_answer_other_than_a_documented_refusal() {
     let work = tempfile::tempdir().unwrap();
-    let bin_dir = soak::bin_dir_of(&std::env::current_exe().unwrap());
-    let site =
-        SiteProcess::start(&bin_dir.join("mock-ca"), work.path(), None, "prop-token").unwrap();
+    let mock_ca = test_support::binary("mock-ca");
+    let site = SiteProcess::start(&mock_ca, work.path(), None, "prop-token").unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (target, session) = runtime.block_on(async {
         let target = site.approved("Property Target").await.unwrap();

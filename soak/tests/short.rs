@@ -1,5 +1,5 @@
 //! The short soak, part of `make test`: every part once at a small scale against the binaries
-//! built beside this test (`cargo build --workspace --bins` first, as `make test` does).
+//! (test-support's, built on demand).
 
 use soak::{Config, Scale, Summary};
 
@@ -14,7 +14,7 @@ fn a_short_soak_counts_no_panic_no_wrong_answer_no_double_issuance_and_no_lost_k
     let config = Config {
         plan: Scale::Short.plan(),
         seed,
-        bin_dir: soak::bin_dir_of(&std::env::current_exe().unwrap()),
+        bin_dir: None,
         work: work.path().to_path_buf(),
         only: Vec::new(),
     };

@@ -864,18 +864,9 @@ fn next_shot_number(dir: &Path) -> usize {
     *n
 }
 
-/// Cargo's target directory: the test binary's ancestor that holds `CACHEDIR.TAG` (so any
-/// `CARGO_TARGET_DIR` works), else an absolute `CARGO_TARGET_DIR`, else `./target`.
+/// Cargo's target directory the test runs from (so any `CARGO_TARGET_DIR` works).
 fn target_dir() -> PathBuf {
-    if let Ok(exe) = std::env::current_exe()
-        && let Some(dir) = exe.ancestors().find(|d| d.join("CACHEDIR.TAG").is_file())
-    {
-        return dir.to_path_buf();
-    }
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        _ => PathBuf::from("target"),
-    }
+    crate::binary::target_dir()
 }
 
 /// A PKCS#12 (PBES2/AES-256, as `cert-client export --p12` writes) of a PKCS#8 key and its

@@ -117,13 +117,13 @@ async fn screenshots_are_numbered_pngs_under_the_tests_name_in_the_target_direct
         "screenshots_are_numbered_pngs_under_the_tests_name_in_the_target_directory"
     );
     assert_eq!(dir.parent().unwrap().file_name().unwrap(), "screenshots");
+    // The target directory is the one this test runs from (whatever CARGO_TARGET_DIR is).
+    let target = dir.parent().unwrap().parent().unwrap();
+    assert!(target.is_absolute(), "{}", target.display());
     assert!(
-        dir.parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("CACHEDIR.TAG")
-            .is_file()
+        std::env::current_exe().unwrap().starts_with(target),
+        "{}",
+        target.display()
     );
     assert_eq!(first.file_name().unwrap(), "01-first.png");
     assert_eq!(second.file_name().unwrap(), "02-second.png");

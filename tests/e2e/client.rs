@@ -220,7 +220,7 @@ fn a_crash_after_the_certificate_arrived_is_taken_up_by_the_next_enroll() {
             panic!("a fresh application opens step 2");
         };
         let three = site.press_issue(&two.issue).await.unwrap();
-        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+        let key = rcgen::KeyPair::from_pem(test_support::pki::holder_key(0)).unwrap();
         let csr = client::enrollment::make_csr(&key, &three.subject).unwrap();
         let pending = store
             .begin_request(

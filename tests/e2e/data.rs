@@ -9,6 +9,7 @@ use std::{
 };
 
 use mock_ca::MockCa;
+use test_support::{Admin, NewApplication};
 
 use crate::support::{cert_client_env, have};
 
@@ -16,22 +17,29 @@ const CONTENT: &[u8] =
     b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 balance certificate \xe6\xae\x8b\xe9\xab\x98\n\x00\xff";
 const DATA_DECRYPT: &str = "電子証明書をインストールしたPC だけが、弊社が提供するデータの復号(暗号を解くこと)が可能になります";
 
-/// A site in-process with its Maildir and trust anchor, and a temporary directory.
+/// A site in-process with its Maildir and trust anchor, its admin API, and a temporary directory.
 struct Bench {
     site: MockCa,
+    admin: Admin,
     temp: tempfile::TempDir,
 }
 
 impl Bench {
     async fn new() -> Self {
         let temp = tempfile::tempdir().unwrap();
-        let site = MockCa::builder()
+        let site = crate::support::site()
             .maildir(temp.path().join("maildir"))
             .start()
             .await
             .unwrap();
         std::fs::write(temp.path().join("site-ca.pem"), site.site_trust_pem()).unwrap();
-        Self { site, temp }
+        let admin = Admin::new(
+            site.url(),
+            site.admin_token(),
+            site.site_trust_pem().as_bytes(),
+        )
+        .unwrap();
+        Self { site, admin, temp }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -41,26 +49,31 @@ impl Bench {
     /// Files and approves an application for `name` (its two mails arrive), then enrolls a store
     /// `store-<name>` with the binary; the application's id.
     async fn enrolled(&self, name: &str) -> String {
-        let form = serde_json::from_value(serde_json::json!({
-            "applicant": name,
-            "email": format!("{name}@example.jp"),
-            "subject": [["C", "JP"], ["O", "Example Securities"], ["CN", name]],
-        }))
-        .unwrap();
-        let id = {
-            let mut registration = self.site.registration();
-            let id = registration.file(form).unwrap().id.clone();
-            registration.approve(&id).unwrap();
-            id
-        };
-        let (maildir, site_ca) = (self.path("maildir"), self.path("site-ca.pem"));
+        let application = NewApplication::for_cn(name).by(name, &format!("{name}@example.jp"));
+        let id = self.admin.approved(application).await.unwrap();
+        // The holder's own mailbox: the site's Maildir is shared, and the client takes the newest
+        // mails in the one it reads, so each holder reads a Maildir of its own mails, found by
+        // their X-Application.
+        let mailbox = self.path(&format!("maildir-{name}"));
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(mailbox.join(sub)).unwrap();
+        }
+        let mut copied = 0;
+        for (file, mail) in test_support::mail::maildir(&self.path("maildir")).unwrap() {
+            if mail.application.as_deref() == Some(id.as_str()) {
+                std::fs::copy(&file, mailbox.join("new").join(file.file_name().unwrap())).unwrap();
+                copied += 1;
+            }
+        }
+        assert_eq!(copied, 2, "the two mails of {id}");
+        let site_ca = self.path("site-ca.pem");
         let ran = self
             .run(
                 name,
                 &[
                     "enroll",
                     "--maildir",
-                    s(&maildir),
+                    s(&mailbox),
                     "--site-ca",
                     s(&site_ca),
                     "--yes",
@@ -68,13 +81,11 @@ impl Bench {
             )
             .await;
         expect(&ran, 0);
-        // The client takes the newest mails: the next holder's must be a second later.
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         id
     }
 
     /// Publishes CONTENT for an application through the admin API (curl over TLS where curl is
-    /// installed, else the same domain call in-process); the document's id.
+    /// installed, else the tests' admin client); the document's id.
     async fn publish(&self, application: &str) -> String {
         let body = serde_json::json!({
             "application": application,
@@ -105,9 +116,10 @@ impl Bench {
             assert_eq!(answer["size"], CONTENT.len());
             answer["id"].as_str().unwrap().to_owned()
         } else {
-            eprintln!("notice: curl is not installed; publishing in-process instead of over HTTPS");
-            let form = serde_json::from_value(body).unwrap();
-            self.site.registration().publish(form).unwrap().id.clone()
+            eprintln!("notice: curl is not installed; publishing with the tests' admin client");
+            let answer = self.admin.post("/documents", body).await.unwrap();
+            assert_eq!(answer["size"], CONTENT.len());
+            answer["id"].as_str().unwrap().to_owned()
         }
     }
 
@@ -290,8 +302,7 @@ async fn a_holder_lists_and_fetches_a_published_document_and_reads_the_bytes_pub
     );
     assert_eq!(std::fs::read(&again).unwrap(), CONTENT);
 
-    let registration = bench.site.registration();
-    assert_eq!(registration.documents()[0].deliveries.len(), 2);
+    assert_eq!(bench.site.documents()[0].deliveries.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

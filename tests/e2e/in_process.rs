@@ -1,11 +1,10 @@
 //! The client library against a site started in-process, over real TLS.
 
 use client::{Error, Store};
-use mock_ca::MockCa;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn confirmation_page_over_tls_without_a_client_certificate_is_forbidden() {
-    let site = MockCa::start().await.unwrap();
+    let site = crate::support::site().start().await.unwrap();
     let temp = tempfile::tempdir().unwrap();
     let store = Store::open(temp.path()).unwrap(); // empty: no certificate to present
     let url = format!("{}/confirm", site.confirm_url());
@@ -40,7 +39,7 @@ fn stranger_identity() -> String {
 async fn another_cas_certificate_is_answered_confirm_forbidden_not_refused_at_the_handshake() {
     // The confirmation site lets any certificate through the handshake once its key is proven,
     // and judges it over HTTP: a browser holding another CA's certificate sees a page.
-    let site = MockCa::start().await.unwrap();
+    let site = crate::support::site().start().await.unwrap();
     let url = format!("{}/confirm", site.confirm_url());
     let http = client::site::SiteClient::new(
         &url,
@@ -61,7 +60,7 @@ async fn another_cas_certificate_is_answered_confirm_forbidden_not_refused_at_th
 async fn the_issuance_site_asks_for_no_client_certificate() {
     // rustls's client sends a certificate only when asked: with the issuance site the handshake
     // carries none, so the stranger's certificate never reaches it and its pages answer.
-    let site = MockCa::start().await.unwrap();
+    let site = crate::support::site().start().await.unwrap();
     let http = client::site::SiteClient::new(
         site.url(),
         site.site_trust_pem().as_bytes(),

@@ -2,8 +2,8 @@
 //! TLS, checked from outside with openssl and curl where they are installed; and the client library
 //! against an in-process site over real TLS.
 //!
-//! The binaries are found beside this test's executable (`target/debug`); `make test` builds them
-//! first (`cargo build --workspace --bins`).
+//! The binaries are test-support's: built on demand into this test's target directory and
+//! profile, so no separate build is needed first.
 
 mod binaries;
 mod client;

@@ -1,4 +1,5 @@
-//! Test support: the binaries, a mock-ca process guard, and optional outside tools.
+//! Test support: the binaries (test-support's, built on demand), sites on the checked-in root, a
+//! mock-ca process guard, and optional outside tools.
 
 use std::{
     io::{BufRead, BufReader},
@@ -7,21 +8,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// A binary of the workspace, built beside this test.
-pub fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    // target/debug/deps/e2e-<hash> → target/debug/<name>
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test runs from target/<profile>/deps");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo build --workspace --bins` first (`make test` does)",
-        path.display()
-    );
-    path
+/// A binary of the workspace, built on demand into this test's target directory.
+pub use test_support::binary;
+
+/// An in-process site builder on the checked-in root (fixtures/pki/root): no test makes a root.
+pub fn site() -> mock_ca::Builder {
+    mock_ca::MockCa::builder().ca_dir(test_support::pki::root_dir())
 }
 
 /// Whether a tool is on PATH.
@@ -46,13 +38,16 @@ pub struct SiteProcess {
 }
 
 impl SiteProcess {
-    /// Starts `mock-ca serve --config CONFIG --state-dir STATE --port 0` and waits for `ready`.
+    /// Starts `mock-ca serve --config CONFIG --state-dir STATE --port 0` on the checked-in root
+    /// (`--ca-dir`) and waits for `ready`.
     pub fn start(config: &Path, state: &Path) -> Self {
         let mut child = Command::new(binary("mock-ca"))
             .args(["serve", "--port", "0", "--config"])
             .arg(config)
             .arg("--state-dir")
             .arg(state)
+            .arg("--ca-dir")
+            .arg(test_support::pki::root_dir())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

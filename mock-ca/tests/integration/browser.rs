@@ -7,9 +7,7 @@
 //! CertificateRequest names, so a browser holding another CA's certificate presents none.
 
 use mock_ca::MockCa;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, PKCS_RSA_SHA256,
-};
+use rcgen::{CertificateParams, DnType, KeyPair};
 use reqwest::header;
 use serde_json::{Value, json};
 use std::{
@@ -18,9 +16,11 @@ use std::{
 };
 
 use base64::Engine as _;
-use test_support::{Browser, Page, pkcs12};
+use test_support::{Admin, Browser, Page, pkcs12};
 
-use crate::support::{Admin, COMPONENT, at_step_three, client, csr, mailed_password};
+use crate::support::{
+    self, COMPONENT, admin_of, approved, at_step_three, client, csr, mailed_password,
+};
 
 /// The 証明書確認サイト's /confirm, on its own listener.
 fn confirm_url(site: &MockCa) -> String {
@@ -53,14 +53,14 @@ struct Approved {
 impl Approved {
     /// `None` (after a printed notice) where Chromium or NSS's tools are absent.
     async fn in_a_browser() -> Option<Self> {
-        let site = MockCa::start().await.unwrap();
+        let site = support::site().start().await.unwrap();
         let browser = Browser::builder()
             .trust(site.site_trust_pem())
             .launch()
             .await?;
-        let admin = Admin::of(&site);
-        let id = admin.approved().await;
-        let password = mailed_password(&site, &id);
+        let admin = admin_of(&site);
+        let id = approved(&admin).await;
+        let password = admin.password_of(&id).await.unwrap();
         let step_one = format!("{}/apply/{id}", site.url());
         Some(Self {
             site,
@@ -137,7 +137,7 @@ fn open_pkcs12(file: &Path) -> (String, String) {
 
 #[tokio::test]
 async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() {
-    let site = MockCa::builder().demo(true).start().await.unwrap();
+    let site = support::site().demo(true).start().await.unwrap();
     let Some(browser) = Browser::builder()
         .trust(site.site_trust_pem())
         .launch()
@@ -145,8 +145,8 @@ async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() 
     else {
         return;
     };
-    let admin = Admin::of(&site);
-    let id = admin.approved().await;
+    let admin = admin_of(&site);
+    let id = approved(&admin).await;
     let downloads = tempfile::tempdir().unwrap();
     let page = browser.page().await;
     page.capture_downloads(downloads.path()).await;
@@ -161,15 +161,9 @@ async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() 
         "電子証明書の発行パスワードのお知らせ"
     );
     let body = page.text("#body").await;
-    let password = body
-        .lines()
-        .skip_while(|l| l.trim() != "認証情報パスワード:")
-        .skip(1)
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_owned)
+    let password = test_support::mail::password_in_text(&body)
         .expect("the password is on the line after 認証情報パスワード");
-    assert_eq!(password, mailed_password(&site, &id));
+    assert_eq!(password, mailed_password(&site, &id).await);
     page.screenshot("password-mail").await;
     page.follow("#back").await;
     page.follow("#mails a[href$=\"m-0001\"]").await;
@@ -226,7 +220,7 @@ async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() 
     page.click("#root-install").await;
     page.wait_for("dialog#component-dialog[data-dialog=\"install-root\"][open]")
         .await;
-    let thumbprints = site.registration().authority().thumbprints();
+    let thumbprints = site.thumbprints();
     assert_eq!(page.text("#dialog-sha1").await, thumbprints.sha1);
     page.screenshot("dialog-root").await;
     answer(&page, "install-root", true).await;
@@ -250,9 +244,7 @@ async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() 
     assert_eq!(confirm, confirm_url(&site));
     assert!(page.text("#import-help").await.contains("pk12util"));
     page.screenshot("step-4").await;
-    let state = admin
-        .call(reqwest::Method::GET, &format!("/applications/{id}"), None)
-        .await;
+    let state = admin.get(&format!("/applications/{id}")).await.unwrap();
     assert_eq!(state["state"], "completed");
 
     // The file opens in openssl, its certificate chains to the root, and its key never left
@@ -321,18 +313,18 @@ async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() 
     );
     confirmation.screenshot("confirm").await;
     admin
-        .call(
-            reqwest::Method::POST,
+        .post(
             "/documents",
-            Some(json!({
+            json!({
                 "application": id,
                 "title": "残高証明書 2026年11月",
                 "file_name": "balance-2026-11.pdf",
                 "content_type": "application/pdf",
                 "content": "JVBERi0xLjQK",
-            })),
+            }),
         )
-        .await;
+        .await
+        .unwrap();
     confirmation.follow("#documents").await;
     assert!(
         confirmation
@@ -365,9 +357,7 @@ async fn no_at_each_dialog_ends_as_the_guide_says_and_a_new_login_goes_on() {
         return;
     };
     let state = || async {
-        admin
-            .call(reqwest::Method::GET, &format!("/applications/{id}"), None)
-            .await["state"]
+        admin.get(&format!("/applications/{id}")).await.unwrap()["state"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -458,12 +448,9 @@ async fn a_browser_without_webcrypto_or_on_windows_8_1_is_told_so_and_offered_no
     );
     page.screenshot("env-supported").await;
     let journal = admin
-        .call(
-            reqwest::Method::GET,
-            &format!("/journal?application={id}&error=ENV-SUPPORTED"),
-            None,
-        )
-        .await;
+        .get(&format!("/journal?application={id}&error=ENV-SUPPORTED"))
+        .await
+        .unwrap();
     assert_eq!(journal.as_array().unwrap().len(), 1, "{journal}");
 }
 
@@ -513,9 +500,7 @@ async fn a_tab_closed_after_the_certificate_arrived_is_installed_from_the_next_v
     page.wait_for("#confirm").await;
     page.screenshot("finished").await;
     assert!(std::fs::metadata(&p12).unwrap().len() > 0);
-    let state = admin
-        .call(reqwest::Method::GET, &format!("/applications/{id}"), None)
-        .await;
+    let state = admin.get(&format!("/applications/{id}")).await.unwrap();
     assert_eq!(
         state["state"], "issued",
         "installed from the browser, not completed"
@@ -534,7 +519,7 @@ async fn a_tab_closed_after_the_certificate_arrived_is_installed_from_the_next_v
 
 #[tokio::test]
 async fn the_top_page_links_to_the_repository_which_shows_the_roots_thumbprints_and_serves_it() {
-    let site = MockCa::start().await.unwrap();
+    let site = support::site().start().await.unwrap();
     let Some(browser) = Browser::builder()
         .trust(site.site_trust_pem())
         .launch()
@@ -666,16 +651,15 @@ async fn with_scripts_off_step_1_still_logs_in_to_step_2() {
     page.screenshot("step-2-scripts-off").await;
 }
 
-/// A CA the site does not know, and a client certificate it issued for the test subject.
+/// A CA the site does not know (the checked-in other root), and a client certificate it issued
+/// for the test subject.
 fn another_cas_pkcs12() -> Vec<u8> {
-    let mut root = CertificateParams::new(vec![]).unwrap();
-    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    root.distinguished_name
-        .push(DnType::CommonName, "Elsewhere Root CA");
-    let issuer =
-        CertifiedIssuer::self_signed(root, KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap())
-            .unwrap();
-    let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+    let issuer = rcgen::Issuer::from_ca_cert_pem(
+        test_support::pki::OTHER_ROOT_PEM,
+        KeyPair::from_pem(test_support::pki::OTHER_ROOT_KEY_PEM).unwrap(),
+    )
+    .unwrap();
+    let key = KeyPair::from_pem(test_support::pki::holder_key(1)).unwrap();
     let mut leaf = CertificateParams::new(vec![]).unwrap();
     leaf.distinguished_name.push(DnType::CountryName, "JP");
     leaf.distinguished_name
@@ -684,16 +668,25 @@ fn another_cas_pkcs12() -> Vec<u8> {
         .push(DnType::CommonName, "Taro Yamada");
     leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
     let certificate = leaf.signed_by(&key, &issuer).unwrap();
+    let root = rustls_pem_der(test_support::pki::OTHER_ROOT_PEM);
     pkcs12(
         &key.serialize_der(),
-        &[certificate.der().to_vec(), issuer.der().to_vec()],
+        &[certificate.der().to_vec(), root],
         PASSPHRASE,
     )
 }
 
+/// The DER of a PEM certificate.
+fn rustls_pem_der(pem: &str) -> Vec<u8> {
+    use rustls_pki_types::{CertificateDer, pem::PemObject as _};
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .unwrap()
+        .to_vec()
+}
+
 #[tokio::test]
 async fn a_browser_holding_another_cas_certificate_opens_the_issuance_pages() {
-    let site = MockCa::start().await.unwrap();
+    let site = support::site().start().await.unwrap();
     let Some(browser) = Browser::builder()
         .trust(site.site_trust_pem())
         .client_certificate(site.url(), &another_cas_pkcs12(), PASSPHRASE)
@@ -702,7 +695,7 @@ async fn a_browser_holding_another_cas_certificate_opens_the_issuance_pages() {
     else {
         return;
     };
-    let id = Admin::of(&site).approved().await;
+    let id = approved(&admin_of(&site)).await;
     let page = browser.page().await;
     page.open(&format!("{}/", site.url())).await;
     assert_eq!(page.text("#status").await, "このサイトは稼働しています。");
@@ -721,7 +714,7 @@ async fn a_browser_holding_another_cas_certificate_opens_the_issuance_pages() {
 #[tokio::test]
 async fn a_browser_holding_another_cas_certificate_gets_confirm_forbidden_on_the_confirmation_site()
 {
-    let site = MockCa::start().await.unwrap();
+    let site = support::site().start().await.unwrap();
     let Some(browser) = Browser::builder()
         .trust(site.site_trust_pem())
         .client_certificate(&confirm_url(&site), &another_cas_pkcs12(), PASSPHRASE)
@@ -769,7 +762,7 @@ async fn a_browser_holding_another_cas_certificate_gets_confirm_forbidden_on_the
 /// holder's PKCS#12 (key, certificate, root) and the certificate's serial.
 async fn enrolled_holder(site: &MockCa, id: &str) -> (Vec<u8>, String) {
     let http = client(site.site_trust_pem(), None);
-    let password = mailed_password(site, id);
+    let password = mailed_password(site, id).await;
     let session = at_step_three(&http, site.url(), id, &password).await;
     let (key, request) = csr();
     let issued: Value = http
@@ -807,24 +800,24 @@ async fn enrolled_holder(site: &MockCa, id: &str) -> (Vec<u8>, String) {
 #[tokio::test]
 async fn a_browser_holding_the_holders_pkcs12_sees_the_confirmation_page_and_the_published_document()
  {
-    let site = MockCa::start().await.unwrap();
-    let admin = Admin::of(&site);
-    let id = admin.approved().await;
+    let site = support::site().start().await.unwrap();
+    let admin = admin_of(&site);
+    let id = approved(&admin).await;
     let (p12, serial) = enrolled_holder(&site, &id).await;
     use base64::Engine as _;
     admin
-        .call(
-            reqwest::Method::POST,
+        .post(
             "/documents",
-            Some(json!({
+            json!({
                 "application": id,
                 "title": "残高証明書 2026年11月",
                 "file_name": "balance-2026-11.pdf",
                 "content_type": "application/pdf",
                 "content": base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 balance"),
-            })),
+            }),
         )
-        .await;
+        .await
+        .unwrap();
     let Some(browser) = Browser::builder()
         .trust(site.site_trust_pem())
         .client_certificate(&confirm_url(&site), &p12, PASSPHRASE)
@@ -864,9 +857,9 @@ async fn one_browser_serves_two_sites_each_trusted_when_it_comes_each_page_in_it
         return;
     };
     for n in 1..=2 {
-        let site = MockCa::start().await.unwrap();
-        let id = Admin::of(&site).approved().await;
-        let password = mailed_password(&site, &id);
+        let site = support::site().start().await.unwrap();
+        let id = approved(&admin_of(&site)).await;
+        let password = mailed_password(&site, &id).await;
         browser.trust(site.site_trust_pem());
         let page = browser.page().await;
         page.open(&format!("{}/apply/{id}", site.url())).await;

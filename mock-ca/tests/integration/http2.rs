@@ -8,7 +8,7 @@ use std::process::Command;
 use mock_ca::{MockCa, PUBLIC_BODY_LIMIT};
 use serde_json::{Value, json};
 
-use crate::support::Admin;
+use crate::support::{self, admin_of, approved};
 
 /// `curl --http2` POSTing `body` to `path`: its exit code, the status and the JSON answer.
 fn curl_post(
@@ -57,7 +57,7 @@ async fn answers_given_before_the_body_is_read_arrive_whole_over_http2() {
         eprintln!("notice: the HTTP/2 test is skipped: no curl on PATH (apt-get install curl)");
         return;
     }
-    let site = MockCa::start().await.unwrap();
+    let site = support::site().start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("site-ca.pem");
     std::fs::write(&ca, site.site_trust_pem()).unwrap();
@@ -66,8 +66,8 @@ async fn answers_given_before_the_body_is_read_arrive_whole_over_http2() {
     std::fs::write(&big, json!({ "password": password }).to_string()).unwrap();
     let small = dir.path().join("small.json");
     std::fs::write(&small, r#"{"password": "wrong"}"#).unwrap();
-    let ops = Admin::of(&site);
-    let id = ops.approved().await;
+    let ops = admin_of(&site);
+    let id = approved(&ops).await;
     let login = format!("/apply/{id}/login");
 
     // Tries enough that a dropped answer (most tries, before) cannot pass by luck.
@@ -76,26 +76,26 @@ async fn answers_given_before_the_body_is_read_arrive_whole_over_http2() {
         assert_eq!((code, status), (0, 413), "{answer}");
         assert_eq!(answer["error"]["id"], "PAYLOAD-TOO-LARGE");
     }
-    ops.call(
-        reqwest::Method::POST,
+    ops.post(
         "/faults",
-        Some(json!({"endpoint": "login", "forever": true,
-                    "effect": {"kind": "error", "id": "NO-VALID-REQUEST"}})),
+        json!({"endpoint": "login", "forever": true,
+                    "effect": {"kind": "error", "id": "NO-VALID-REQUEST"}}),
     )
-    .await;
+    .await
+    .unwrap();
     for _ in 0..10 {
         let (code, status, answer) = curl_post(&site, &ca, &login, &small);
         assert_eq!((code, status), (0, 410), "{answer}");
         assert_eq!(answer["error"]["detail"], "injected fault");
     }
-    ops.call(reqwest::Method::DELETE, "/faults", None).await;
-    ops.call(
-        reqwest::Method::POST,
+    ops.delete("/faults").await.unwrap();
+    ops.post(
         "/faults",
-        Some(json!({"endpoint": "login", "forever": true,
-                    "effect": {"kind": "status", "status": 503}})),
+        json!({"endpoint": "login", "forever": true,
+                    "effect": {"kind": "status", "status": 503}}),
     )
-    .await;
+    .await
+    .unwrap();
     for _ in 0..10 {
         let (code, status, answer) = curl_post(&site, &ca, &login, &small);
         assert_eq!((code, status), (0, 503), "{answer}");

@@ -1,44 +1,41 @@
 //! Faults that only a real connection shows: a reset and a truncated body.
 
-use mock_ca::MockCa;
 use serde_json::json;
 
-use crate::support::{Admin, client};
+use crate::support::{self, admin_of, client};
 
 #[tokio::test]
 async fn a_reset_fault_closes_the_connection_without_an_answer_and_the_next_request_is_answered() {
-    let site = MockCa::start().await.unwrap();
-    let admin = Admin::of(&site);
+    let site = support::site().start().await.unwrap();
+    let admin = admin_of(&site);
     admin
-        .call(
-            reqwest::Method::POST,
+        .post(
             "/faults",
-            Some(json!({"endpoint": "top", "effect": {"kind": "reset"}})),
+            json!({"endpoint": "top", "effect": {"kind": "reset"}}),
         )
-        .await;
+        .await
+        .unwrap();
     let http = client(site.site_trust_pem(), None);
     let broken = http.get(format!("{}/", site.url())).send().await;
     assert!(broken.is_err(), "{broken:?}");
     let answered = http.get(format!("{}/", site.url())).send().await.unwrap();
     assert_eq!(answered.status(), 200);
-    let journal = admin
-        .call(reqwest::Method::GET, "/journal?path=/", None)
-        .await;
+    let journal = admin.get("/journal?path=/").await.unwrap();
     assert_eq!(journal[0]["status"], 0);
     assert_eq!(journal[0]["fault"], "reset");
 }
 
 #[tokio::test]
 async fn a_truncate_fault_breaks_the_body_off_halfway() {
-    let site = MockCa::start().await.unwrap();
-    let admin = Admin::of(&site);
+    let site = support::site().start().await.unwrap();
+    let admin = admin_of(&site);
     admin
-        .call(
-            reqwest::Method::POST,
+        .post(
             "/faults",
-            Some(json!({"endpoint": "repository", "effect": {"kind": "truncate"}})),
+            json!({"endpoint": "repository", "effect": {"kind": "truncate"}}),
         )
-        .await;
+        .await
+        .unwrap();
     let http = client(site.site_trust_pem(), None);
     let outcome = match http
         .get(format!("{}/repository", site.url()))

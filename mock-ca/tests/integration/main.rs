@@ -3,8 +3,10 @@
 //! (a module per area), every site on port 0 with its own temporary directories.
 
 mod browser;
+mod certenroll;
 mod http2;
 mod listener;
+mod pki;
 mod restart;
 mod signals;
 mod smtp;

@@ -1,26 +1,21 @@
 //! `--data-dir`: a restart keeps the CA, the site's identity, the applications, the issued
 //! certificates and the mails.
 
-use mock_ca::MockCa;
 use reqwest::header;
 use serde_json::{Value, json};
 
-use crate::support::{Admin, at_step_three, client, csr, mailed_password};
+use crate::support::{self, admin_of, approved, at_step_three, client, csr, mailed_password};
 
 #[tokio::test]
 async fn a_restart_with_the_same_data_dir_loses_nothing_that_was_answered() {
     let data = tempfile::tempdir().unwrap();
-    let site = MockCa::builder()
-        .data_dir(data.path())
-        .start()
-        .await
-        .unwrap();
-    let admin = Admin::of(&site);
-    let id = admin.approved().await;
-    let waiting = admin.approved().await;
-    let password = mailed_password(&site, &id);
+    let site = support::site().data_dir(data.path()).start().await.unwrap();
+    let admin = admin_of(&site);
+    let id = approved(&admin).await;
+    let waiting = approved(&admin).await;
+    let password = mailed_password(&site, &id).await;
     // Read before the restart: the records keep only its hash, and no copy of its mail's body.
-    let waiting_password = mailed_password(&site, &waiting);
+    let waiting_password = mailed_password(&site, &waiting).await;
     let http = client(site.site_trust_pem(), None);
     let session = at_step_three(&http, site.url(), &id, &password).await;
     let (key, csr) = csr();
@@ -40,17 +35,11 @@ async fn a_restart_with_the_same_data_dir_loses_nothing_that_was_answered() {
     let (root, anchor) = (site.root_pem().to_owned(), site.site_trust_pem().to_owned());
     site.shutdown().await;
 
-    let again = MockCa::builder()
-        .data_dir(data.path())
-        .start()
-        .await
-        .unwrap();
+    let again = support::site().data_dir(data.path()).start().await.unwrap();
     assert_eq!(again.root_pem(), root, "the same issuing root");
     assert_eq!(again.site_trust_pem(), anchor, "the same site identity");
-    let admin = Admin::of(&again);
-    let listed = admin
-        .call(reqwest::Method::GET, "/applications", None)
-        .await;
+    let admin = admin_of(&again);
+    let listed = admin.get("/applications").await.unwrap();
     let states: Vec<(&str, &str)> = listed
         .as_array()
         .unwrap()
@@ -62,7 +51,7 @@ async fn a_restart_with_the_same_data_dir_loses_nothing_that_was_answered() {
         [(id.as_str(), "issued"), (waiting.as_str(), "approved")]
     );
     assert_eq!(listed[0]["certificates"][0], issued["serial"]);
-    let mails = admin.call(reqwest::Method::GET, "/outbox", None).await;
+    let mails = admin.get("/outbox").await.unwrap();
     assert_eq!(mails.as_array().unwrap().len(), 4);
 
     // The issued application stays one-way; the waiting one still logs in with its password.
@@ -96,11 +85,11 @@ async fn a_restart_with_the_same_data_dir_loses_nothing_that_was_answered() {
 
     // Numbering goes on.
     let filed = admin
-        .call(
-            reqwest::Method::POST,
+        .post(
             "/applications",
-            Some(json!({"applicant": "x", "email": "x@example.jp", "subject": [["CN", "x"]]})),
+            json!({"applicant": "x", "email": "x@example.jp", "subject": [["CN", "x"]]}),
         )
-        .await;
+        .await
+        .unwrap();
     assert_eq!(filed["id"], "ap-0003");
 }

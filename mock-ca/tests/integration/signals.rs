@@ -24,6 +24,8 @@ async fn sigint_and_sigterm_stop_the_site_gracefully_and_its_records_survive() {
                 "--data-dir",
             ])
             .arg(data.path())
+            .arg("--ca-dir")
+            .arg(test_support::pki::root_dir())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

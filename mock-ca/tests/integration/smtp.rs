@@ -1,13 +1,12 @@
 //! Delivery to a real SMTP server by URL, against a tiny SMTP listener in the test.
 
-use mock_ca::MockCa;
 use tokio::{
     io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader},
     net::TcpListener,
     sync::mpsc,
 };
 
-use crate::support::Admin;
+use crate::support::{self, admin_of, approved};
 
 /// What one SMTP transaction carried.
 #[derive(Debug)]
@@ -74,15 +73,15 @@ async fn every_mail_is_also_delivered_to_the_smtp_server_given_by_url() {
     let (sender, mut received) = mpsc::unbounded_channel();
     tokio::spawn(listen(listener, sender));
 
-    let site = MockCa::builder()
+    let site = support::site()
         .smtp(format!("smtp://127.0.0.1:{port}"))
         .start()
         .await
         .unwrap();
-    let admin = Admin::of(&site);
-    let id = admin.approved().await;
+    let admin = admin_of(&site);
+    let id = approved(&admin).await;
 
-    let sent = site.registration().outbox().sent().to_vec();
+    let sent = site.outbox();
     assert_eq!(sent.len(), 2);
     for mail in &sent {
         let got = received.recv().await.expect("a message over SMTP");
@@ -97,7 +96,7 @@ async fn every_mail_is_also_delivered_to_the_smtp_server_given_by_url() {
 
     // The outbox says so once the relay has heard the server's last reply.
     loop {
-        let outbox = admin.call(reqwest::Method::GET, "/outbox", None).await;
+        let outbox = admin.get("/outbox").await.unwrap();
         let states: Vec<&str> = outbox
             .as_array()
             .unwrap()
@@ -137,15 +136,15 @@ async fn a_mail_the_smtp_server_refuses_is_reported_failed_in_the_outbox() {
             }
         }
     });
-    let site = MockCa::builder()
+    let site = support::site()
         .smtp(format!("smtp://127.0.0.1:{port}"))
         .start()
         .await
         .unwrap();
-    let admin = Admin::of(&site);
-    admin.approved().await;
+    let admin = admin_of(&site);
+    approved(&admin).await;
     loop {
-        let outbox = admin.call(reqwest::Method::GET, "/outbox", None).await;
+        let outbox = admin.get("/outbox").await.unwrap();
         let states: Vec<String> = outbox
             .as_array()
             .unwrap()

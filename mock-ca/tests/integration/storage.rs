@@ -5,11 +5,12 @@
 
 use std::{io::Write as _, path::PathBuf, process::Command};
 
-use mock_ca::MockCa;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::{Admin, client, mailed_password};
+use test_support::Admin;
+
+use crate::support::{self, admin_of, approved, client, mailed_password};
 
 /// A tmpfs of a few MiB, unmounted when dropped.
 struct SmallDisk {
@@ -74,16 +75,8 @@ async fn admin(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = admin
-        .http
-        .request(method, format!("{}/admin{path}", admin.url))
-        .bearer_auth(&admin.token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let (status, answer) = admin.send(method, path, body).await.unwrap();
+    (StatusCode::from_u16(status).unwrap(), answer)
 }
 
 fn form() -> Value {
@@ -98,10 +91,10 @@ async fn a_full_disk_refuses_changes_unacknowledged_keeps_serving_and_recovers_w
         return;
     };
     let data = disk.path.join("data");
-    let site = MockCa::builder().data_dir(&data).start().await.unwrap();
-    let ops = Admin::of(&site);
-    let approved = ops.approved().await;
-    let password = mailed_password(&site, &approved);
+    let site = support::site().data_dir(&data).start().await.unwrap();
+    let ops = admin_of(&site);
+    let approved = approved(&ops).await;
+    let password = mailed_password(&site, &approved).await;
     let (status, waiting) = admin(&ops, Method::POST, "/applications", Some(form())).await;
     assert_eq!(status, StatusCode::CREATED);
     let waiting = waiting["id"].as_str().unwrap().to_owned();
@@ -173,8 +166,8 @@ async fn a_full_disk_refuses_changes_unacknowledged_keeps_serving_and_recovers_w
     site.shutdown().await;
 
     // A restart finds exactly what was acknowledged.
-    let again = MockCa::builder().data_dir(&data).start().await.unwrap();
-    let (_, listed) = admin(&Admin::of(&again), Method::GET, "/applications", None).await;
+    let again = support::site().data_dir(&data).start().await.unwrap();
+    let (_, listed) = admin(&admin_of(&again), Method::GET, "/applications", None).await;
     let states: Vec<(&str, &str)> = listed
         .as_array()
         .unwrap()

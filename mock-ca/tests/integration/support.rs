@@ -1,11 +1,18 @@
-//! What the areas share: an HTTPS client that trusts the site, the admin API, a CSR.
+//! What the areas share: a site on the checked-in root, an HTTPS client that trusts it, the
+//! admin API (test-support's), a CSR on a checked-in key.
 
 use mock_ca::MockCa;
-use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256};
+use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
 use reqwest::{Client, Identity, header};
 use serde_json::{Value, json};
+use test_support::{Admin, NewApplication, pki};
 
 pub const COMPONENT: &str = "integration-test/1.0 (linux)";
+
+/// A site builder on the checked-in root (fixtures/pki/root): no test makes a root of its own.
+pub fn site() -> mock_ca::Builder {
+    MockCa::builder().ca_dir(pki::root_dir())
+}
 
 /// A client that trusts only the site's anchor, presenting `identity` (PEM certificate + key).
 pub fn client(site_trust_pem: &str, identity: Option<&str>) -> Client {
@@ -20,85 +27,31 @@ pub fn client(site_trust_pem: &str, identity: Option<&str>) -> Client {
 }
 
 /// The admin API of one site.
-pub struct Admin {
-    pub http: Client,
-    pub url: String,
-    pub token: String,
+pub fn admin_of(site: &MockCa) -> Admin {
+    Admin::new(
+        site.url(),
+        site.admin_token(),
+        site.site_trust_pem().as_bytes(),
+    )
+    .unwrap()
 }
 
-impl Admin {
-    pub fn of(site: &MockCa) -> Self {
-        Self {
-            http: client(site.site_trust_pem(), None),
-            url: site.url().to_owned(),
-            token: site.admin_token().to_owned(),
-        }
-    }
-
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method, format!("{}/admin{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        assert!(status.is_success(), "{path}: {status} {text}");
-        if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        }
-    }
-
-    /// Files and approves an application; its id.
-    pub async fn approved(&self) -> String {
-        let filed = self
-            .call(
-                reqwest::Method::POST,
-                "/applications",
-                Some(json!({
-                    "applicant": "山田 太郎",
-                    "email": "taro@example.jp",
-                    "subject": [["C", "JP"], ["O", "Example Securities"], ["CN", "Taro Yamada"]],
-                })),
-            )
-            .await;
-        let id = filed["id"].as_str().unwrap().to_owned();
-        self.call(
-            reqwest::Method::POST,
-            &format!("/applications/{id}/approve"),
-            None,
-        )
-        .await;
-        id
-    }
+/// Files and approves Taro Yamada's application; its id.
+pub async fn approved(admin: &Admin) -> String {
+    admin
+        .approved(NewApplication::for_cn("Taro Yamada"))
+        .await
+        .unwrap()
 }
 
-/// The password of the application's MAIL-PASSWORD mail: the line after `認証情報パスワード:`.
-pub fn mailed_password(site: &MockCa, id: &str) -> String {
-    let registration = site.registration();
-    let mail = registration
-        .outbox()
-        .sent()
-        .iter()
-        .find(|m| m.mail.catalogue == "MAIL-PASSWORD" && m.mail.application == id)
-        .expect("a MAIL-PASSWORD mail")
-        .mail
-        .body
-        .clone();
-    let mut lines = mail
-        .lines()
-        .skip_while(|l| l.trim() != "認証情報パスワード:");
-    lines.nth(1).expect("a password line").trim().to_owned()
+/// The password of the application's MAIL-PASSWORD mail, read as its holder reads it.
+pub async fn mailed_password(site: &MockCa, id: &str) -> String {
+    admin_of(site).password_of(id).await.unwrap()
 }
 
-/// A key and a CSR (PEM) for the test subject.
+/// A key (the first checked-in holder key) and a CSR (PEM) for the test subject.
 pub fn csr() -> (KeyPair, String) {
-    let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+    let key = KeyPair::from_pem(pki::holder_key(0)).unwrap();
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CountryName, "JP");

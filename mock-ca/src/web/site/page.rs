@@ -1,0 +1,202 @@
+//! HTML for people: the guide's screens, in Japanese, from the templates in `mock-ca/templates/`
+//! (minijinja, HTML escaping by the engine). Every page is rendered from the same view the JSON
+//! answer is made from, plus what only a page needs (its title, frame and way back).
+
+use std::sync::LazyLock;
+
+use minijinja::{Environment, Value, value::Serde};
+use serde::Serialize;
+
+/// The templates, embedded in the binary: a fresh clone needs no file beside it.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../../templates/base.html")),
+    (
+        "certificate.html",
+        include_str!("../../../templates/certificate.html"),
+    ),
+    (
+        "component.html",
+        include_str!("../../../templates/component.html"),
+    ),
+    (
+        "confirm.html",
+        include_str!("../../../templates/confirm.html"),
+    ),
+    (
+        "confirmation_top.html",
+        include_str!("../../../templates/confirmation_top.html"),
+    ),
+    (
+        "documents.html",
+        include_str!("../../../templates/documents.html"),
+    ),
+    ("error.html", include_str!("../../../templates/error.html")),
+    (
+        "issued.html",
+        include_str!("../../../templates/issued.html"),
+    ),
+    (
+        "mailbox.html",
+        include_str!("../../../templates/mailbox.html"),
+    ),
+    ("mail.html", include_str!("../../../templates/mail.html")),
+    (
+        "repository.html",
+        include_str!("../../../templates/repository.html"),
+    ),
+    ("step1.html", include_str!("../../../templates/step1.html")),
+    ("step2.html", include_str!("../../../templates/step2.html")),
+    ("step3.html", include_str!("../../../templates/step3.html")),
+    ("step4.html", include_str!("../../../templates/step4.html")),
+    ("top.html", include_str!("../../../templates/top.html")),
+];
+
+static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        // A template that does not parse is a build defect the page tests catch; it is left out
+        // here so that the other pages still render (and `render` answers a plain page for it).
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!("template {name}: {e}");
+        }
+    }
+    env.add_filter("jdate", japanese_date);
+    env.add_filter("size", size);
+    env
+});
+
+/// Where a page's way back leads.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Back {
+    pub(crate) href: String,
+    pub(crate) label: &'static str,
+}
+
+impl Back {
+    /// The site's top page.
+    pub(crate) fn top() -> Self {
+        Self {
+            href: "/".into(),
+            label: "トップページへ戻る",
+        }
+    }
+
+    /// Step 1 of an application: where a person starts again.
+    pub(crate) fn step_one(application: &str) -> Self {
+        Self {
+            href: format!("/apply/{application}"),
+            label: "ステップ 1 に戻る",
+        }
+    }
+}
+
+/// The frame of a page: the site it belongs to, its title and its way back.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Frame<'a> {
+    pub(crate) site_name: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) back: Option<Back>,
+}
+
+/// Renders template `name` with `view` (the page's data, usually the JSON answer) in `frame`.
+pub(crate) fn render(name: &str, frame: &Frame<'_>, view: &impl Serialize) -> String {
+    let context = minijinja::context! {
+        ..Value::from(Serde(frame)),
+        ..Value::from(Serde(view)),
+    };
+    match PAGES
+        .get_template(name)
+        .and_then(|template| template.render(context))
+    {
+        Ok(page) => page,
+        Err(e) => {
+            // Never a panic or an empty answer: a plain page that still says where to go.
+            tracing::error!("rendering {name}: {e:#}");
+            "<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>エラー</title><p>ページを表示できませんでした。</p><p><a href=\"/\">トップページへ戻る</a></p></html>\n".to_owned()
+        }
+    }
+}
+
+/// `2026-11-30T08:13:00+09:00` → `2026年11月30日 08:13`, in the time's own offset (the site
+/// speaks Japan time). Anything that is not RFC 3339 is shown as it is.
+fn japanese_date(value: String) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(&value, &Rfc3339) {
+        Ok(t) => format!(
+            "{}年{}月{}日 {:02}:{:02}",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => value,
+    }
+}
+
+/// A byte count with its unit, as a person reads it: `512 バイト`, `47.1 KB`, `3.2 MB`.
+fn size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    // Sizes here are at most a few MiB: f64 holds them exactly enough for one decimal.
+    #[expect(clippy::cast_precision_loss, reason = "one decimal of a size in KB/MB")]
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} バイト")
+    } else if b < KB * KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / (KB * KB))
+    }
+}
+
+/// How a platform of the supported list is written for people.
+pub(crate) fn platform_name(platform: &str) -> String {
+    match platform {
+        "windows 10" => "Windows 10".into(),
+        "windows 11" => "Windows 11".into(),
+        "linux" => "Linux".into(),
+        "macos" => "macOS".into(),
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        for (name, _) in TEMPLATES {
+            assert!(PAGES.get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn dates_read_as_a_japanese_person_writes_them_and_sizes_have_units() {
+        assert_eq!(
+            japanese_date("2026-11-30T08:13:59+09:00".into()),
+            "2026年11月30日 08:13"
+        );
+        assert_eq!(japanese_date("soon".into()), "soon");
+        assert_eq!(size(512), "512 バイト");
+        assert_eq!(size(48_213), "47.1 KB");
+        assert_eq!(size(3 * 1024 * 1024 + 200_000), "3.2 MB");
+    }
+
+    #[test]
+    fn text_is_escaped_by_the_engine() {
+        let frame = Frame {
+            site_name: "<b>site</b>",
+            title: "t",
+            back: Some(Back::top()),
+        };
+        let page = render(
+            "step4.html",
+            &frame,
+            &serde_json::json!({"confirm": "\"><script>alert(1)</script>"}),
+        );
+        assert!(!page.contains("<script>alert(1)"), "{page}");
+        assert!(!page.contains("<b>site</b>"), "{page}");
+        assert!(page.contains("&lt;b&gt;site&lt;"), "{page}");
+    }
+}
