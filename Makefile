@@ -28,7 +28,7 @@ soak: ## the long reliability run (10,000 malformed requests, 200 races, kills a
 	@$(CARGO) build --quiet --workspace --bins
 	@$(TARGET_DIR)/debug/soak --scale long $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
-fuzz: ## coverage-guided fuzzing (nightly, cargo-fuzz installed when absent) of the client's parsers, FUZZ_SECONDS each (default 60); one line per target, then a summary line
+fuzz: ## coverage-guided fuzzing (nightly, cargo-fuzz installed when absent) of every parser of outside input, FUZZ_SECONDS each (default 60); one line per target, then a summary line
 	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) ./scripts/fuzz.sh
 
 lint: ## formatting and clippy, as CI checks them

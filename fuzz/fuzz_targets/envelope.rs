@@ -10,8 +10,9 @@ use libfuzzer_sys::fuzz_target;
 fn holder() -> &'static (Vec<u8>, Vec<u8>) {
     static HOLDER: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
     HOLDER.get_or_init(|| {
-        let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-            .expect("an RSA key");
+        let key =
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+                .expect("an RSA key");
         let certificate = rcgen::CertificateParams::new(Vec::<String>::new())
             .and_then(|p| p.self_signed(&key))
             .expect("a certificate");

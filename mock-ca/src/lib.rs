@@ -75,3 +75,68 @@ pub mod internals {
     pub use crate::enrollment::{application, authority, registration, request};
     pub use crate::world::{entropy, records};
 }
+
+/// Entry points for the fuzz targets of `fuzz/` (cargo-fuzz), which drive the site in-process.
+/// Not an API: it changes with the targets.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    };
+
+    use crate::{
+        enrollment::{
+            authority::Authority,
+            registration::{Policy, RegistrationAuthority},
+        },
+        web::{
+            server::{Listener, app},
+            site::Site,
+        },
+        world::{clock::Clock, entropy::SeededEntropy, outbox::Outbox},
+    };
+
+    /// The bearer token of the admin API of [`routers`]' site.
+    pub const ADMIN_TOKEN: &str = "fuzz-admin-token";
+
+    /// A fresh site's two listeners, as the server serves them, and its count of panics.
+    pub struct Routers {
+        /// The issuance site, with the admin API.
+        pub issuance: axum::Router,
+        /// The confirmation site.
+        pub confirmation: axum::Router,
+        panics: Arc<AtomicU64>,
+    }
+
+    impl Routers {
+        /// How many requests made a handler panic (each answered INTERNAL).
+        pub fn panics(&self) -> u64 {
+            self.panics.load(Ordering::Relaxed)
+        }
+    }
+
+    /// The routers of a fresh site's two listeners, exactly as the server serves them:
+    /// `authority` as its root, the default policy, the clock frozen at `now`, entropy seeded
+    /// with 1, mails kept in memory.
+    pub fn routers(authority: Authority, now: time::OffsetDateTime) -> Routers {
+        let registration = RegistrationAuthority::new(
+            authority,
+            Policy::default(),
+            Arc::new(Clock::frozen(now)),
+            Box::new(SeededEntropy::new(1)),
+            Outbox::memory(),
+            "https://127.0.0.1:1".into(),
+        );
+        let site = Arc::new(Site::new(
+            registration,
+            ADMIN_TOKEN.into(),
+            "https://127.0.0.1:2".into(),
+        ));
+        Routers {
+            issuance: app(site.clone(), Listener::Issuance),
+            confirmation: app(site.clone(), Listener::Confirmation),
+            panics: site.panics.clone(),
+        }
+    }
+}
