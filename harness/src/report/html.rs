@@ -364,13 +364,13 @@ mod tests {
         write(dir.path(), &[report, other], &catalogue()).unwrap();
         let index = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
         let message = index
-            .split("認証に失敗したか、申請が承認されていません")
+            .split("<td>認証に失敗したか、申請が承認されていません</td>")
             .nth(1)
             .expect("the message is in the index");
         let row = message.split("</tr>").next().unwrap();
         assert!(row.contains(r#"href="auth-failed.html""#), "{row}");
         let question = index
-            .split("電子証明書発行サイトの操作中に CSP が表示されませんでした。")
+            .split("<td>電子証明書発行サイトの操作中に CSP が表示されませんでした。</td>")
             .nth(1)
             .expect("the FAQ question is in the index");
         let row = question.split("</tr>").next().unwrap();
