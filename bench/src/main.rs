@@ -217,8 +217,7 @@ async fn main() -> anyhow::Result<()> {
         cores,
         &enrollment,
         (&start_ours, &start_peer),
-        (&suite_walls, &suite_failed),
-        (&browser_walls, &browser_failed),
+        (&suite_walls, &suite_failed, &browser_walls, &browser_failed),
         throughput.as_ref(),
         memory.as_ref(),
     );
@@ -249,8 +248,13 @@ fn summarize(
     cores: usize,
     enrollment: &enroll::Enrollment,
     (start_ours, start_peer): (&[f64], &[f64]),
-    (suite_walls, suite_failed): (&[f64], &[String]),
-    (browser_walls, browser_failed): (&[f64], &[String]),
+    // Without the browser scenarios, then with them.
+    (suite_walls, suite_failed, browser_walls, browser_failed): (
+        &[f64],
+        &[String],
+        &[f64],
+        &[String],
+    ),
     throughput: Option<&throughput::Throughput>,
     memory: Option<&memory::Memory>,
 ) -> Value {

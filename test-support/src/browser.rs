@@ -114,9 +114,7 @@ impl Launch {
             eprintln!("notice: browser test skipped: {why}");
             return None;
         }
-        let Some(chromium) = chromium() else {
-            return None;
-        };
+        let chromium = chromium()?;
         if !self.identities.is_empty() && !on_path("pk12util") {
             eprintln!(
                 "notice: browser test skipped: pk12util not found \

@@ -446,7 +446,7 @@ fn next<'s>(
     declined: &BTreeSet<String>,
 ) -> Option<&'s String> {
     signs.iter().find(|s| {
-        !acted.contains(*s) && !declined.contains(*s) && !(*s == "login" && !acted.is_empty())
+        !acted.contains(*s) && !declined.contains(*s) && (*s != "login" || acted.is_empty())
     })
 }
 
@@ -479,11 +479,7 @@ impl Person<'_, '_> {
         loop {
             let seen = self.settled(&acted, &declined).await?;
             let new_messages = self.record(&seen);
-            if let Some(error) = new_messages
-                .into_iter()
-                .filter(|m| m.kind != "notice")
-                .next_back()
-            {
+            if let Some(error) = new_messages.into_iter().rfind(|m| m.kind != "notice") {
                 last_error = Some(error);
             }
             let Some(sign) = next(&seen.signs, &acted, &declined).cloned() else {
