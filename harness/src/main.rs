@@ -317,7 +317,10 @@ async fn reproduce(
         .or_else(|| scenarios.iter().find(|s| s.covers.iter().any(|c| c == id)))
         .with_context(|| format!("no scenario covers {id} yet"))?;
     let target_kind = target.target()?;
-    let report = harness::run(scenario, &target_kind).await?;
+    let report = harness::run(scenario, &target_kind).await;
+    // A browser scenario's Chromium, closed rather than left behind the process.
+    harness::runner::browser::close_shared().await;
+    let report = report?;
 
     println!("{id} — guide {}\n", entry.guide);
     println!("いつ (when): {}", entry.trigger);

@@ -66,20 +66,10 @@ pub async fn run(
             (index, runner::run(&scenario, &target).await)
         });
     }
-    let mut reports = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        let (index, report) =
-            joined.map_err(|e| RunError::SetUp(format!("a scenario task failed: {e}")))?;
-        match report {
-            Ok(report) => reports.push((index, report)),
-            // Skipped, said, and not counted as passed.
-            Err(RunError::NoBrowser(why)) => {
-                eprintln!("notice: a browser scenario skipped: {why}");
-            }
-            Err(error) => return Err(error),
-        }
-    }
+    let collected = collect(set).await;
+    // The browser scenarios' Chromium, closed whatever happened, rather than left behind.
     runner::browser::close_shared().await;
+    let mut reports = collected?;
     reports.sort_by_key(|(index, _)| *index);
     let mut reports: Vec<Report> = reports.into_iter().map(|(_, r)| r).collect();
     if let Some(dir) = snapshots {
@@ -98,6 +88,26 @@ pub async fn run(
                     report.name
                 )),
             }
+        }
+    }
+    Ok(reports)
+}
+
+/// The scenarios' reports as their tasks end, with their places in the selection.
+async fn collect(
+    mut set: JoinSet<(usize, Result<Report, RunError>)>,
+) -> Result<Vec<(usize, Report)>, RunError> {
+    let mut reports = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (index, report) =
+            joined.map_err(|e| RunError::SetUp(format!("a scenario task failed: {e}")))?;
+        match report {
+            Ok(report) => reports.push((index, report)),
+            // Skipped, said, and not counted as passed.
+            Err(RunError::NoBrowser(why)) => {
+                eprintln!("notice: a browser scenario skipped: {why}");
+            }
+            Err(error) => return Err(error),
         }
     }
     Ok(reports)
