@@ -57,7 +57,11 @@ pub async fn run(
     };
     let permits = Arc::new(Semaphore::new(jobs));
     let mut set = JoinSet::new();
-    for (index, scenario) in scenarios.into_iter().enumerate() {
+    // The browser scenarios, the longest, start first: the others fill the jobs around them
+    // instead of leaving them at the end of the run. Reports keep the selection's order.
+    let mut order: Vec<(usize, Scenario)> = scenarios.into_iter().enumerate().collect();
+    order.sort_by_key(|(_, scenario)| !scenario.uses_browser());
+    for (index, scenario) in order {
         let permits = permits.clone();
         let target = target.clone();
         set.spawn(async move {

@@ -64,6 +64,7 @@ fn main() -> ExitCode {
             move || names_and_holders_are_unique(&dir)
         },
     )];
+    let mut browser_runs: Vec<String> = Vec::new();
     for path in files {
         // A file that does not load is a failing test of its own name, with its file and line.
         let scenarios = match Scenario::load_all(&path) {
@@ -80,12 +81,17 @@ fn main() -> ExitCode {
         };
         // One test per run: a `clients = [...]` file once per client (`<name>.<client>`).
         for scenario in scenarios {
+            if scenario.uses_browser() {
+                browser_runs.push(scenario.name.clone());
+            }
             let runtime = runtime.clone();
             trials.push(Trial::ignorable_test(scenario.name.clone(), move || {
                 runtime.block_on(ends_as_expected_and_matches_its_snapshot(scenario))
             }));
         }
     }
+    // The browser scenarios, the longest, first: the others fill the threads around them.
+    trials.sort_by_key(|trial| !browser_runs.contains(&trial.name().to_owned()));
     let conclusion = libtest_mimic::run(&args, trials);
     // The browser scenarios' Chromium, closed rather than left to the process's end.
     runtime.block_on(harness::runner::browser::close_shared());
