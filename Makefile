@@ -41,7 +41,7 @@ fmt: ## format the code
 build: ## build the binaries (target/debug/mock-ca, cert-client, harness)
 	$(CARGO) build --workspace --bins
 
-report: ## run every scenario and write target/junit.xml and the HTML report target/report/index.html
+report: ## run every scenario and write target/junit.xml and the report for support (Japanese, searchable, with the browser scenarios' screenshots) target/report/index.html
 	$(CARGO) build --workspace --bins
 	$(CARGO) run --quiet -p harness -- run --junit target/junit.xml --html target/report
 

@@ -30,6 +30,17 @@ pub struct Entry {
     pub ours: Option<String>,
 }
 
+impl Entry {
+    /// The questions of the guide's FAQ this entry answers (`guide` names them `FAQ '<question>'`).
+    pub fn faq_questions(&self) -> Vec<String> {
+        self.guide
+            .split("FAQ '")
+            .skip(1)
+            .filter_map(|rest| rest.split_once('\'').map(|(q, _)| q.to_owned()))
+            .collect()
+    }
+}
+
 #[derive(Deserialize)]
 struct File {
     entry: Vec<Entry>,

@@ -52,7 +52,8 @@ struct RunArgs {
     /// Write JUnit XML here.
     #[arg(long)]
     junit: Option<PathBuf>,
-    /// Write the HTML report into this directory.
+    /// Write the HTML report (in Japanese, for support: by FAQ question and by message, with
+    /// the screenshots of the browser scenarios) into this directory.
     #[arg(long)]
     html: Option<PathBuf>,
     /// Scenarios run at once (in-process only).
@@ -64,6 +65,9 @@ struct RunArgs {
     /// Do not compare transcripts with fixtures/snapshots.
     #[arg(long)]
     no_snapshots: bool,
+    /// Leave out the scenarios with a browser step (headless Chromium).
+    #[arg(long)]
+    no_browser: bool,
     /// The cert-client binary under test (default: the one beside the harness, built with
     /// cargo first when the harness runs from its workspace and it is missing).
     #[arg(long, value_name = "PATH")]
@@ -138,7 +142,10 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
     if let Some(client) = &args.client {
         harness::runner::use_cert_client(client.clone())?;
     }
-    let chosen = suite::select(scenarios, &args.selectors).map_err(anyhow::Error::msg)?;
+    let mut chosen = suite::select(scenarios, &args.selectors).map_err(anyhow::Error::msg)?;
+    if args.no_browser {
+        chosen.retain(|s| !s.uses_browser());
+    }
     let target = args.target.target()?;
     let snapshots = fixtures_dir().join("snapshots");
     let reports = suite::run(
@@ -185,7 +192,8 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
         println!("JUnit: {}", path.display());
     }
     if let Some(dir) = &args.html {
-        report::html::write(dir, &reports)?;
+        let entries = catalogue::load(&fixtures_dir().join("catalogue.toml"))?;
+        report::html::write(dir, &reports, &entries)?;
         println!("HTML report: {}", dir.join("index.html").display());
     }
     println!("{} passed, {unexpected} failed", reports.len() - unexpected);
@@ -309,7 +317,10 @@ async fn reproduce(
         .or_else(|| scenarios.iter().find(|s| s.covers.iter().any(|c| c == id)))
         .with_context(|| format!("no scenario covers {id} yet"))?;
     let target_kind = target.target()?;
-    let report = harness::run(scenario, &target_kind).await?;
+    let report = harness::run(scenario, &target_kind).await;
+    // A browser scenario's Chromium, closed rather than left behind the process.
+    harness::runner::browser::close_shared().await;
+    let report = report?;
 
     println!("{id} — guide {}\n", entry.guide);
     println!("いつ (when): {}", entry.trigger);
@@ -330,6 +341,17 @@ async fn reproduce(
     }
     for line in &shown {
         println!("  {line}");
+    }
+    if !report.screenshots.is_empty() {
+        println!("\n画面のスクリーンショット (what the customer saw, in a browser):");
+        for shot in &report.screenshots {
+            println!(
+                "  step {}: {}  {}",
+                shot.step,
+                shot.caption,
+                shot.path.display()
+            );
+        }
     }
     if let Some(recovery) = &entry.recovery {
         println!("\n対処 (the guide's remedy): {recovery}");

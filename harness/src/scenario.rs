@@ -19,10 +19,10 @@
 //!
 //! [[step]]
 //! action = "enroll"               # enroll | list | confirm | check-site | install | data-list | data-fetch | approve | withdraw | set-clock | advance-clock | real-clock | fault | publish
-//! via = "binary"                  # the real cert-client binary, or "library" (default)
+//! via = "binary"                  # the real cert-client binary, "browser" (the page's component in headless Chromium) or "library" (default)
 //! password = "wrong"              # log in with this instead of the mailed password
 //! answers = { issue = true }      # prompts: issue, install-root, web-access; unanswered is いいえ
-//! # interrupt = "csr-sent"        # key-generation | csr-sent | certificate-received: killed (binary) or stopped (library) there
+//! # interrupt = "csr-sent"        # key-generation | csr-sent | certificate-received: killed (binary), stopped (library) or the tab closed (browser) there
 //! expect = { error = "AUTH-FAILED", message = "認証に失敗したか、申請が承認されていません", exit = 3 }
 //! ```
 //!
@@ -32,9 +32,9 @@
 //!
 //! | action | fields besides `expect` (and `application`, which every step may name) |
 //! |---|---|
-//! | `enroll` | `via`, `password`, `answers`, `interrupt`, `store`, `args`, `env` |
-//! | `list`, `confirm` | `via`, `store`, `args`, `env` |
-//! | `check-site`, `data-list` (binary only) | `store`, `args`, `env` |
+//! | `enroll` | `via`, `password`, `answers`, `interrupt`, `store`, `args`, `env`, `browser` |
+//! | `list`, `confirm` (also in a browser, one that holds no client certificate) | `via`, `store`, `args`, `env` |
+//! | `check-site` (binary or browser), `data-list` (binary only) | `via`, `store`, `args`, `env` |
 //! | `install` (binary only) | `certificate_from` (required), `store`, `args`, `env` |
 //! | `data-fetch` (binary only) | `document`, `raw`, `store`, `args`, `env` |
 //! | `approve`, `withdraw`, `real-clock` | — |
@@ -44,7 +44,21 @@
 //! | `publish` | `publish` (required): `{ title, file_name, content, content_type }` |
 //!
 //! A site action's `expect` takes only `state`, `mails` and `mail_subjects`; `args`, `env` and
-//! `expect.exit` need `via = "binary"`.
+//! `expect.exit` need `via = "binary"`, `browser` (`{ scripts = false }`, `{ webcrypto = false }`)
+//! needs `via = "browser"`.
+//!
+//! Through a browser (`via = "browser"`) the step is what a person does in headless Chromium: the
+//! mail's URL opened, the password typed, 発行 and the guide's dialogs answered as `answers` says,
+//! the PKCS#12 downloaded; `store` names the browser profile (another PC's browser), and the
+//! store's counts are what the browser kept (see `runner/browser.rs`).
+//!
+//! A scenario that means the same for several clients says so at the top, and runs once per
+//! client, each run with its own name and snapshot (`<name>.<client>`); its client steps that
+//! name no `via` take the run's:
+//!
+//! ```toml
+//! clients = ["library", "binary", "browser"]
+//! ```
 
 use std::{
     collections::BTreeMap,
@@ -66,6 +80,10 @@ pub struct Scenario {
     pub covers: Vec<String>,
     /// `fail: reason` marks a known failure.
     pub expect: Option<String>,
+    /// The client this run of a `clients = [...]` scenario is for (its name ends `.<client>`).
+    pub client: Option<Via>,
+    /// The clients a file runs for, before [`Scenario::expand`] (empty after it).
+    pub clients: Vec<Via>,
     /// The site's state before anything is filed.
     pub site: SiteSetUp,
     /// Applications to file on the site before the steps.
@@ -88,6 +106,8 @@ struct File {
     covers: Vec<String>,
     #[serde(default, deserialize_with = "known_failure_mark")]
     expect: Option<String>,
+    #[serde(default)]
+    clients: Vec<Via>,
     #[serde(default)]
     site: SiteSetUp,
     #[serde(default)]
@@ -207,9 +227,8 @@ pub enum Step {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Enroll {
-    /// Through the real binary or the library.
-    #[serde(default)]
-    pub via: Via,
+    /// Through the real binary, a browser or the library (default; or the scenario's client).
+    pub via: Option<Via>,
     /// Which application (1-based, in filing order); default the first.
     #[serde(default = "first")]
     pub application: usize,
@@ -231,9 +250,70 @@ pub struct Enroll {
     /// Environment for the binary (e.g. `CERT_CLIENT_PLATFORM`).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// What the browser lacks (`via = "browser"` only).
+    pub browser: Option<BrowserSetting>,
     /// What must come out.
     #[serde(default)]
     pub expect: Expect,
+}
+
+impl Enroll {
+    /// An enrollment that answers nothing and expects nothing (what a browser step that is not
+    /// one stands on).
+    pub fn nothing() -> Self {
+        Self {
+            via: None,
+            application: 1,
+            password: None,
+            answers: Answers::default(),
+            interrupt: None,
+            store: None,
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            browser: None,
+            expect: Expect::default(),
+        }
+    }
+}
+
+/// A browser as some customers have it: scripts off, or too old for WebCrypto.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct BrowserSetting {
+    /// JavaScript on (default) or off (STEP2-CSP-HIDDEN).
+    #[serde(default = "yes")]
+    pub scripts: bool,
+    /// WebCrypto present (default) or absent (COMPONENT-UNAVAILABLE).
+    #[serde(default = "yes")]
+    pub webcrypto: bool,
+    /// The platform the browser reports, when not its own: `"Windows 8.1"` (ENV-SUPPORTED).
+    #[serde(default, deserialize_with = "reported_platform")]
+    pub platform: Option<ReportedPlatform>,
+}
+
+/// A platform a browser may report that the harness knows how to feign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportedPlatform {
+    /// Windows 8.1 (NT 6.3): User-Agent Client Hints' platformVersion 0.3.0.
+    Windows81,
+}
+
+fn reported_platform<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<ReportedPlatform>, D::Error> {
+    let name = String::deserialize(d)?;
+    match name.as_str() {
+        "Windows 8.1" => Ok(Some(ReportedPlatform::Windows81)),
+        _ => Err(serde::de::Error::custom(format!(
+            "`platform`: the harness cannot feign {name:?} (\"Windows 8.1\")"
+        ))),
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `list` or `confirm`, through the library or the binary.
@@ -241,9 +321,8 @@ pub struct Enroll {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ClientCommand {
-    /// Through the real binary or the library.
-    #[serde(default)]
-    pub via: Via,
+    /// Through the real binary or the library (default; or the scenario's client).
+    pub via: Option<Via>,
     /// Which application the expectations are about; default the first.
     #[serde(default = "first")]
     pub application: usize,
@@ -260,11 +339,14 @@ pub struct ClientCommand {
     pub expect: Expect,
 }
 
-/// A command of the binary only (`check-site`, `data list`).
+/// A command of the binary (`check-site`, `data list`); `check-site` also in a browser (the top
+/// page opened, its link to the repository followed).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BinaryCommand {
+    /// The binary (default) or, for `check-site`, a browser.
+    pub via: Option<Via>,
     /// Which application the expectations are about; default the first.
     #[serde(default = "first")]
     pub application: usize,
@@ -519,6 +601,19 @@ pub enum Via {
     Library,
     /// The real `cert-client` binary, answers fed to its prompts.
     Binary,
+    /// The site's pages and their enrollment component in headless Chromium.
+    Browser,
+}
+
+impl Via {
+    /// Its name in a scenario file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Library => "library",
+            Self::Binary => "binary",
+            Self::Browser => "browser",
+        }
+    }
 }
 
 /// What a client step must end with.
@@ -608,11 +703,10 @@ impl Step {
     /// How the client performs it; `None` for the site's actions (the admin API).
     pub fn via(&self) -> Option<Via> {
         match self {
-            Self::Enroll(step) => Some(step.via),
-            Self::List(step) | Self::Confirm(step) => Some(step.via),
-            Self::CheckSite(_) | Self::Install(_) | Self::DataList(_) | Self::DataFetch(_) => {
-                Some(Via::Binary)
-            }
+            Self::Enroll(step) => Some(step.via.unwrap_or_default()),
+            Self::List(step) | Self::Confirm(step) => Some(step.via.unwrap_or_default()),
+            Self::CheckSite(step) | Self::DataList(step) => Some(step.via.unwrap_or(Via::Binary)),
+            Self::Install(_) | Self::DataFetch(_) => Some(Via::Binary),
             Self::Approve(_)
             | Self::Withdraw(_)
             | Self::SetClock(_)
@@ -681,6 +775,33 @@ impl Step {
         }
     }
 
+    /// The step as `client` runs it: a client step that names no `via` takes it (a step the
+    /// client cannot do, e.g. `list` in a browser, stays with the library).
+    fn for_client(&self, client: Via) -> Self {
+        let mut step = self.clone();
+        match &mut step {
+            Self::Enroll(enroll) => {
+                enroll.via.get_or_insert(client);
+            }
+            Self::List(command) | Self::Confirm(command) if client != Via::Browser => {
+                command.via.get_or_insert(client);
+            }
+            Self::CheckSite(command) if client != Via::Library => {
+                command.via.get_or_insert(client);
+            }
+            _ => {}
+        }
+        step
+    }
+
+    /// Whether the step's `browser` setting turns scripts or WebCrypto off.
+    pub fn browser_setting(&self) -> Option<BrowserSetting> {
+        match self {
+            Self::Enroll(step) => step.browser,
+            _ => None,
+        }
+    }
+
     /// Where the client is interrupted, if anywhere.
     pub fn interrupt(&self) -> Option<Checkpoint> {
         match self {
@@ -697,16 +818,35 @@ impl Step {
                 self.application()
             ));
         }
-        if self.via() == Some(Via::Library) {
+        let via = self.via();
+        if matches!(via, Some(Via::Library | Via::Browser)) {
             let (args, env) = self.binary_options();
             if !args.is_empty() || env.is_some_and(|e| !e.is_empty()) {
                 return Some("`args` and `env` need via = \"binary\"".into());
             }
             if self.expect().exit.is_some() {
-                return Some(
-                    "`expect.exit` needs via = \"binary\": the library has no exit code".into(),
-                );
+                return Some(format!(
+                    "`expect.exit` needs via = \"binary\": the {} has no exit code",
+                    via.map_or("", Via::name)
+                ));
             }
+        }
+        if via != Some(Via::Browser) && matches!(self, Self::Enroll(e) if e.browser.is_some()) {
+            return Some("`browser` needs via = \"browser\"".into());
+        }
+        if via == Some(Via::Browser)
+            && !matches!(
+                self,
+                Self::Enroll(_) | Self::CheckSite(_) | Self::Confirm(_)
+            )
+        {
+            return Some(format!(
+                "{:?} has no browser form: a browser enrolls (`enroll`), opens the top page (`check-site`) and the confirmation site (`confirm`)",
+                self.action()
+            ));
+        }
+        if via == Some(Via::Library) && matches!(self, Self::CheckSite(_) | Self::DataList(_)) {
+            return Some(format!("{:?} has no library form", self.action()));
         }
         None
     }
@@ -784,7 +924,16 @@ impl Scenario {
         for (index, located) in file.step.into_iter().enumerate() {
             let span = located.span();
             let Located(step) = located.into_inner();
-            if let Some(why) = step.inconsistency(file.application.len()) {
+            // With `clients`, each client's run is checked as it will run.
+            let runs: Vec<Step> = if file.clients.is_empty() {
+                vec![step.clone()]
+            } else {
+                file.clients.iter().map(|c| step.for_client(*c)).collect()
+            };
+            if let Some(why) = runs
+                .iter()
+                .find_map(|s| s.inconsistency(file.application.len()))
+            {
                 return Err(ScenarioError::at(
                     path,
                     text,
@@ -802,6 +951,8 @@ impl Scenario {
             summary: file.summary,
             covers: file.covers,
             expect: file.expect,
+            client: None,
+            clients: file.clients,
             site: file.site,
             applications: file.application,
             steps,
@@ -809,6 +960,34 @@ impl Scenario {
             area: stem(path.parent().and_then(Path::file_name)),
             path: path.to_path_buf(),
         })
+    }
+
+    /// One scenario per client of its `clients` list (named `<name>.<client>`), or itself.
+    pub fn expand(self) -> Vec<Self> {
+        if self.clients.is_empty() {
+            return vec![self];
+        }
+        self.clients
+            .iter()
+            .map(|client| {
+                let mut run = self.clone();
+                run.name = format!("{}.{}", self.name, client.name());
+                run.client = Some(*client);
+                run.clients = Vec::new();
+                run.steps = self.steps.iter().map(|s| s.for_client(*client)).collect();
+                run
+            })
+            .collect()
+    }
+
+    /// The runs a scenario file makes (one per client of its `clients` list).
+    pub fn load_all(path: &Path) -> Result<Vec<Self>, ScenarioError> {
+        Ok(Self::load(path)?.expand())
+    }
+
+    /// Whether a step runs in a browser.
+    pub fn uses_browser(&self) -> bool {
+        self.steps.iter().any(|s| s.via() == Some(Via::Browser))
     }
 
     /// The known-failure reason, if the scenario is marked as one.
@@ -840,9 +1019,13 @@ impl Scenario {
         Ok(found)
     }
 
-    /// Every scenario under `dir`, sorted by path.
+    /// Every scenario under `dir`, sorted by path, a `clients = [...]` file once per client.
     pub fn discover(dir: &Path) -> Result<Vec<Self>, ScenarioError> {
-        Self::files(dir)?.iter().map(|p| Self::load(p)).collect()
+        let mut all = Vec::new();
+        for path in Self::files(dir)? {
+            all.extend(Self::load_all(&path)?);
+        }
+        Ok(all)
     }
 }
 
@@ -925,7 +1108,7 @@ mod tests {
         let Step::Enroll(step) = &scenario.steps[0] else {
             panic!("{:?}", scenario.steps[0]);
         };
-        assert_eq!(step.via, Via::Binary);
+        assert_eq!(step.via, Some(Via::Binary));
         assert_eq!(step.expect.exit, Some(3));
         assert_eq!(step.answers.given(), vec![("issue".to_owned(), true)]);
         assert_eq!(

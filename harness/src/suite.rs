@@ -33,7 +33,8 @@ pub fn select(all: Vec<Scenario>, selectors: &[String]) -> Result<Vec<Scenario>,
             return Err(format!("no scenario is named, or covers, {selector:?}"));
         }
         for scenario in matched {
-            if !chosen.iter().any(|c| c.path == scenario.path) {
+            // By name: the runs of a `clients = [...]` file share its path.
+            if !chosen.iter().any(|c| c.name == scenario.name) {
                 chosen.push(scenario.clone());
             }
         }
@@ -56,7 +57,11 @@ pub async fn run(
     };
     let permits = Arc::new(Semaphore::new(jobs));
     let mut set = JoinSet::new();
-    for (index, scenario) in scenarios.into_iter().enumerate() {
+    // The browser scenarios, the longest, start first: the others fill the jobs around them
+    // instead of leaving them at the end of the run. Reports keep the selection's order.
+    let mut order: Vec<(usize, Scenario)> = scenarios.into_iter().enumerate().collect();
+    order.sort_by_key(|(_, scenario)| !scenario.uses_browser());
+    for (index, scenario) in order {
         let permits = permits.clone();
         let target = target.clone();
         set.spawn(async move {
@@ -65,12 +70,10 @@ pub async fn run(
             (index, runner::run(&scenario, &target).await)
         });
     }
-    let mut reports = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        let (index, report) =
-            joined.map_err(|e| RunError::SetUp(format!("a scenario task failed: {e}")))?;
-        reports.push((index, report?));
-    }
+    let collected = collect(set).await;
+    // The browser scenarios' Chromium, closed whatever happened, rather than left behind.
+    runner::browser::close_shared().await;
+    let mut reports = collected?;
     reports.sort_by_key(|(index, _)| *index);
     let mut reports: Vec<Report> = reports.into_iter().map(|(_, r)| r).collect();
     if let Some(dir) = snapshots {
@@ -89,6 +92,26 @@ pub async fn run(
                     report.name
                 )),
             }
+        }
+    }
+    Ok(reports)
+}
+
+/// The scenarios' reports as their tasks end, with their places in the selection.
+async fn collect(
+    mut set: JoinSet<(usize, Result<Report, RunError>)>,
+) -> Result<Vec<(usize, Report)>, RunError> {
+    let mut reports = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (index, report) =
+            joined.map_err(|e| RunError::SetUp(format!("a scenario task failed: {e}")))?;
+        match report {
+            Ok(report) => reports.push((index, report)),
+            // Skipped, said, and not counted as passed.
+            Err(RunError::NoBrowser(why)) => {
+                eprintln!("notice: a browser scenario skipped: {why}");
+            }
+            Err(error) => return Err(error),
         }
     }
     Ok(reports)

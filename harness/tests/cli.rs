@@ -30,8 +30,18 @@ fn junit_has_one_valid_testcase_per_scenario_run() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("junit.xml");
     let html = dir.path().join("report");
+    // Chosen by file and by name; one a browser scenario, whose screenshots JUnit and the report
+    // carry (where Chromium is).
+    let browser = test_support::browser::missing().is_none();
     let out = harness()
-        .args(["run", "AUTH-FAILED", "CONFIRM-FORBIDDEN", "--junit"])
+        .args([
+            "run",
+            "login/auth-failed.toml",
+            "not-approved",
+            "confirm-forbidden",
+            "no-webcrypto",
+            "--junit",
+        ])
         .arg(&junit)
         .arg("--html")
         .arg(&html)
@@ -43,7 +53,11 @@ fn junit_has_one_valid_testcase_per_scenario_run() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
+    let runs = if browser { 4 } else { 3 };
+    assert!(
+        stdout.contains(&format!("{runs} passed, 0 failed")),
+        "{stdout}"
+    );
 
     let xml = std::fs::read_to_string(&junit).unwrap();
     let document = roxmltree::Document::parse(&xml).expect("the JUnit file is well-formed XML");
@@ -52,7 +66,7 @@ fn junit_has_one_valid_testcase_per_scenario_run() {
         .filter(|n| n.has_tag_name("testcase"))
         .map(|n| n.attribute("name").unwrap().to_owned())
         .collect();
-    assert_eq!(cases.len(), 3, "{cases:?}");
+    assert_eq!(cases.len(), runs, "{cases:?}");
     for name in ["auth-failed", "not-approved", "confirm-forbidden"] {
         assert!(cases.iter().any(|c| c == name), "{name} in {cases:?}");
     }
@@ -63,6 +77,31 @@ fn junit_has_one_valid_testcase_per_scenario_run() {
             .count(),
         0
     );
+    if browser {
+        // The browser scenario's screenshots: attached in JUnit, copied beside the report.
+        let out: Vec<String> = document
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("no-webcrypto"))
+            .flat_map(|n| n.descendants())
+            .filter(|n| n.has_tag_name("system-out"))
+            .filter_map(|n| n.text().map(str::to_owned))
+            .collect();
+        let attached: Vec<&str> = out
+            .iter()
+            .flat_map(|o| o.lines())
+            .filter_map(|l| l.strip_prefix("[[ATTACHMENT|")?.strip_suffix("]]"))
+            .collect();
+        assert!(!attached.is_empty(), "{out:?}");
+        for path in &attached {
+            assert!(std::path::Path::new(path).is_file(), "{path}");
+        }
+        let page = std::fs::read_to_string(html.join("no-webcrypto.html")).unwrap();
+        assert!(
+            page.contains("shots&#x2f;no-webcrypto&#x2f;01.png"),
+            "{page}"
+        );
+        assert!(html.join("shots/no-webcrypto/01.png").is_file());
+    }
     let index = std::fs::read_to_string(html.join("index.html")).unwrap();
     assert!(index.contains("auth-failed.html"));
     assert!(

@@ -5,13 +5,12 @@
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
-    path::PathBuf,
     process::ExitCode,
     sync::Arc,
 };
 
 use harness::{Scenario, Target, fixtures_dir};
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 fn main() -> ExitCode {
     let mut args = Arguments::from_args();
@@ -60,27 +59,59 @@ fn main() -> ExitCode {
     };
     let mut trials = vec![Trial::test(
         "scenario_names_are_unique_and_no_two_scenarios_share_a_holder",
-        move || names_and_holders_are_unique(&dir),
+        {
+            let dir = dir.clone();
+            move || names_and_holders_are_unique(&dir)
+        },
     )];
+    let mut browser_runs: Vec<String> = Vec::new();
     for path in files {
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let runtime = runtime.clone();
-        trials.push(Trial::test(name, move || {
-            runtime.block_on(ends_as_expected_and_matches_its_snapshot(path))
-        }));
+        // A file that does not load is a failing test of its own name, with its file and line.
+        let scenarios = match Scenario::load_all(&path) {
+            Ok(scenarios) => scenarios,
+            Err(error) => {
+                let name = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let error = error.to_string();
+                trials.push(Trial::test(name, move || Err(error.into())));
+                continue;
+            }
+        };
+        // One test per run: a `clients = [...]` file once per client (`<name>.<client>`).
+        for scenario in scenarios {
+            if scenario.uses_browser() {
+                browser_runs.push(scenario.name.clone());
+            }
+            let runtime = runtime.clone();
+            trials.push(Trial::ignorable_test(scenario.name.clone(), move || {
+                runtime.block_on(ends_as_expected_and_matches_its_snapshot(scenario))
+            }));
+        }
     }
-    libtest_mimic::run(&args, trials).exit_code()
+    // The browser scenarios, the longest, first: the others fill the threads around them.
+    trials.sort_by_key(|trial| !browser_runs.contains(&trial.name().to_owned()));
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The browser scenarios' Chromium, closed rather than left to the process's end.
+    runtime.block_on(harness::runner::browser::close_shared());
+    conclusion.exit_code()
 }
 
-async fn ends_as_expected_and_matches_its_snapshot(path: PathBuf) -> Result<(), Failed> {
-    // A file that does not load fails here, with its file and line.
-    let scenario = Scenario::load(&path).map_err(|e| e.to_string())?;
-    let report = harness::run(&scenario, &Target::InProcess)
-        .await
-        .map_err(|e| format!("{}: the run could not be carried out: {e}", scenario.name))?;
+async fn ends_as_expected_and_matches_its_snapshot(
+    scenario: Scenario,
+) -> Result<Completion, Failed> {
+    let report = match harness::run(&scenario, &Target::InProcess).await {
+        Ok(report) => report,
+        // Skipped with a notice where no browser can run: neither passed nor failed.
+        Err(harness::RunError::NoBrowser(why)) => {
+            eprintln!("notice: browser scenario {} skipped: {why}", scenario.name);
+            return Ok(Completion::ignored_with(format!("no browser: {why}")));
+        }
+        Err(e) => {
+            return Err(format!("{}: the run could not be carried out: {e}", scenario.name).into());
+        }
+    };
     let mut problems = Vec::new();
     if !report.verdict().is_ok() {
         problems.push(format!(
@@ -107,7 +138,7 @@ async fn ends_as_expected_and_matches_its_snapshot(path: PathBuf) -> Result<(), 
         ));
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(Completion::Completed)
     } else {
         Err(problems.join("\n\n").into())
     }
@@ -128,19 +159,23 @@ fn names_and_holders_are_unique(dir: &std::path::Path) -> Result<(), Failed> {
     if names.len() != before {
         return Err("scenario names (snapshot names) must be unique".into());
     }
-    let mut holders: Vec<(String, &str)> = Vec::new();
+    // The runs of one `clients = [...]` file share its holders: they are one scenario.
+    let mut holders: Vec<(String, &std::path::Path)> = Vec::new();
     for scenario in &scenarios {
         for application in &scenario.applications {
             let holder = format!("{:?}", application.subject);
             if let Some((_, other)) = holders
                 .iter()
-                .find(|(h, s)| *h == holder && *s != scenario.name)
+                .find(|(h, p)| *h == holder && *p != scenario.path.as_path())
             {
-                return Err(
-                    format!("{} and {other} share the holder {holder}", scenario.name).into(),
-                );
+                return Err(format!(
+                    "{} and {} share the holder {holder}",
+                    scenario.path.display(),
+                    other.display()
+                )
+                .into());
             }
-            holders.push((holder, &scenario.name));
+            holders.push((holder, &scenario.path));
         }
     }
     Ok(())

@@ -26,6 +26,8 @@
  *     <button id="client-install" hidden disabled>, and the same #component-missing box.
  *   data-step="1" (step 1) and data-step="refused" (the STEP3-ONE-WAY and NO-VALID-REQUEST pages,
  *     with data-refusal="<id>"): nothing inside; the component looks for what this browser kept.
+ *   Once its first look is over (the step set up, what this browser kept looked at, any message
+ *   shown), the component sets data-ready="true" on the section: a driving program waits for it.
  *
  * What it adds to the page: every message is a <div class="component-message error|notice"
  * data-catalogue-id="ID"> with <p class="message"> (the guide's words), <p class="remedy">, then
@@ -1060,5 +1062,9 @@ dialog#component-dialog .dialog-buttons { text-align: right; }
     }
   }
 
-  start();
+  // Said when the first look is over (the step's view set up, what this browser kept looked at),
+  // so that a program driving the page knows when it has settled.
+  start().finally(() => {
+    section.dataset.ready = "true";
+  });
 })();

@@ -110,20 +110,11 @@ impl Launch {
 
     /// Starts Chromium; `None`, after a printed notice, where a program it needs is missing.
     pub async fn launch(self) -> Option<Browser> {
-        let Some(chromium) = chromium() else {
-            eprintln!(
-                "notice: browser test skipped: Chromium not found \
-                 (apt-get install chromium, or set CHROMIUM to its binary)"
-            );
-            return None;
-        };
-        if !on_path("certutil") {
-            eprintln!(
-                "notice: browser test skipped: certutil not found \
-                 (apt-get install libnss3-tools): Chromium's NSS database cannot be made"
-            );
+        if let Some(why) = missing() {
+            eprintln!("notice: browser test skipped: {why}");
             return None;
         }
+        let chromium = chromium()?;
         if !self.identities.is_empty() && !on_path("pk12util") {
             eprintln!(
                 "notice: browser test skipped: pk12util not found \
@@ -593,7 +584,9 @@ impl<'b> Page<'b> {
         }
     }
 
-    async fn try_eval<T: DeserializeOwned>(&self, expression: &str) -> Result<T, String> {
+    /// Evaluates `expression` as [`Page::eval`] does, but says why it could not (a page being
+    /// replaced has no context to evaluate in) instead of panicking: for a caller's own waits.
+    pub async fn try_eval<T: DeserializeOwned>(&self, expression: &str) -> Result<T, String> {
         let params = EvaluateParams::builder()
             .expression(expression)
             .return_by_value(true)
@@ -810,6 +803,23 @@ fn origin_of(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     format!("{scheme}://{authority}")
+}
+
+/// What keeps a browser (without client certificates) from starting here, said for a notice;
+/// `None` when Chromium and `certutil` are both there. Cheap: nothing is started.
+pub fn missing() -> Option<String> {
+    if chromium().is_none() {
+        return Some(
+            "Chromium not found (apt-get install chromium, or set CHROMIUM to its binary)".into(),
+        );
+    }
+    if !on_path("certutil") {
+        return Some(
+            "certutil not found (apt-get install libnss3-tools): Chromium's NSS database cannot be made"
+                .into(),
+        );
+    }
+    None
 }
 
 /// `CHROMIUM` if set, else Debian's and others' usual paths.

@@ -1,4 +1,8 @@
-//! JUnit XML: one test case per scenario, its transcript as system-out.
+//! JUnit XML: one test case per scenario, its transcript as system-out, followed by the paths of
+//! its screenshots as `[[ATTACHMENT|path]]` lines (the form Jenkins' and GitLab's JUnit readers
+//! attach).
+
+use std::fmt::Write as _;
 
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 
@@ -36,7 +40,14 @@ pub fn render(reports: &[Report]) -> Result<String, quick_junit::SerializeError>
         let mut case = TestCase::new(report.name.as_str(), status);
         case.set_classname(format!("scenarios.{}", report.area));
         case.set_time(report.duration);
-        case.set_system_out(report.transcript.as_str());
+        let mut out = report.transcript.clone();
+        for shot in &report.screenshots {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "[[ATTACHMENT|{}]]", shot.path.display());
+        }
+        case.set_system_out(out);
         suite.add_test_case(case);
     }
     let mut junit = JUnit::new("harness");

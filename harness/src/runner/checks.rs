@@ -16,8 +16,8 @@ impl Run<'_> {
         let expect: Expect = step.expect();
         let failures = &mut self.failures;
         if let Some(point) = step.interrupt()
-            && step.via() == Some(Via::Binary)
-            && shown.killed.is_none()
+            && ((step.via() == Some(Via::Binary) && shown.killed.is_none())
+                || (step.via() == Some(Via::Browser) && shown.held.is_none()))
         {
             failures.push(format!(
                 "step {number}: the client never reached checkpoint {}",
@@ -100,7 +100,26 @@ impl Run<'_> {
                 ));
             }
         }
-        if let Some(wanted) = &expect.store {
+        if let Some(wanted) = &expect.store
+            && let Some(kept) = shown.kept
+        {
+            // A browser keeps its keys and certificates in IndexedDB, its files in Downloads.
+            let found = [
+                ("certificates", wanted.certificates, kept.certificates),
+                ("keys", wanted.keys, kept.keys),
+                ("pending", wanted.pending, kept.pending),
+                ("roots", wanted.roots, kept.roots),
+            ];
+            for (what, wanted, count) in found {
+                if let Some(wanted) = wanted
+                    && wanted != count
+                {
+                    self.failures.push(format!(
+                        "step {number}: the browser kept {count} {what}, expected {wanted}"
+                    ));
+                }
+            }
+        } else if let Some(wanted) = &expect.store {
             let store = self.store(step)?;
             let listed = store.list().map_err(|e| RunError::SetUp(e.to_string()))?;
             let pending = store

@@ -10,6 +10,7 @@
 //! - `transcript`: what a step showed, and the sections written at the end.
 
 mod binary;
+pub mod browser;
 mod checks;
 mod library;
 mod locate;
@@ -49,6 +50,21 @@ pub enum RunError {
     /// A temporary directory, the store or the binary could not be used.
     #[error("set-up: {0}")]
     SetUp(String),
+    /// The scenario needs a browser and none can run here (Chromium or NSS's tools missing):
+    /// it is skipped with this notice, never passed.
+    #[error("no browser: {0}")]
+    NoBrowser(String),
+}
+
+/// A picture of what the customer saw, taken in a browser step: an artifact, never compared.
+#[derive(Debug, Clone)]
+pub struct Screenshot {
+    /// The step (1-based) it was taken in.
+    pub step: usize,
+    /// The page's title and what was happening.
+    pub caption: String,
+    /// The PNG.
+    pub path: std::path::PathBuf,
 }
 
 /// How a scenario ended.
@@ -90,6 +106,8 @@ pub struct Report {
     pub known_failure: Option<String>,
     /// How long it took.
     pub duration: Duration,
+    /// What the browser steps showed, in order (none without a browser step).
+    pub screenshots: Vec<Screenshot>,
 }
 
 impl Report {
@@ -128,6 +146,7 @@ struct Run<'a> {
     redactor: Redactor,
     out: String,
     failures: Vec<String>,
+    screenshots: Vec<Screenshot>,
 }
 
 /// Runs `scenario` against `target`.
@@ -157,6 +176,7 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         redactor,
         out: String::new(),
         failures: Vec::new(),
+        screenshots: Vec::new(),
     };
     let outcome = run.perform().await;
     let Run {
@@ -164,8 +184,16 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         redactor,
         out,
         mut failures,
+        screenshots,
         ..
     } = run;
+    let outcome = match outcome {
+        Err(RunError::NoBrowser(why)) => {
+            let _ = site.close().await;
+            return Err(RunError::NoBrowser(why));
+        }
+        other => other,
+    };
     if let Err(error) = site.close().await {
         failures.push(format!(
             "the site could not be reset after the run: {error}"
@@ -183,6 +211,7 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         failures,
         known_failure: scenario.known_failure().map(str::to_owned),
         duration: started.elapsed(),
+        screenshots,
     })
 }
 
@@ -197,25 +226,67 @@ impl Run<'_> {
             scenario.summary,
             scenario.covers.join(", ")
         );
+        // The shared Chromium first: where there is none, the scenario is skipped before it starts.
+        let browser = if scenario.steps.iter().any(|s| s.via() == Some(Via::Browser)) {
+            let browser = browser::shared().await?;
+            browser.trust(&String::from_utf8_lossy(&self.site.site_trust_pem));
+            Some(browser)
+        } else {
+            None
+        };
+        let mut session = browser
+            .as_deref()
+            .map(|b| browser::Session::new(b, &scenario.name));
         self.set_up().await?;
-        for (index, step) in scenario.steps.iter().enumerate() {
-            let number = index + 1;
-            let via = match step.via() {
-                Some(Via::Binary) => " (via binary)",
-                Some(Via::Library) => " (via library)",
-                None => "",
-            };
-            let _ = writeln!(self.out, "\n== step {number}: {:?}{via}", step.action());
-            let shown = self.step(step).await?;
-            transcript::record_step(&mut self.out, step, &shown);
-            self.check(number, step, &shown).await?;
-            self.deliver_mails().await?;
+        let stepped = self.steps(session.as_mut()).await;
+        if let Some(session) = session {
+            self.screenshots = session.close().await;
         }
+        stepped?;
         self.write_journal().await?;
         self.write_site_state().await?;
         self.out.push_str("\n== store\n");
         let store = transcript::describe_store(&self.store);
         self.out.push_str(&store);
+        Ok(())
+    }
+
+    /// Each step in order: performed, recorded, checked, its mails delivered.
+    async fn steps(
+        &mut self,
+        mut session: Option<&mut browser::Session<'_>>,
+    ) -> Result<(), RunError> {
+        let scenario = self.scenario;
+        for (index, step) in scenario.steps.iter().enumerate() {
+            let number = index + 1;
+            let via = match step.via() {
+                Some(via) => format!(" (via {})", via.name()),
+                None => String::new(),
+            };
+            let _ = writeln!(self.out, "\n== step {number}: {:?}{via}", step.action());
+            let shown = match (step.via(), session.as_deref_mut()) {
+                (Some(Via::Browser), Some(session)) => {
+                    // test-support's waits panic when Chromium keeps a page waiting: that is
+                    // this scenario's failure, not the end of the whole run.
+                    use futures_util::FutureExt as _;
+                    std::panic::AssertUnwindSafe(self.browser(number, step, session))
+                        .catch_unwind()
+                        .await
+                        .map_err(|panic| {
+                            let why = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                                .unwrap_or_default();
+                            RunError::SetUp(format!("step {number} in the browser: {why}"))
+                        })??
+                }
+                _ => self.step(step).await?,
+            };
+            transcript::record_step(&mut self.out, step, &shown);
+            self.check(number, step, &shown).await?;
+            self.deliver_mails().await?;
+        }
         Ok(())
     }
 
@@ -268,6 +339,9 @@ impl Run<'_> {
             None => self.site_action(step).await,
             Some(Via::Library) => self.library(step).await,
             Some(Via::Binary) => self.binary(step).await,
+            Some(Via::Browser) => Err(RunError::SetUp(
+                "a browser step runs in the scenario's browser session".into(),
+            )),
         }
     }
 

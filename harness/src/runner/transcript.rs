@@ -20,8 +20,13 @@ pub(super) struct Shown {
     pub(super) exit: Option<i32>,
     /// The signal that killed the binary (an interrupt at a checkpoint).
     pub(super) killed: Option<i32>,
-    /// What it printed (events, listing, stderr lines), or what the site answered.
+    /// What it printed (events, listing, stderr lines), what the pages showed, or what the site
+    /// answered.
     pub(super) output: Vec<String>,
+    /// The checkpoint at which the browser's tab was closed.
+    pub(super) held: Option<client::enrollment::Checkpoint>,
+    /// What the browser kept, counted (a browser step with store expectations).
+    pub(super) kept: Option<super::browser::Kept>,
 }
 
 impl Shown {
@@ -56,6 +61,13 @@ pub(super) fn record_step(out: &mut String, step: &Step, shown: &Shown) {
         let _ = writeln!(out, "exit: {code}");
     }
     match (&shown.id, &shown.message, shown.killed) {
+        _ if shown.held.is_some() => {
+            let _ = writeln!(
+                out,
+                "result: the tab closed at checkpoint {}",
+                shown.held.map_or("?", |point| point.name())
+            );
+        }
         (_, _, Some(signal)) => {
             let _ = writeln!(
                 out,
@@ -76,6 +88,12 @@ impl Run<'_> {
     pub(super) async fn write_journal(&mut self) -> Result<(), RunError> {
         self.out.push_str("\n== http (site journal)\n");
         for entry in self.site.admin.journal().await? {
+            // A browser fetches a page's scripts and the site's icon when and in the order it
+            // pleases (in parallel, or from its cache): not the customer's doing, and no client's.
+            let path = text(&entry, "path");
+            if path == "/favicon.ico" || path.starts_with("/assets/") {
+                continue;
+            }
             let error = entry
                 .get("error")
                 .and_then(Value::as_str)

@@ -1,0 +1,683 @@
+//! The client's steps through a browser: the site's pages and their enrollment component
+//! (`mock-ca/assets/component.js`) in headless Chromium, driven as a person would (the mail's URL
+//! opened, the password typed, 発行 pressed, the guide's dialogs answered as the step's `answers`
+//! say, the PKCS#12 downloaded under a passphrase typed twice, OK pressed).
+//!
+//! One Chromium serves every browser scenario of the process ([`shared`]), each scenario in
+//! browser contexts of its own (one per `store`: another PC's browser), so they run in parallel
+//! with the rest. What the pages showed is recorded as text (the title, each message with its
+//! catalogue id, message and remedy); a screenshot of each page and dialog is an artifact under
+//! `target/screenshots/harness/<scenario>/`, never snapshot material.
+//!
+//! Interruptions are those of the binary, at the same checkpoints: a script run before the page's
+//! own holds the component there (`key-generation`: WebCrypto's key generation never returns;
+//! `csr-sent`: the CSR's answer arrives and is never handed to the page; `certificate-received`:
+//! the certificate kept in IndexedDB, the passphrase form shown), then the tab is closed. What the
+//! browser kept (IndexedDB) stays in its context for the next step, as it does for a person.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt::Write as _,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use client::enrollment::Checkpoint;
+use serde::Deserialize;
+use test_support::{Browser, Page};
+
+use super::{Run, RunError, Screenshot, transcript::Shown};
+use crate::scenario::{BrowserSetting, Enroll, ReportedPlatform, Step};
+
+/// The process's Chromium, started by the first browser scenario.
+static SHARED: tokio::sync::Mutex<Option<Arc<Browser>>> = tokio::sync::Mutex::const_new(None);
+
+/// How long a page may take to show something the harness knows.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// How often a page is looked at again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// The passphrase the PKCS#12 files are made under (a person's own choice).
+const PASSPHRASE: &str = "harness-p12";
+
+/// The shared Chromium, started now if it is not yet; [`RunError::NoBrowser`] where Chromium or
+/// NSS's tools are missing.
+pub async fn shared() -> Result<Arc<Browser>, RunError> {
+    let mut slot = SHARED.lock().await;
+    if let Some(browser) = slot.as_ref() {
+        return Ok(browser.clone());
+    }
+    if let Some(why) = test_support::browser::missing() {
+        return Err(RunError::NoBrowser(why));
+    }
+    let browser = Browser::builder()
+        .launch()
+        .await
+        .map(Arc::new)
+        .ok_or_else(|| RunError::NoBrowser("Chromium could not be started".into()))?;
+    *slot = Some(browser.clone());
+    Ok(browser)
+}
+
+/// Closes the shared Chromium, if one was started (its temporary home and profile go with it).
+/// Call it once every scenario has run: a browser left to the process's end is not closed.
+pub async fn close_shared() {
+    let taken = SHARED.lock().await.take();
+    if let Some(browser) = taken {
+        match Arc::try_unwrap(browser) {
+            Ok(browser) => browser.close().await,
+            // Still used somewhere: dropped with its last user, which kills it.
+            Err(shared) => drop(shared),
+        }
+    }
+}
+
+/// What keeps browser scenarios from running here, if anything (for a skip notice).
+pub fn unavailable() -> Option<String> {
+    test_support::browser::missing()
+}
+
+/// One scenario's browsers: a tab (in a context of its own) per store name.
+pub(super) struct Session<'b> {
+    browser: &'b Browser,
+    /// Where the screenshots go: `screenshots/harness/<scenario>/`.
+    name: String,
+    tabs: BTreeMap<String, Page<'b>>,
+    /// The screenshots taken so far.
+    pub(super) shots: Vec<Screenshot>,
+}
+
+impl<'b> Session<'b> {
+    pub(super) fn new(browser: &'b Browser, scenario: &str) -> Self {
+        Self {
+            browser,
+            name: format!("harness/{scenario}"),
+            tabs: BTreeMap::new(),
+            shots: Vec::new(),
+        }
+    }
+
+    /// A fresh tab in `store`'s browser context (made at its first use): a person opening the
+    /// mail's link again, with what the browser kept.
+    async fn tab(&mut self, store: &str) -> Page<'b> {
+        match self.tabs.remove(store) {
+            Some(page) => page.reopen().await,
+            None => self.browser.page_named(&self.name).await,
+        }
+    }
+
+    /// Closes every tab and its context.
+    pub(super) async fn close(self) -> Vec<Screenshot> {
+        for (_, page) in self.tabs {
+            page.close().await;
+        }
+        self.shots
+    }
+}
+
+/// What a page shows, as the harness reads it.
+#[derive(Debug, Deserialize)]
+struct Seen {
+    title: String,
+    /// The signs present, most decisive first (see `LOOK`).
+    signs: Vec<String>,
+    messages: Vec<Message>,
+}
+
+/// A message with its catalogue id: a refusal page's, the component's, or a notice.
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Message {
+    id: String,
+    /// `page` (the site's refusal page), `error` or `notice` (the component's).
+    kind: String,
+    message: String,
+    remedy: Option<String>,
+}
+
+/// What the browser kept for the site (IndexedDB), counted as the store's expectations are.
+#[derive(Debug, Deserialize, Clone, Copy, Default)]
+pub(super) struct Kept {
+    /// Certificates whose PKCS#12 the person downloaded (key and certificate together).
+    pub(super) certificates: usize,
+    /// Keys inside those files.
+    pub(super) keys: usize,
+    /// Keys whose certificate is not yet in a downloaded file.
+    pub(super) pending: usize,
+    /// Downloaded files that hold the root too.
+    pub(super) roots: usize,
+}
+
+/// Reads the page: ready or not (the component's first look over), the signs the harness acts
+/// on, and every message with a catalogue id that a person can see. `SCRIPTS` is replaced by
+/// whether the page's scripts run.
+const LOOK: &str = r##"(() => {
+  const section = document.getElementById("component");
+  const ready = document.readyState === "complete" &&
+    (!section || !SCRIPTS || section.dataset.ready === "true");
+  const visible = (e) => e !== null && !e.closest("[hidden]") && e.getClientRects().length > 0;
+  const signs = [];
+  if (ready) {
+    const look = [
+      ["held", "html[data-harness-held]"],
+      ["dialog", "dialog#component-dialog[open]"],
+      ["error", "#component-status .component-message.error"],
+      ["done", "#import-help"],
+      ["complete", "#complete"],
+      ["p12", "#p12-form"],
+      ["resume", "#resume-install"],
+      ["client", "#client-install:not([disabled])"],
+      ["root", "#root-install:not([disabled])"],
+      ["issue", "#issue:not([disabled])"],
+      ["refused", "#error[data-catalogue-id]"],
+      ["missing", "#component-missing"],
+      ["login", "#password"],
+    ];
+    for (const [name, css] of look) {
+      if (visible(document.querySelector(css))) signs.push(name);
+    }
+  }
+  const text = (e, css) => {
+    const found = e.querySelector(css);
+    return found === null ? null : found.innerText.trim();
+  };
+  const messages = [];
+  for (const e of document.querySelectorAll("[data-catalogue-id]")) {
+    if (e.tagName === "SECTION" || !visible(e)) continue;
+    const kind = e.id === "error" ? "page" : e.classList.contains("error") ? "error" : "notice";
+    messages.push({
+      id: e.dataset.catalogueId,
+      kind,
+      message: text(e, ".message") ?? e.innerText.trim(),
+      remedy: text(e, ".remedy"),
+    });
+  }
+  return { title: document.title, signs, messages };
+})()"##;
+
+/// What the browser kept for this site, counted (IndexedDB "mock-ca-enrollment", store "pending",
+/// as component.js writes it).
+const KEPT: &str = r#"new Promise((resolve) => {
+  const none = { certificates: 0, keys: 0, pending: 0, roots: 0 };
+  const opening = indexedDB.open("mock-ca-enrollment");
+  opening.onerror = () => resolve(none);
+  opening.onsuccess = () => {
+    const db = opening.result;
+    if (!db.objectStoreNames.contains("pending")) { db.close(); resolve(none); return; }
+    const all = db.transaction("pending").objectStore("pending").getAll();
+    all.onerror = () => resolve(none);
+    all.onsuccess = () => {
+      const entries = all.result;
+      const exported = entries.filter((e) => e.certificate && e.exportedAt);
+      db.close();
+      resolve({
+        certificates: exported.length,
+        keys: exported.filter((e) => e.keyPkcs8).length,
+        pending: entries.length - exported.length,
+        roots: exported.filter((e) => e.rootDer).length,
+      });
+    };
+  };
+})"#;
+
+/// The script run before the page's own: the checkpoint to hold at, and what this browser lacks.
+fn before_scripts(hold: Option<Checkpoint>, setting: BrowserSetting) -> String {
+    let mut script = String::from(
+        "(() => {\n  const held = (name) => {\n    document.documentElement.dataset.harnessHeld = name;\n    return new Promise(() => {});\n  };\n",
+    );
+    match hold {
+        Some(Checkpoint::KeyGeneration) => script.push_str(
+            "  if (window.crypto && crypto.subtle) {\n    crypto.subtle.generateKey = () => held(\"key-generation\");\n  }\n",
+        ),
+        Some(Checkpoint::CsrSent) => script.push_str(
+            "  const fetched = window.fetch.bind(window);\n  window.fetch = (input, init) => {\n    const answer = fetched(input, init);\n    const url = String(input && input.url ? input.url : input);\n    if (init && init.method === \"POST\" && /\\/csr$/.test(url)) {\n      return answer.then((r) => r.arrayBuffer()).then(() => held(\"csr-sent\"));\n    }\n    return answer;\n  };\n",
+        ),
+        // Seen from outside: the passphrase form comes once the certificate is kept.
+        Some(Checkpoint::CertificateReceived) | None => {}
+    }
+    if setting.platform == Some(ReportedPlatform::Windows81) {
+        script.push_str(
+            "  Object.defineProperty(Navigator.prototype, \"userAgentData\", { get: () => ({ platform: \"Windows\", getHighEntropyValues: async () => ({ platformVersion: \"0.3.0\" }) }) });\n",
+        );
+    }
+    if !setting.webcrypto {
+        script.push_str(
+            "  Object.defineProperty(Crypto.prototype, \"subtle\", { get: () => undefined });\n",
+        );
+    }
+    script.push_str("})();");
+    script
+}
+
+impl Run<'_> {
+    /// `enroll` in a browser: what a person does with the two mails, step by step, until the
+    /// step 4 view, a message that ends it, or the checkpoint where the tab is closed.
+    pub(super) async fn browser(
+        &mut self,
+        number: usize,
+        step: &Step,
+        session: &mut Session<'_>,
+    ) -> Result<Shown, RunError> {
+        let enroll = match step {
+            Step::Enroll(enroll) => enroll,
+            Step::CheckSite(_) => return self.browse_top(number, session).await,
+            Step::Confirm(_) => return self.browse_confirmation(number, step, session).await,
+            _ => {
+                return Err(RunError::SetUp(format!(
+                    "{:?} has no browser form",
+                    step.action()
+                )));
+            }
+        };
+        let (url, password) = match &enroll.password {
+            Some(password) => (
+                self.urls
+                    .get(step.application() - 1)
+                    .cloned()
+                    .unwrap_or_default(),
+                password.clone(),
+            ),
+            None => match client::mailbox::read_invitation(&self.maildir(step.application())) {
+                Ok(found) => (found.url, found.password),
+                Err(error) => return Ok(Shown::error(&error, Vec::new())),
+            },
+        };
+        let store = enroll.store.as_deref().unwrap_or("default").to_owned();
+        let setting = enroll.browser.unwrap_or(BrowserSetting {
+            scripts: true,
+            webcrypto: true,
+            platform: None,
+        });
+        let downloads = self.temp.path().join(format!("downloads/step-{number}"));
+        std::fs::create_dir_all(&downloads).map_err(|e| RunError::SetUp(e.to_string()))?;
+
+        let page = session.tab(&store).await;
+        page.capture_downloads(&downloads).await;
+        page.before_scripts(&before_scripts(enroll.interrupt, setting))
+            .await;
+        if !setting.scripts {
+            page.disable_scripts().await;
+        }
+        let mut person = Person {
+            page,
+            enroll,
+            scripts: setting.scripts,
+            number,
+            output: Vec::new(),
+            title: String::new(),
+            seen: BTreeSet::new(),
+            shots: Vec::new(),
+        };
+        let outcome = person.enroll(&url, &password, &downloads).await;
+        let Person {
+            page,
+            mut output,
+            shots,
+            ..
+        } = person;
+        session.shots.extend(shots);
+        let mut shown = match outcome {
+            Ok(shown) => shown,
+            Err(error) => {
+                session.tabs.insert(store, page);
+                return Err(error);
+            }
+        };
+        if enroll.expect.store.is_some() {
+            shown.kept = Some(page.try_eval::<Kept>(KEPT).await.unwrap_or_default());
+        }
+        // A tab closed at its checkpoint: the next step's tab is a new one in the same context.
+        let page = if shown.held.is_some() {
+            page.reopen().await
+        } else {
+            page
+        };
+        session.tabs.insert(store, page);
+        output.append(&mut shown.output);
+        shown.output = output;
+        Ok(shown)
+    }
+}
+
+impl Run<'_> {
+    /// `check-site` in a browser: the site's top page, then its link to the repository (the
+    /// root's thumbprints as published), each recorded and photographed.
+    async fn browse_top(
+        &mut self,
+        number: usize,
+        session: &mut Session<'_>,
+    ) -> Result<Shown, RunError> {
+        let page = session.tab("default").await;
+        let mut person = Person {
+            page,
+            enroll: &NO_ENROLLMENT,
+            scripts: true,
+            number,
+            output: Vec::new(),
+            title: String::new(),
+            seen: BTreeSet::new(),
+            shots: Vec::new(),
+        };
+        person.page.open(&format!("{}/", self.site.url)).await;
+        let top = person.look().await?;
+        person.record(&top);
+        let status = person.page.text("#status").await;
+        person.output.push(format!("  {status}"));
+        person.shot("top").await;
+        person.page.follow("#repository").await;
+        let repository = person.look().await?;
+        person.record(&repository);
+        let notice = person.page.text("#notice").await;
+        let sha1 = person.page.text("#sha1").await;
+        let sha256 = person.page.text("#sha256").await;
+        person.output.push(format!("  {notice}"));
+        person
+            .output
+            .push(format!("  拇印 (sha1): {sha1}\n  拇印 (sha256): {sha256}"));
+        person.shot("repository").await;
+        let Person {
+            page,
+            output,
+            shots,
+            ..
+        } = person;
+        session.shots.extend(shots);
+        session.tabs.insert("default".into(), page);
+        Ok(Shown::lines(output))
+    }
+}
+
+impl Run<'_> {
+    /// `confirm` in a browser: the confirmation site opened as a customer who downloaded the
+    /// PKCS#12 but has not imported it (the shared browser holds no client certificate): what
+    /// the page shows, recorded.
+    async fn browse_confirmation(
+        &mut self,
+        number: usize,
+        step: &Step,
+        session: &mut Session<'_>,
+    ) -> Result<Shown, RunError> {
+        let store = step.store().unwrap_or("default").to_owned();
+        let page = session.tab(&store).await;
+        let mut person = Person {
+            page,
+            enroll: &NO_ENROLLMENT,
+            scripts: true,
+            number,
+            output: Vec::new(),
+            title: String::new(),
+            seen: BTreeSet::new(),
+            shots: Vec::new(),
+        };
+        person
+            .page
+            .open(&format!("{}/confirm", self.site.confirm_url))
+            .await;
+        let seen = person.look().await?;
+        let new = person.record(&seen);
+        person.shot("confirmation-site").await;
+        let Person {
+            page,
+            output,
+            shots,
+            ..
+        } = person;
+        session.shots.extend(shots);
+        session.tabs.insert(store, page);
+        let mut shown = Shown::lines(output);
+        if let Some(error) = new.into_iter().find(|m| m.kind != "notice") {
+            shown.id = Some(error.id);
+            shown.message = Some(error.message);
+        }
+        Ok(shown)
+    }
+}
+
+/// What a step that is not an enrollment answers: nothing.
+static NO_ENROLLMENT: std::sync::LazyLock<Enroll> = std::sync::LazyLock::new(Enroll::nothing);
+
+/// The sign to act on next: the most decisive one not yet acted on nor declined. Step 1's form
+/// is for a fresh visit: once the component is at work (an offer taken), its dialog or message
+/// comes next, not a login.
+fn next<'s>(
+    signs: &'s [String],
+    acted: &BTreeSet<String>,
+    declined: &BTreeSet<String>,
+) -> Option<&'s String> {
+    signs.iter().find(|s| {
+        !acted.contains(*s) && !declined.contains(*s) && (*s != "login" || acted.is_empty())
+    })
+}
+
+/// A person at one tab, through one enrollment step.
+struct Person<'p, 'b> {
+    page: Page<'b>,
+    enroll: &'p Enroll,
+    scripts: bool,
+    number: usize,
+    output: Vec<String>,
+    /// The title last recorded.
+    title: String,
+    /// The messages recorded so far.
+    seen: BTreeSet<Message>,
+    shots: Vec<Screenshot>,
+}
+
+impl Person<'_, '_> {
+    async fn enroll(
+        &mut self,
+        url: &str,
+        password: &str,
+        downloads: &std::path::Path,
+    ) -> Result<Shown, RunError> {
+        self.page.open(url).await;
+        let mut acted: BTreeSet<String> = BTreeSet::new();
+        // Offers seen and not taken: they do not stop a login.
+        let mut declined: BTreeSet<String> = BTreeSet::new();
+        let mut last_error: Option<Message> = None;
+        loop {
+            let seen = self.settled(&acted, &declined).await?;
+            let new_messages = self.record(&seen);
+            if let Some(error) = new_messages.into_iter().rfind(|m| m.kind != "notice") {
+                last_error = Some(error);
+            }
+            let Some(sign) = next(&seen.signs, &acted, &declined).cloned() else {
+                continue;
+            };
+            match sign.as_str() {
+                "held" => {
+                    let point = self.enroll.interrupt.map_or("?", |p| p.name());
+                    self.shot(&format!("held-{point}")).await;
+                    return Ok(Shown {
+                        held: self.enroll.interrupt,
+                        ..Shown::default()
+                    });
+                }
+                "dialog" => self.answer().await,
+                "done" => {
+                    self.shot("step-4").await;
+                    return Ok(Shown::default());
+                }
+                "p12" if self.enroll.interrupt == Some(Checkpoint::CertificateReceived) => {
+                    self.shot("held-certificate-received").await;
+                    return Ok(Shown {
+                        held: self.enroll.interrupt,
+                        ..Shown::default()
+                    });
+                }
+                "p12" => {
+                    self.shot("passphrase").await;
+                    self.page.type_into("#p12-passphrase", PASSPHRASE).await;
+                    self.page
+                        .type_into("#p12-passphrase-again", PASSPHRASE)
+                        .await;
+                    self.page.click("#p12-download").await;
+                    let file = self.page.wait_for_download(downloads).await;
+                    let name = file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    self.output
+                        .push(format!("  PKCS#12 ファイルをダウンロードしました: {name}"));
+                }
+                "login" => {
+                    self.shot("step-1").await;
+                    self.page.type_into("#password", password).await;
+                    self.page.follow("#login").await;
+                }
+                // The offer to finish an install cut short is taken; the offer to make the file
+                // again (the install was completed) is not what this step is about.
+                "resume" if self.page.text("#resume-install").await != "インストールを完了する" =>
+                {
+                    declined.insert(sign);
+                    continue;
+                }
+                "complete" | "resume" | "client" | "root" | "issue" => {
+                    let css = match sign.as_str() {
+                        "complete" => "#complete",
+                        "resume" => "#resume-install",
+                        "client" => "#client-install",
+                        "root" => "#root-install",
+                        _ => "#issue",
+                    };
+                    if sign == "issue" {
+                        self.shot("step-2").await;
+                    }
+                    let label = self.page.text(css).await;
+                    self.output.push(format!("  押す (press): {label}"));
+                    self.page.click(css).await;
+                }
+                // What ends the step: a message that is not a notice.
+                "error" | "refused" | "missing" => {
+                    self.shot(&sign.clone()).await;
+                    let shown = last_error
+                        .clone()
+                        .or_else(|| seen.messages.iter().find(|m| m.kind != "notice").cloned())
+                        .map(|m| Shown {
+                            id: Some(m.id),
+                            message: Some(m.message),
+                            ..Shown::default()
+                        })
+                        .unwrap_or_default();
+                    return Ok(shown);
+                }
+                other => {
+                    return Err(RunError::SetUp(format!("the page showed {other}")));
+                }
+            }
+            // A dialog comes again (the next one); everything else is done once.
+            if sign != "dialog" {
+                acted.insert(sign);
+            }
+        }
+    }
+
+    /// Waits for the page to settle and show a sign not yet acted on; what it shows then.
+    async fn settled(
+        &self,
+        acted: &BTreeSet<String>,
+        declined: &BTreeSet<String>,
+    ) -> Result<Seen, RunError> {
+        let look = LOOK.replace("SCRIPTS", if self.scripts { "true" } else { "false" });
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            // A page being replaced cannot be read: that is "not yet".
+            if let Ok(seen) = self.page.try_eval::<Seen>(&look).await
+                && next(&seen.signs, acted, declined).is_some()
+            {
+                return Ok(seen);
+            }
+            if Instant::now() > deadline {
+                let text = self.page.visible_text().await;
+                return Err(RunError::SetUp(format!(
+                    "step {}: the page ({}) showed nothing to act on within {PATIENCE:?} (done: {acted:?}); it reads:\n{text}",
+                    self.number,
+                    self.page.url().await,
+                )));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The page once loaded, read.
+    async fn look(&self) -> Result<Seen, RunError> {
+        let look = LOOK.replace("SCRIPTS", "false");
+        self.page
+            .try_eval::<Seen>(&look)
+            .await
+            .map_err(|e| RunError::SetUp(format!("step {}: reading the page: {e}", self.number)))
+    }
+
+    /// Records the page's title when it changed, and each message not recorded yet; the new
+    /// messages.
+    fn record(&mut self, seen: &Seen) -> Vec<Message> {
+        if seen.title != self.title {
+            self.title = seen.title.clone();
+            self.output.push(format!("  画面 (page): {}", seen.title));
+        }
+        let mut new = Vec::new();
+        for message in &seen.messages {
+            if self.seen.insert(message.clone()) {
+                let mut line = format!("  [{}] ({}) {}", message.id, message.kind, message.message);
+                if let Some(remedy) = &message.remedy {
+                    let _ = write!(line, "\n    → {remedy}");
+                }
+                self.output.push(line);
+                new.push(message.clone());
+            }
+        }
+        new
+    }
+
+    /// Answers the guide's dialog that is open, as the step's `answers` say (unanswered: いいえ).
+    async fn answer(&mut self) {
+        let name: String = self
+            .page
+            .attribute("dialog#component-dialog[open]", "data-dialog")
+            .await
+            .unwrap_or_default();
+        let title = self.page.text("#component-dialog-title").await;
+        let answers = &self.enroll.answers;
+        let yes = match name.as_str() {
+            "issue" => answers.issue,
+            "install-root" => answers.install_root,
+            "web-access" => answers.web_access,
+            _ => None,
+        }
+        .unwrap_or(false);
+        self.shot(&format!("dialog-{name}")).await;
+        let said = if yes { "はい" } else { "いいえ" };
+        self.output
+            .push(format!("  ? {name} → {said}   (ダイアログ: {title})"));
+        self.page
+            .click(if yes { "#dialog-yes" } else { "#dialog-no" })
+            .await;
+        // The dialog goes before anything else is looked at.
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline
+            && self
+                .page
+                .try_eval::<bool>(
+                    "document.querySelector('dialog#component-dialog[open]') !== null",
+                )
+                .await
+                .unwrap_or(true)
+        {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn shot(&mut self, label: &str) {
+        let path: PathBuf = self.page.screenshot(label).await;
+        self.shots.push(Screenshot {
+            step: self.number,
+            caption: if self.title.is_empty() {
+                label.to_owned()
+            } else {
+                format!("{} ({label})", self.title)
+            },
+            path,
+        });
+    }
+}
