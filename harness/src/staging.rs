@@ -120,16 +120,6 @@ impl Stager {
         Ok(stager)
     }
 
-    /// The site's admin API.
-    pub fn admin(&self) -> &Admin {
-        &self.admin
-    }
-
-    /// Where the case's files go.
-    pub fn out(&self) -> &Path {
-        &self.out
-    }
-
     fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, StageError> {
         let path = self.out.join(name);
         if let Some(parent) = path.parent() {
