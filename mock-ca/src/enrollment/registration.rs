@@ -237,6 +237,7 @@ impl RegistrationAuthority {
 
     /// The site's profile: its mails' words from now on (the policy is given apart, to `new`).
     pub fn set_profile(&mut self, profile: Arc<Profile>) {
+        self.outbox.sign_as(profile.sites.issuance.clone());
         self.profile = profile;
     }
 

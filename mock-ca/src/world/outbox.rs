@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 
 use crate::world::smtp::Relay;
 
-/// The sender of every mail.
+/// The sender of every mail (the name, unless the site's profile names its issuance site
+/// otherwise: [`Outbox::sign_as`]).
 pub const SENDER: (&str, &str) = ("証明書発行サイト", "no-reply@mock-ca.invalid");
 
 /// A mail to send.
@@ -57,6 +58,8 @@ pub struct Outbox {
     maildir: Option<PathBuf>,
     relay: Option<Relay>,
     sent: Vec<SentMail>,
+    /// The sender's name, when not [`SENDER`]'s.
+    sender_name: Option<String>,
 }
 
 impl Outbox {
@@ -74,6 +77,7 @@ impl Outbox {
             maildir: Some(root.to_path_buf()),
             relay: None,
             sent: Vec::new(),
+            sender_name: None,
         })
     }
 
@@ -97,12 +101,23 @@ impl Outbox {
         self.maildir.as_deref()
     }
 
+    /// Mails from now on come from `name` (the site's name in its profile), at [`SENDER`]'s
+    /// address.
+    pub fn sign_as(&mut self, name: impl Into<String>) {
+        self.sender_name = Some(name.into());
+    }
+
+    /// The sender's name.
+    pub fn sender_name(&self) -> &str {
+        self.sender_name.as_deref().unwrap_or(SENDER.0)
+    }
+
     /// Sends `mail` at `at`: rendered and written to the Maildir now; handed to the relay by
     /// [`Self::release`].
     pub fn send(&mut self, mail: Mail, at: OffsetDateTime) -> io::Result<&SentMail> {
         let seq = self.sent.len() + 1;
         let id = format!("m-{seq:04}");
-        let raw = render(&mail, &id, at)?;
+        let raw = render(&mail, &id, at, self.sender_name())?;
         let path = match &self.maildir {
             Some(root) => Some(deliver(root, &raw, at, seq)?),
             None => None,
@@ -146,9 +161,9 @@ impl Outbox {
     }
 }
 
-fn render(mail: &Mail, id: &str, at: OffsetDateTime) -> io::Result<Vec<u8>> {
+fn render(mail: &Mail, id: &str, at: OffsetDateTime, sender: &str) -> io::Result<Vec<u8>> {
     MessageBuilder::new()
-        .from(SENDER)
+        .from((sender, SENDER.1))
         .to((mail.to_name.as_str(), mail.to.as_str()))
         .subject(mail.subject.as_str())
         .date(at.unix_timestamp())

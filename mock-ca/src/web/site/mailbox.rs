@@ -18,10 +18,10 @@ use crate::{
 };
 
 /// The list shows the newest first, as a mail client does.
-fn listed(mail: &SentMail) -> Value {
+fn listed(mail: &SentMail, sender: &str) -> Value {
     json!({
         "id": mail.id,
-        "from": format!("{} <{}>", SENDER.0, SENDER.1),
+        "from": format!("{sender} <{}>", SENDER.1),
         "to": mail.mail.to,
         "subject": mail.mail.subject,
         "application": mail.mail.application,
@@ -35,14 +35,16 @@ pub(crate) async fn list(State(site): State<Arc<Site>>, representation: Represen
     if !site.demo {
         return Err(SiteError::new(representation, Refusal::NotFound));
     }
-    let mails: Vec<Value> = site
-        .registration()
-        .outbox()
-        .sent()
-        .iter()
-        .rev()
-        .map(listed)
-        .collect();
+    let mails: Vec<Value> = {
+        let registration = site.registration();
+        let outbox = registration.outbox();
+        outbox
+            .sent()
+            .iter()
+            .rev()
+            .map(|mail| listed(mail, outbox.sender_name()))
+            .collect()
+    };
     let profile = site.profile();
     let name = &profile.sites.issuance;
     let title = profile.title("mailbox", name);

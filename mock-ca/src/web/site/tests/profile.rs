@@ -130,6 +130,13 @@ async fn a_profiles_site_names_labels_mails_and_titles_are_what_the_site_shows()
         .cloned()
         .unwrap();
     assert_eq!(url_mail.mail.subject, "URL のご案内");
+    let raw = String::from_utf8_lossy(&url_mail.raw);
+    let from = raw.lines().find(|l| l.starts_with("From:")).unwrap();
+    let decoded = mail_parser::MessageParser::default()
+        .parse(url_mail.raw.as_slice())
+        .unwrap();
+    let sender = decoded.from().and_then(|a| a.first()).unwrap();
+    assert_eq!(sender.name(), Some("テスト発行サイト"), "{from}");
     assert_eq!(
         url_mail.mail.body,
         format!("山田 太郎 様\nテスト発行サイト: https://127.0.0.1:1/apply/{id}\n")
