@@ -234,7 +234,10 @@ mod tests {
             ],
         };
         let text = comparison.render();
-        assert!(text.contains("2 scenarios: 1 affected, 1 unchanged"), "{text}");
+        assert!(
+            text.contains("2 scenarios: 1 affected, 1 unchanged"),
+            "{text}"
+        );
         assert!(
             text.contains("== login/auth-failed [AUTH-FAILED]: BROKEN"),
             "{text}"
@@ -243,7 +246,10 @@ mod tests {
             text.contains("  fails under B: message differs from the catalogue"),
             "{text}"
         );
-        assert!(text.contains("  -message: old\n  +message: new\n"), "{text}");
+        assert!(
+            text.contains("  -message: old\n  +message: new\n"),
+            "{text}"
+        );
         assert!(text.contains("unchanged: enrollment/happy-path"), "{text}");
     }
 }
