@@ -1,0 +1,450 @@
+//! `harness drift` on recordings of the mock itself: the guide's walk in headless Chromium
+//! (test-support's browser), saved as a HAR with contents the way DevTools saves one, then
+//! checked against a profile. Skipped, with a printed notice, where Chromium or NSS's tools are
+//! absent (as the other browser tests are).
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use mock_ca::MockCa;
+use serde_json::{Value, json};
+use test_support::{Admin, Browser, NewApplication, Page, pki};
+
+/// The passphrase the walk's PKCS#12 is written under.
+const PASSPHRASE: &str = "drift-walk";
+
+fn harness() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+}
+
+fn admin_of(site: &MockCa) -> Admin {
+    Admin::new(
+        site.url(),
+        site.admin_token(),
+        site.site_trust_pem().as_bytes(),
+    )
+    .unwrap()
+}
+
+/// A dialog of the guide as the component shows it, answered はい.
+async fn yes(page: &Page<'_>, dialog: &str) {
+    page.wait_for(&format!(
+        "dialog#component-dialog[data-dialog=\"{dialog}\"][open]"
+    ))
+    .await;
+    page.click("#dialog-yes").await;
+}
+
+/// Logs in at `step_one` with `password`.
+async fn log_in(page: &Page<'_>, step_one: &str, password: &str) {
+    page.open(step_one).await;
+    page.type_into("#password", password).await;
+    page.follow("#login").await;
+}
+
+/// The guide's walk on `site`, as README's recording procedure has a person do it, recorded into
+/// one HAR at `har`; `None` where Chromium is absent.
+///
+/// 1. the top page and every page it links to on the site (the repository, any notice);
+/// 2. the mailbox: the password mail, the URL mail, its link (step 1);
+/// 3. a wrong password (AUTH-FAILED) and back; the right one (step 2);
+/// 4. 発行, the root, the client certificate, the passphrase: step 3 to step 4;
+/// 5. the confirmation site with the certificate made (a second browser holding it);
+/// 6. a second login (NO-VALID-REQUEST), an unknown application (NOT-FOUND);
+/// 7. a second application in a browser that reports Windows 8.1 (ENV-SUPPORTED).
+async fn record_walk(site: &MockCa, har: &Path) -> Option<()> {
+    let browser = Browser::builder()
+        .trust(site.site_trust_pem())
+        .launch()
+        .await?;
+    let admin = admin_of(site);
+    let id = admin
+        .approved(NewApplication::for_cn("Taro Yamada"))
+        .await
+        .unwrap();
+    let password = admin.password_of(&id).await.unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let page = browser.page().await;
+    page.capture_downloads(downloads.path()).await;
+    let recording = page.record_har().await;
+
+    // 1. The top page and the pages it links to on this site.
+    page.open(site.url()).await;
+    let links: Vec<String> = page
+        .eval("Array.from(document.querySelectorAll('main a[href]')).map(a => a.href)")
+        .await;
+    for link in links.iter().filter(|l| l.starts_with(site.url())) {
+        page.open(link).await;
+    }
+
+    // 2. The mailbox.
+    page.open(&format!("{}/mailbox", site.url())).await;
+    page.follow("#mails a[href$=\"m-0002\"]").await;
+    page.follow("#back").await;
+    page.follow("#mails a[href$=\"m-0001\"]").await;
+    page.follow("#body a").await;
+    let step_one = page.url().await;
+
+    // 3. A wrong password, back, the right one.
+    page.type_into("#password", "wrong-password").await;
+    page.follow("#login").await;
+    page.wait_for("#error").await;
+    page.follow("#back").await;
+    page.type_into("#password", &password).await;
+    page.follow("#login").await;
+
+    // 4. Steps 2 to 4.
+    page.wait_for("#issue:not([hidden]):not([disabled])").await;
+    page.click("#issue").await;
+    yes(&page, "issue").await;
+    page.wait_for("#root-install:not([disabled])").await;
+    page.click("#root-install").await;
+    yes(&page, "install-root").await;
+    page.wait_for("#client-install:not([disabled])").await;
+    page.click("#client-install").await;
+    yes(&page, "web-access").await;
+    page.wait_for("#p12-form").await;
+    page.type_into("#p12-passphrase", PASSPHRASE).await;
+    page.type_into("#p12-passphrase-again", PASSPHRASE).await;
+    page.click("#p12-download").await;
+    let p12 = page.wait_for_download(downloads.path()).await;
+    page.wait_for("#complete").await;
+    page.click("#complete").await;
+    page.wait_for("#confirm").await;
+    let confirm = page.attribute("#confirm", "href").await.unwrap();
+
+    // 6. The site closed for this application; an application it does not know.
+    log_in(&page, &step_one, &password).await;
+    page.wait_for("#error").await;
+    page.open(&format!("{}/apply/ap-9999", site.url())).await;
+
+    // 7. Another application, in a browser that reports Windows 8.1 (NT 6.3).
+    let other = admin
+        .approved(NewApplication::for_cn("Hanako Suzuki"))
+        .await
+        .unwrap();
+    let other_password = admin.password_of(&other).await.unwrap();
+    let old_windows = browser.page().await;
+    old_windows
+        .before_scripts(
+            "Object.defineProperty(Navigator.prototype, 'userAgentData', { get: () => ({ platform: 'Windows', getHighEntropyValues: async () => ({ platformVersion: '0.3.0' }) }) });",
+        )
+        .await;
+    let old_recording = old_windows.record_har().await;
+    log_in(
+        &old_windows,
+        &format!("{}/apply/{other}", site.url()),
+        &other_password,
+    )
+    .await;
+    old_windows
+        .wait_for("#issue:not([hidden]):not([disabled])")
+        .await;
+    old_windows.click("#issue").await;
+    yes(&old_windows, "issue").await;
+    old_windows
+        .wait_for("#component-status .component-message[data-catalogue-id=\"ENV-SUPPORTED\"]")
+        .await;
+
+    // 5. The confirmation site, in a browser holding the certificate just made.
+    let holder = Browser::builder()
+        .trust(site.site_trust_pem())
+        .client_certificate(&confirm, &std::fs::read(&p12).unwrap(), PASSPHRASE)
+        .launch()
+        .await?;
+    let confirmation = holder.page().await;
+    let holder_recording = confirmation.record_har().await;
+    let origin = confirm.strip_suffix("/confirm").unwrap();
+    confirmation.open(&format!("{origin}/")).await;
+    confirmation.open(&confirm).await;
+    confirmation.wait_for("#holder").await;
+
+    // One file, as a person recording in one browser would have it.
+    let mut log = recording.finish().await;
+    for other in [
+        holder_recording.finish().await,
+        old_recording.finish().await,
+    ] {
+        append(&mut log, other);
+    }
+    std::fs::write(har, serde_json::to_string_pretty(&log).unwrap()).unwrap();
+    Some(())
+}
+
+/// Adds `other`'s pages and entries to `log`, its page ids renumbered after `log`'s.
+fn append(log: &mut Value, other: Value) {
+    let offset = log["log"]["pages"].as_array().map_or(0, Vec::len);
+    let renumber = |id: &str| {
+        let n: usize = id.trim_start_matches("page_").parse().unwrap();
+        format!("page_{}", n + offset)
+    };
+    for mut page in other["log"]["pages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        page["id"] = json!(renumber(page["id"].as_str().unwrap()));
+        log["log"]["pages"].as_array_mut().unwrap().push(page);
+    }
+    for mut entry in other["log"]["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        if let Some(page) = entry["pageref"].as_str() {
+            entry["pageref"] = json!(renumber(page));
+        }
+        log["log"]["entries"].as_array_mut().unwrap().push(entry);
+    }
+}
+
+/// What a HAR reader expects of HAR 1.2 (the spec's required fields and their types), as a list
+/// of what is wrong.
+fn har_1_2_problems(har: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut need = |value: &Value, path: &str, kind: fn(&Value) -> bool| {
+        if !kind(value) {
+            problems.push(format!("{path}: {value}"));
+        }
+    };
+    let log = &har["log"];
+    need(&log["version"], "log.version", |v| v == "1.2");
+    need(
+        &log["creator"]["name"],
+        "log.creator.name",
+        Value::is_string,
+    );
+    need(
+        &log["creator"]["version"],
+        "log.creator.version",
+        Value::is_string,
+    );
+    for (n, page) in log["pages"].as_array().into_iter().flatten().enumerate() {
+        need(
+            &page["startedDateTime"],
+            &format!("pages[{n}].startedDateTime"),
+            is_iso8601,
+        );
+        need(&page["id"], &format!("pages[{n}].id"), Value::is_string);
+        need(
+            &page["title"],
+            &format!("pages[{n}].title"),
+            Value::is_string,
+        );
+        need(
+            &page["pageTimings"],
+            &format!("pages[{n}].pageTimings"),
+            Value::is_object,
+        );
+    }
+    let entries = log["entries"].as_array().cloned().unwrap_or_default();
+    need(&log["entries"], "log.entries", Value::is_array);
+    for (n, e) in entries.iter().enumerate() {
+        let at = |field: &str| format!("entries[{n}].{field}");
+        need(&e["startedDateTime"], &at("startedDateTime"), is_iso8601);
+        need(&e["time"], &at("time"), Value::is_number);
+        need(&e["cache"], &at("cache"), Value::is_object);
+        let request = &e["request"];
+        for field in ["method", "url", "httpVersion"] {
+            need(
+                &request[field],
+                &at(&format!("request.{field}")),
+                Value::is_string,
+            );
+        }
+        for field in ["cookies", "headers", "queryString"] {
+            need(
+                &request[field],
+                &at(&format!("request.{field}")),
+                Value::is_array,
+            );
+        }
+        for field in ["headersSize", "bodySize"] {
+            need(
+                &request[field],
+                &at(&format!("request.{field}")),
+                Value::is_number,
+            );
+        }
+        if let Some(post) = request.get("postData") {
+            need(
+                &post["mimeType"],
+                &at("request.postData.mimeType"),
+                Value::is_string,
+            );
+            need(
+                &json!(post["text"].is_string() || post["params"].is_array()),
+                &at("request.postData.text|params"),
+                |v| v == true,
+            );
+        }
+        let response = &e["response"];
+        need(
+            &response["status"],
+            &at("response.status"),
+            Value::is_number,
+        );
+        for field in ["statusText", "httpVersion", "redirectURL"] {
+            need(
+                &response[field],
+                &at(&format!("response.{field}")),
+                Value::is_string,
+            );
+        }
+        for field in ["cookies", "headers"] {
+            need(
+                &response[field],
+                &at(&format!("response.{field}")),
+                Value::is_array,
+            );
+        }
+        for field in ["headersSize", "bodySize"] {
+            need(
+                &response[field],
+                &at(&format!("response.{field}")),
+                Value::is_number,
+            );
+        }
+        need(
+            &response["content"]["size"],
+            &at("response.content.size"),
+            Value::is_number,
+        );
+        need(
+            &response["content"]["mimeType"],
+            &at("response.content.mimeType"),
+            Value::is_string,
+        );
+        for field in ["send", "wait", "receive"] {
+            need(
+                &e["timings"][field],
+                &at(&format!("timings.{field}")),
+                |v| v.as_f64().is_some_and(|t| t >= 0.0),
+            );
+        }
+        for header in request["headers"].as_array().into_iter().flatten() {
+            need(
+                &header["name"],
+                &at("request.headers[].name"),
+                Value::is_string,
+            );
+            need(
+                &header["value"],
+                &at("request.headers[].value"),
+                Value::is_string,
+            );
+        }
+    }
+    problems
+}
+
+fn is_iso8601(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+    })
+}
+
+fn drift(args: &[&str]) -> Output {
+    harness().arg("drift").args(args).output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A site on the checked-in root, in demo mode (its mailbox is where the walk starts).
+async fn default_site() -> MockCa {
+    MockCa::builder()
+        .ca_dir(pki::root_dir())
+        .demo(true)
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_recording_of_the_walk_is_a_valid_har_1_2_with_contents_and_holds_the_login_as_sent() {
+    let site = default_site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let har = dir.path().join("walk.har");
+    if record_walk(&site, &har).await.is_none() {
+        return;
+    }
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let problems = har_1_2_problems(&log);
+    assert!(problems.is_empty(), "not HAR 1.2: {problems:#?}");
+    let entries = log["log"]["entries"].as_array().unwrap();
+    let find = |method: &str, suffix: &str, status: i64| {
+        entries
+            .iter()
+            .find(|e| {
+                e["request"]["method"] == method
+                    && e["request"]["url"].as_str().unwrap().ends_with(suffix)
+                    && e["response"]["status"] == status
+            })
+            .unwrap_or_else(|| panic!("no {method} …{suffix} answered {status} in the HAR"))
+    };
+    // The login as the form sent it, and the page it answered, with its content.
+    let failed = find("POST", "/login", 401);
+    assert_eq!(
+        failed["request"]["postData"]["text"], "password=wrong-password",
+        "the form's body as sent"
+    );
+    assert!(
+        failed["response"]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("data-catalogue-id=\"AUTH-FAILED\"")
+    );
+    let step_two = find("POST", "/login", 200);
+    assert!(
+        step_two["response"]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("【ステップ 2】")
+    );
+    // The component's JSON calls, the root's download as base64, and the confirmation site.
+    let csr = find("POST", "/csr", 201);
+    assert!(
+        csr["request"]["postData"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("CERTIFICATE REQUEST")
+    );
+    assert_eq!(csr["_resourceType"], "fetch");
+    let root = entries
+        .iter()
+        .find(|e| {
+            e["request"]["url"]
+                .as_str()
+                .unwrap()
+                .ends_with("/repository/root.cer")
+        })
+        .expect("the root's download");
+    assert_eq!(root["response"]["content"]["encoding"], "base64");
+    find("GET", "/confirm", 200);
+    find("POST", "/issue", 422);
+    // The page references hold: every entry's page is one of the pages.
+    let pages: Vec<&str> = log["log"]["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    for entry in entries {
+        if let Some(page) = entry["pageref"].as_str() {
+            assert!(pages.contains(&page), "{page} is not among the pages");
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: PathBuf, _: Output) -> String {
+    text(&drift(&[]))
+}
