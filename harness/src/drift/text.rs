@@ -23,8 +23,11 @@ pub struct Shown {
     pub title: Option<String>,
     /// The first `<h1>`.
     pub heading: Option<String>,
-    /// A refusal, in an error page or the JSON error format.
+    /// A refusal, in an error page (`id="error"`) or the JSON error format.
     pub error: Option<ErrorShown>,
+    /// Every block of a page that carries a `data-catalogue-id` (the error's included): the
+    /// messages a page holds beside its own words, shown or kept for when a script cannot run.
+    pub blocks: Vec<ErrorShown>,
     /// The visible text (HTML) or every string value (JSON), spaces collapsed.
     pub text: String,
     /// The links' targets (`href`), in order.
@@ -50,6 +53,7 @@ macro_rules! pattern {
     };
 }
 
+pattern!(ERROR_TAG, r#"(?is)<[a-z]+[^>]*\bid\s*=\s*"error"[^>]*>"#);
 pattern!(TITLE, r"(?is)<title[^>]*>(.*?)</title>");
 pattern!(H1, r"(?is)<h1[^>]*>(.*?)</h1>");
 pattern!(ERROR_ID, r#"(?is)data-catalogue-id\s*=\s*"([^"]*)""#);
@@ -113,33 +117,58 @@ impl Shown {
     }
 
     fn from_html(html: &str) -> Self {
-        let first = |re: &Regex| {
-            re.captures(html)
-                .and_then(|c| c.get(1))
-                .map(|m| visible(m.as_str()))
-                .filter(|t| !t.is_empty())
-        };
-        let error_id = ERROR_ID
-            .captures(html)
-            .and_then(|c| c.get(1))
-            .map(|m| decode_entities(m.as_str()));
-        let message = first(&MESSAGE);
-        let error =
-            (error_id.is_some() || (message.is_some() && first(&REMEDY).is_some())).then(|| {
-                ErrorShown {
-                    id: error_id,
+        let first = |re: &Regex| first_in(re, html);
+        // Each block: from its tag's `data-catalogue-id` to the next block's.
+        let starts: Vec<(usize, usize, String)> = ERROR_ID
+            .captures_iter(html)
+            .filter_map(|c| {
+                let whole = c.get(0)?;
+                let tag_start = html[..whole.start()].rfind('<').unwrap_or(0);
+                let tag_end = html[whole.end()..]
+                    .find('>')
+                    .map_or(html.len(), |n| whole.end() + n + 1);
+                Some((tag_start, tag_end, decode_entities(&c[1])))
+            })
+            .collect();
+        let mut blocks = Vec::new();
+        let mut error = None;
+        for (n, (tag_start, tag_end, id)) in starts.iter().enumerate() {
+            let end = starts.get(n + 1).map_or(html.len(), |next| next.0);
+            let inside = &html[*tag_end..end.max(*tag_end)];
+            let block = ErrorShown {
+                id: Some(id.clone()),
+                message: first_in(&MESSAGE, inside),
+                remedy: first_in(&REMEDY, inside),
+                supported: PLATFORM
+                    .captures_iter(inside)
+                    .filter_map(|c| c.get(1).map(|m| decode_entities(m.as_str())))
+                    .collect(),
+            };
+            if error.is_none() && ERROR_TAG.is_match(&html[*tag_start..*tag_end]) {
+                error = Some(block.clone());
+            }
+            blocks.push(block);
+        }
+        // An error page without ids (another site's): the element `id="error"` and its texts.
+        if error.is_none()
+            && let Some(at) = ERROR_TAG.find(html)
+        {
+            let inside = &html[at.end()..];
+            let message = first_in(&MESSAGE, inside);
+            if message.is_some() {
+                error = Some(ErrorShown {
+                    id: None,
                     message,
-                    remedy: first(&REMEDY),
-                    supported: PLATFORM
-                        .captures_iter(html)
-                        .filter_map(|c| c.get(1).map(|m| decode_entities(m.as_str())))
-                        .collect(),
-                }
-            });
+                    remedy: first_in(&REMEDY, inside),
+                    supported: Vec::new(),
+                });
+            }
+        }
         Self {
             title: first(&TITLE),
             heading: first(&H1),
             error,
+            blocks,
             text: visible(html),
             links: HREF
                 .captures_iter(html)
@@ -151,6 +180,14 @@ impl Shown {
                 .map(|m| m.as_str().to_owned()),
         }
     }
+}
+
+/// The visible text of the first match of `re`'s group 1 in `html`, when not empty.
+fn first_in(re: &Regex, html: &str) -> Option<String> {
+    re.captures(html)
+        .and_then(|c| c.get(1))
+        .map(|m| visible(m.as_str()))
+        .filter(|t| !t.is_empty())
 }
 
 fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
