@@ -63,9 +63,18 @@ pub use world::{
     clock::Clock,
     config::{Config, ConfigError},
     outbox::{Mail, SentMail},
+    profile::{Profile, ProfileError},
     records::RecordsError,
     smtp::SmtpError,
 };
+
+/// The site profile's parts ([`Profile`]'s fields) and the rules a recording is matched by.
+pub mod profile {
+    pub use crate::world::profile::{
+        About, ExtraPage, LABELS, MailText, Mails, Message, PasswordMail, PolicyRules, Profile,
+        ProfileError, SCREENS, Screen, Sites, TEXT_IDS, pattern_matches,
+    };
+}
 
 /// Not the API: the modules the benchmarks and the fuzz targets drive below [`MockCa`] (the
 /// records on their own, a CSR's parser, the desk without a server). Hidden from the docs and

@@ -17,6 +17,7 @@ use crate::{
     world::clock::Clock,
     world::entropy::{Entropy, draw_string},
     world::outbox::{Mail, Outbox},
+    world::profile::Profile,
     world::records::{Changes, Records, RecordsError},
 };
 
@@ -27,9 +28,6 @@ pub use crate::world::records::{Issued, Snapshot};
 /// Password characters: no look-alikes (0/O, 1/l/I).
 const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 const TOKEN_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-/// The line of the MAIL-PASSWORD mail after which the password stands, alone on its line.
-pub(crate) const PASSWORD_LABEL: &str = "認証情報パスワード:";
 
 /// What the site requires and decides.
 #[derive(Debug, Clone)]
@@ -49,27 +47,15 @@ pub struct Policy {
     /// stands for the guide's Windows 10 and 11; `linux` and `macos` for where this project's
     /// component runs.
     pub platforms: Vec<String>,
+    /// Whether steps 2 (発行) and 3 (the CSR) need the enrollment component
+    /// [COMPONENT-UNAVAILABLE].
+    pub component_required: bool,
 }
 
 impl Default for Policy {
+    /// The default profile's (the guide v3.10's): `mock-ca/profile/profile.toml`, `[policy]`.
     fn default() -> Self {
-        Self {
-            csp: "Microsoft Enhanced RSA and AES Cryptographic Provider".into(),
-            key: KeyDescription {
-                algorithm: "RSA".into(),
-                bits: 2048,
-            },
-            validity: Duration::days(365 * 2),
-            calendar: Calendar::default(),
-            reminder_interval: Some(Duration::days(7)),
-            // The guide supports Windows 10 and 11 only; this client's own platforms stand in for them.
-            platforms: vec![
-                "windows 10".into(),
-                "windows 11".into(),
-                "linux".into(),
-                "macos".into(),
-            ],
-        }
+        crate::world::profile::Profile::shared_default().site_policy()
     }
 }
 
@@ -218,6 +204,8 @@ pub struct RegistrationAuthority {
     documents: Vec<Document>,
     records: Option<Records>,
     change: Change,
+    /// The words of the mails and pages (the default profile unless one is given).
+    profile: Arc<Profile>,
 }
 
 impl RegistrationAuthority {
@@ -243,7 +231,18 @@ impl RegistrationAuthority {
             documents: Vec::new(),
             records: None,
             change: Change::default(),
+            profile: Profile::shared_default(),
         }
+    }
+
+    /// The site's profile: its mails' words from now on (the policy is given apart, to `new`).
+    pub fn set_profile(&mut self, profile: Arc<Profile>) {
+        self.profile = profile;
+    }
+
+    /// The site's profile.
+    pub fn profile(&self) -> &Arc<Profile> {
+        &self.profile
     }
 
     /// Keeps the desk's records in the database of `dir` (a `records.json` of an earlier version
@@ -520,14 +519,15 @@ impl RegistrationAuthority {
         let url = self.application_url(id);
         let application = self.application(id)?;
         let form = &application.form;
-        let site = form.kind.site_name();
+        let profile = &self.profile;
+        let site = profile.site_name(form.kind);
         let mail = Mail {
             to_name: form.applicant.clone(),
             to: form.email.clone(),
-            subject: "電子証明書発行手続きのお願い".into(),
-            body: format!(
-                "{} 様\n\n{site}での電子証明書のインストールが完了していません。\n再度、{site}にログインを行い、インストールを完了してください。\n\n{url}\n\nURL とパスワードに有効期限はありません。パスワードは先にお送りしたメールをご覧ください。\n",
-                form.applicant
+            subject: profile.text("MAIL-REMINDER").to_owned(),
+            body: Profile::mail_body(
+                &profile.mail.reminder.body,
+                &[("name", &form.applicant), ("site", site), ("url", &url)],
             ),
             application: id.to_owned(),
             catalogue: "MAIL-REMINDER".into(),
@@ -587,30 +587,36 @@ impl RegistrationAuthority {
         let mut salt = [0u8; 16];
         self.entropy.fill(&mut salt);
         let hash = PasswordHash::new(&password, salt);
+        let profile = self.profile.clone();
         let application = self.application_mut(id)?;
         application.approve(hash)?;
         let form = &application.form;
-        let site = form.kind.site_name();
+        let site = profile.site_name(form.kind);
+        let fill = [
+            ("name", form.applicant.as_str()),
+            ("site", site),
+            ("url", url.as_str()),
+            (
+                "password_label",
+                profile.mail.password.password_label.as_str(),
+            ),
+            ("password", password.as_str()),
+        ];
         let mails = [
             Mail {
                 to_name: form.applicant.clone(),
                 to: form.email.clone(),
-                subject: "電子証明書の発行 URL のお知らせ".into(),
-                body: format!(
-                    "{} 様\n\n電子証明書の発行申請が承認されました。\n次の URL から{site}にアクセスしてください。\n\n{url}\n\nログインに必要なパスワードは別のメールでお知らせします。\n",
-                    form.applicant
-                ),
+                subject: profile.text("MAIL-URL").to_owned(),
+                // The password is not a placeholder of the URL's mail: never filled in there.
+                body: Profile::mail_body(&profile.mail.url.body, &fill[..3]),
                 application: id.to_owned(),
                 catalogue: "MAIL-URL".into(),
             },
             Mail {
                 to_name: form.applicant.clone(),
                 to: form.email.clone(),
-                subject: "電子証明書の発行パスワードのお知らせ".into(),
-                body: format!(
-                    "{} 様\n\n{site}へのログインに必要な認証情報パスワードをお知らせします。\n\n{PASSWORD_LABEL}\n{}\n\nURL は別のメールでお知らせしています。\n",
-                    form.applicant, password
-                ),
+                subject: profile.text("MAIL-PASSWORD").to_owned(),
+                body: Profile::mail_body(&profile.mail.password.body, &fill),
                 application: id.to_owned(),
                 catalogue: "MAIL-PASSWORD".into(),
             },

@@ -12,7 +12,7 @@ use crate::{
     enrollment::faults::{Fault, FaultError, FaultSpec},
     enrollment::journal,
     enrollment::refusal::Refusal,
-    enrollment::registration::{PASSWORD_LABEL, RegistrationAuthority},
+    enrollment::registration::RegistrationAuthority,
     web::server::MockCa,
     world::outbox::SentMail,
 };
@@ -159,13 +159,22 @@ impl Applicant<'_> {
     /// Its password, read from the MAIL-PASSWORD mail it was sent (the site keeps only a hash);
     /// `None` before approval.
     pub fn password(&self) -> Option<String> {
+        let label = self
+            .site
+            .registration_now()
+            .profile()
+            .mail
+            .password
+            .password_label
+            .trim()
+            .to_owned();
         self.mails()
             .iter()
             .rev()
             .filter(|m| m.mail.catalogue == "MAIL-PASSWORD")
             .find_map(|m| {
                 let mut lines = m.mail.body.lines();
-                lines.find(|l| l.trim() == PASSWORD_LABEL)?;
+                lines.find(|l| l.trim() == label)?;
                 lines.next().map(|l| l.trim().to_owned())
             })
     }

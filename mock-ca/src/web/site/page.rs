@@ -7,59 +7,11 @@ use std::sync::LazyLock;
 use minijinja::{Environment, Value, value::Serde};
 use serde::Serialize;
 
-/// The templates, embedded in the binary: a fresh clone needs no file beside it.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../../templates/base.html")),
-    (
-        "certificate.html",
-        include_str!("../../../templates/certificate.html"),
-    ),
-    (
-        "component.html",
-        include_str!("../../../templates/component.html"),
-    ),
-    (
-        "confirm.html",
-        include_str!("../../../templates/confirm.html"),
-    ),
-    (
-        "confirmation_top.html",
-        include_str!("../../../templates/confirmation_top.html"),
-    ),
-    (
-        "documents.html",
-        include_str!("../../../templates/documents.html"),
-    ),
-    ("error.html", include_str!("../../../templates/error.html")),
-    (
-        "issued.html",
-        include_str!("../../../templates/issued.html"),
-    ),
-    (
-        "mailbox.html",
-        include_str!("../../../templates/mailbox.html"),
-    ),
-    ("mail.html", include_str!("../../../templates/mail.html")),
-    (
-        "repository.html",
-        include_str!("../../../templates/repository.html"),
-    ),
-    ("step1.html", include_str!("../../../templates/step1.html")),
-    ("step2.html", include_str!("../../../templates/step2.html")),
-    ("step3.html", include_str!("../../../templates/step3.html")),
-    ("step4.html", include_str!("../../../templates/step4.html")),
-    ("top.html", include_str!("../../../templates/top.html")),
-];
-
 static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    for (name, source) in TEMPLATES {
-        // A template that does not parse is a build defect the page tests catch; it is left out
-        // here so that the other pages still render (and `render` answers a plain page for it).
-        if let Err(e) = env.add_template(name, source) {
-            tracing::error!("template {name}: {e}");
-        }
-    }
+    // The default profile's templates parse: its loading checks them.
+    let mut env = crate::world::profile::Profile::shared_default()
+        .compile()
+        .unwrap_or_default();
     env.add_filter("jdate", japanese_date);
     env.add_filter("size", size);
     env
@@ -166,7 +118,7 @@ mod tests {
 
     #[test]
     fn every_template_parses() {
-        for (name, _) in TEMPLATES {
+        for name in crate::world::profile::Profile::default().templates.keys() {
             assert!(PAGES.get_template(name).is_ok(), "{name}");
         }
     }
