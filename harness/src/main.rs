@@ -179,15 +179,21 @@ fn drift(args: &DriftArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(new) = &args.write_profile
         && new.exists()
-        && new.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true)
+        && new
+            .read_dir()
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
     {
-        anyhow::bail!("{} exists and is not empty: give a new directory", new.display());
+        anyhow::bail!(
+            "{} exists and is not empty: give a new directory",
+            new.display()
+        );
     }
     let recording = drift::Recording::read(&args.recording)?;
-    let name = args
-        .recording
-        .file_name()
-        .map_or_else(|| args.recording.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = args.recording.file_name().map_or_else(
+        || args.recording.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let found = drift::check(&recording, &profile);
     print!("{}", drift::terminal(&found, &name));
     if let Some(path) = &args.html {
@@ -199,7 +205,10 @@ fn drift(args: &DriftArgs) -> anyhow::Result<ExitCode> {
         drift::profile_with_changes(&profile, &found)
             .export(dir)
             .with_context(|| format!("writing the profile {}", dir.display()))?;
-        println!("profile with the changes taken in: {} (review it before use)", dir.display());
+        println!(
+            "profile with the changes taken in: {} (review it before use)",
+            dir.display()
+        );
     }
     Ok(if found.has_drift() {
         ExitCode::FAILURE

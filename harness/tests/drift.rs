@@ -45,7 +45,7 @@ async fn log_in(page: &Page<'_>, step_one: &str, password: &str) {
 }
 
 /// The guide's walk on `site`, as README's recording procedure has a person do it, recorded into
-/// one HAR at `har`; `None` where Chromium is absent.
+/// one HAR at `har`: the passwords it typed; `None` where Chromium is absent.
 ///
 /// 1. the top page and every page it links to on the site (the repository, any notice);
 /// 2. the mailbox: the password mail, the URL mail, its link (step 1);
@@ -54,7 +54,7 @@ async fn log_in(page: &Page<'_>, step_one: &str, password: &str) {
 /// 5. the confirmation site with the certificate made (a second browser holding it);
 /// 6. a second login (NO-VALID-REQUEST), an unknown application (NOT-FOUND);
 /// 7. a second application in a browser that reports Windows 8.1 (ENV-SUPPORTED).
-async fn record_walk(site: &MockCa, har: &Path) -> Option<()> {
+async fn record_walk(site: &MockCa, har: &Path) -> Option<Vec<String>> {
     let browser = Browser::builder()
         .trust(site.site_trust_pem())
         .launch()
@@ -170,7 +170,7 @@ async fn record_walk(site: &MockCa, har: &Path) -> Option<()> {
         append(&mut log, other);
     }
     std::fs::write(har, serde_json::to_string_pretty(&log).unwrap()).unwrap();
-    Some(())
+    Some(vec![password, other_password])
 }
 
 /// Adds `other`'s pages and entries to `log`, its page ids renumbered after `log`'s.
@@ -444,7 +444,264 @@ async fn a_recording_of_the_walk_is_a_valid_har_1_2_with_contents_and_holds_the_
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: PathBuf, _: Output) -> String {
-    text(&drift(&[]))
+/// The walk recorded on `site` into `dir/walk.har`: its path and the passwords typed.
+async fn recorded(site: &MockCa, dir: &Path) -> Option<(PathBuf, Vec<String>)> {
+    let har = dir.join("walk.har");
+    let passwords = record_walk(site, &har).await?;
+    // The HAR holds them, as a browser's does: that is what drift must not let out.
+    let raw = std::fs::read_to_string(&har).unwrap();
+    assert!(passwords.iter().all(|p| raw.contains(p.as_str())));
+    Some((har, passwords))
+}
+
+/// Every file under `dir`, read as text.
+fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push((
+                path.clone(),
+                String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+/// The line of the terminal report for `name` (status first).
+fn line_for<'t>(report: &'t str, name: &str) -> &'t str {
+    report
+        .lines()
+        .find(|l| l.split_whitespace().any(|w| w == name) && !l.trim_start().starts_with("not "))
+        .unwrap_or_else(|| panic!("no line for {name} in:\n{report}"))
+}
+
+#[tokio::test]
+async fn the_default_profiles_own_recording_shows_no_drift_and_the_password_nowhere() {
+    let site = default_site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let Some((har, passwords)) = recorded(&site, dir.path()).await else {
+        return;
+    };
+    let html = dir.path().join("drift.html");
+    let written = dir.path().join("written");
+    let out = drift(&[
+        har.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--write-profile",
+        written.to_str().unwrap(),
+    ]);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert!(report.contains(": no drift"), "{report}");
+    // Each screen and message the walk reaches is seen and the same.
+    for name in [
+        "top",
+        "repository",
+        "mailbox",
+        "mail",
+        "step1",
+        "step2",
+        "step3",
+        "issued",
+        "step4",
+        "confirmation_top",
+        "confirm",
+        "error",
+        "AUTH-FAILED",
+        "NO-VALID-REQUEST",
+        "NOT-FOUND",
+        "ENV-SUPPORTED",
+        "REPOSITORY-PAGE",
+        "MAIL-URL",
+        "MAIL-PASSWORD",
+        "platforms",
+    ] {
+        let line = line_for(&report, name);
+        assert!(line.trim_start().starts_with("same"), "{line}");
+    }
+    // What the walk does not reach is said so, and is not drift.
+    assert!(report.contains("not visited  documents"), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("not seen") && l.contains("CERT-REQUEST-FAILED")),
+        "{report}"
+    );
+    // The password: nowhere in what drift printed or wrote.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("No drift."), "{page}");
+    let mut outputs = vec![
+        (PathBuf::from("stdout+stderr"), report.clone()),
+        (html.clone(), page),
+    ];
+    outputs.extend(files_under(&written));
+    for password in &passwords {
+        for (file, content) in &outputs {
+            assert!(
+                !content.contains(password.as_str()),
+                "the password in {}",
+                file.display()
+            );
+        }
+    }
+    // Nothing to take in: the profile written is the one compared with.
+    let reread = mock_ca::Profile::load(&written).unwrap();
+    let default = mock_ca::Profile::default();
+    assert_eq!(reread.message, default.message);
+    assert_eq!(reread.screen, default.screen);
+    assert_eq!(reread.policy, default.policy);
+    assert_eq!(reread.page, default.page);
+}
+
+#[tokio::test]
+async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
+    use harness::drift::{Kind, Recording, Status, check};
+    let site = default_site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let Some((har, _)) = recorded(&site, dir.path()).await else {
+        return;
+    };
+    // A profile that says other words than the site: a message and a remedy reworded, a
+    // screen retitled, a platform the site does not list, the repository elsewhere (so its page
+    // is one the profile does not know), a page the recording never asks for.
+    let mut profile = mock_ca::Profile::default();
+    let auth = profile.message.get_mut("AUTH-FAILED").unwrap();
+    auth.text = "認証に失敗しました".into();
+    auth.identify = vec!["認証に失敗しました".into()];
+    profile.message.get_mut("NOT-FOUND").unwrap().remedy = Some("URL を確認してください".into());
+    profile.screen.get_mut("step4").unwrap().title = "{site}【ステップ 4 完了】".into();
+    profile.policy.platforms.push("windows 8.1".into());
+    profile.screen.get_mut("repository").unwrap().requests = vec!["GET /ca-info".into()];
+    profile.page.push(mock_ca::profile::ExtraPage {
+        path: "/faq".into(),
+        title: "よくある質問".into(),
+        template: "top.html".into(),
+        linked_from: vec![],
+        identify: vec![],
+    });
+    let found = check(&Recording::read(&har).unwrap(), &profile);
+    let point = |kind: Kind, name: &str| {
+        found
+            .points
+            .iter()
+            .find(|p| p.kind == kind && p.name == name)
+            .unwrap_or_else(|| panic!("no point {name}: {:#?}", found.points))
+    };
+    assert!(found.has_drift());
+    let auth = point(Kind::Message, "AUTH-FAILED");
+    assert_eq!(auth.status, Status::Changed);
+    assert_eq!(auth.details[0].field, "message");
+    assert_eq!(
+        harness::drift::text::plain(&auth.details[0].diff),
+        "認証に失敗[-しました-]{+したか、申請が承認されていません+}"
+    );
+    let not_found = point(Kind::Message, "NOT-FOUND");
+    assert_eq!(not_found.status, Status::Changed);
+    assert_eq!(not_found.details[0].field, "remedy");
+    let step4 = point(Kind::Screen, "step4");
+    assert_eq!(
+        step4.status,
+        Status::Same,
+        "a JSON answer has no title to compare"
+    );
+    let platforms = point(Kind::Policy, "platforms");
+    assert_eq!(platforms.status, Status::Changed);
+    assert_eq!(
+        harness::drift::text::plain(&platforms.details[0].diff),
+        "windows 10, windows 11, linux, macos[-, windows 8.1-]"
+    );
+    let repository = point(Kind::Page, "/repository");
+    assert_eq!(repository.status, Status::New);
+    assert_eq!(repository.details[0].seen.as_deref(), Some("認証局の情報"));
+    assert_eq!(point(Kind::Page, "/faq").status, Status::NotVisited);
+    assert_eq!(point(Kind::Screen, "repository").status, Status::NotVisited);
+    for same in ["step1", "step2", "error", "confirm"] {
+        assert_eq!(point(Kind::Screen, same).status, Status::Same, "{same}");
+    }
+
+    // The binary says the same from the profile's directory, exits 1, and takes the changes in.
+    let profile_dir = dir.path().join("changed");
+    profile.export(&profile_dir).unwrap();
+    let written = dir.path().join("written");
+    let out = drift(&[
+        har.to_str().unwrap(),
+        "--profile",
+        profile_dir.to_str().unwrap(),
+        "--write-profile",
+        written.to_str().unwrap(),
+    ]);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        line_for(&report, "AUTH-FAILED").contains("changed"),
+        "{report}"
+    );
+    assert!(
+        report.contains("message: 認証に失敗[-しました-]{+したか、申請が承認されていません+}"),
+        "{report}"
+    );
+    assert!(line_for(&report, "/repository").contains("new"), "{report}");
+    assert!(report.contains("DRIFT"), "{report}");
+    let taken = mock_ca::Profile::load(&written).unwrap();
+    let default = mock_ca::Profile::default();
+    assert_eq!(
+        taken.message["AUTH-FAILED"].text,
+        default.message["AUTH-FAILED"].text
+    );
+    assert_eq!(
+        taken.message["NOT-FOUND"].remedy,
+        default.message["NOT-FOUND"].remedy
+    );
+    assert_eq!(taken.policy.platforms, default.policy.platforms);
+    let page = taken.page.iter().find(|p| p.path == "/repository").unwrap();
+    assert_eq!(page.title, "認証局の情報");
+    assert_eq!(page.linked_from, ["top"]);
+    // And the recording against what was written: only what a recording cannot undo remains
+    // (the page the recording never asked for).
+    let again = check(&Recording::read(&har).unwrap(), &taken);
+    let drifting: Vec<_> = again
+        .points
+        .iter()
+        .filter(|p| p.status.is_drift())
+        .collect();
+    assert!(drifting.is_empty(), "{drifting:#?}");
+}
+
+#[test]
+fn a_missing_recording_a_file_that_is_not_a_har_or_a_bad_profile_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.har");
+    let out = drift(&[missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("missing.har"), "{}", text(&out));
+
+    let not_har = dir.path().join("page.har");
+    std::fs::write(&not_har, "<html></html>").unwrap();
+    let out = drift(&[not_har.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("is not a HAR file"), "{}", text(&out));
+
+    let empty = dir.path().join("empty.har");
+    std::fs::write(&empty, r#"{"log": {"version": "1.2", "entries": []}}"#).unwrap();
+    let no_profile = dir.path().join("no-profile");
+    let out = drift(&[
+        empty.to_str().unwrap(),
+        "--profile",
+        no_profile.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no-profile"), "{}", text(&out));
+
+    // A recording with nothing in it: nothing visited, nothing drifted.
+    let out = drift(&[empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("not visited"), "{}", text(&out));
+
+    let out = drift(&[]);
+    assert_eq!(out.status.code(), Some(2), "usage: {}", text(&out));
 }

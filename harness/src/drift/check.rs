@@ -84,6 +84,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The report's heading for points of this kind.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Self::Screen => "screens",
+            Self::Page => "pages",
+            Self::Message => "messages",
+            Self::Policy => "policy",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Screen => "screen",
@@ -139,7 +149,11 @@ impl Detail {
 #[derive(Clone, Debug)]
 pub enum Edit {
     /// An id's message as an error page or answer shows it.
-    MessageText { id: String, headline: bool, text: String },
+    MessageText {
+        id: String,
+        headline: bool,
+        text: String,
+    },
     /// An id's remedy.
     Remedy { id: String, text: String },
     /// A message the profile does not know, with its id.
@@ -225,7 +239,9 @@ pub fn check(recording: &Recording, profile: &Profile) -> Drift {
                 .is_some_and(|t| NOT_PAGES.contains(&t))
         })
         .filter(|x| {
-            !x.path.starts_with("/admin") && !x.path.starts_with("/assets/") && x.path != "/favicon.ico"
+            !x.path.starts_with("/admin")
+                && !x.path.starts_with("/assets/")
+                && x.path != "/favicon.ico"
         })
         .filter_map(|x| {
             let shown = Shown::read(&x.mime_type, x.text.as_deref()?)?;
@@ -442,7 +458,11 @@ impl Checker<'_> {
         if l.html {
             let titles = screen.titles(&self.profile.sites);
             if !titles.iter().any(|t| title_matches(t, &heading)) {
-                details.push(Detail::texts("title", titles.first().map(String::as_str), Some(&heading)));
+                details.push(Detail::texts(
+                    "title",
+                    titles.first().map(String::as_str),
+                    Some(&heading),
+                ));
                 if let Some(title) = self.title_back(&heading) {
                     self.edits.push(Edit::Title {
                         screen: name.to_owned(),
@@ -533,9 +553,11 @@ impl Checker<'_> {
             });
             let seen = self.new_messages.entry(key.clone()).or_default();
             if seen.seen_in.is_empty() {
-                seen.details.push(Detail::texts("message", None, message_seen.as_deref()));
+                seen.details
+                    .push(Detail::texts("message", None, message_seen.as_deref()));
                 if let Some(remedy) = &remedy_seen {
-                    seen.details.push(Detail::texts("remedy", None, Some(remedy)));
+                    seen.details
+                        .push(Detail::texts("remedy", None, Some(remedy)));
                 }
                 seen.details
                     .push(Detail::texts("status", None, Some(&x.status.to_string())));
@@ -602,12 +624,8 @@ impl Checker<'_> {
         for detail in details {
             let field = detail.field.clone();
             if !seen.fields.contains(&field) {
-                self.edits.extend(
-                    edits
-                        .iter()
-                        .filter(|e| edit_field(e) == field)
-                        .cloned(),
-                );
+                self.edits
+                    .extend(edits.iter().filter(|e| edit_field(e) == field).cloned());
             }
             seen.differ(detail);
         }
@@ -616,9 +634,10 @@ impl Checker<'_> {
     fn gone_evidence(&mut self, path: &str, seq: usize) {
         let fixed = self.profile.page.iter().any(|p| p.path == path)
             || self.profile.screen.values().any(|s| {
-                s.requests
-                    .iter()
-                    .any(|r| r.strip_prefix("GET ").is_some_and(|p| p == path && !p.contains('{')))
+                s.requests.iter().any(|r| {
+                    r.strip_prefix("GET ")
+                        .is_some_and(|p| p == path && !p.contains('{'))
+                })
             });
         if fixed {
             self.gone.entry(path.to_owned()).or_insert(seq);
@@ -666,7 +685,10 @@ impl Checker<'_> {
                     note: Some(if screen.requests.is_empty() {
                         "no page of the recording showed it".to_owned()
                     } else {
-                        format!("no request of the recording matched {}", screen.requests.join(", "))
+                        format!(
+                            "no request of the recording matched {}",
+                            screen.requests.join(", ")
+                        )
                     }),
                 },
             });
@@ -957,7 +979,9 @@ impl Normaliser {
         TOKEN
             .replace_all(&text, |c: &regex::Captures<'_>| {
                 let run = &c[0];
-                if run.chars().any(|c| c.is_ascii_digit()) && run.chars().any(|c| c.is_ascii_alphabetic()) {
+                if run.chars().any(|c| c.is_ascii_digit())
+                    && run.chars().any(|c| c.is_ascii_alphabetic())
+                {
                     "<token>".to_owned()
                 } else {
                     run.to_owned()

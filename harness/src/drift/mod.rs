@@ -48,18 +48,26 @@ pub fn terminal(drift: &Drift, recording: &str) -> String {
         if points.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n{}s", kind.label());
+        let _ = writeln!(out, "\n{}", kind.heading());
         for point in points.iter().filter(|p| listed(p)) {
             let seen = if point.seen_in.is_empty() {
                 String::new()
             } else {
-                let places: Vec<String> =
-                    point.seen_in.iter().take(3).map(|n| format!("#{n}")).collect();
+                let places: Vec<String> = point
+                    .seen_in
+                    .iter()
+                    .take(3)
+                    .map(|n| format!("#{n}"))
+                    .collect();
                 let more = point.seen_in.len().saturating_sub(3);
                 format!(
                     "  ({}{})",
                     places.join(" "),
-                    if more > 0 { format!(" +{more}") } else { String::new() }
+                    if more > 0 {
+                        format!(" +{more}")
+                    } else {
+                        String::new()
+                    }
                 )
             };
             let mark = if point.status.is_drift() { "!" } else { " " };
@@ -128,11 +136,11 @@ pub fn html(drift: &Drift, recording: &str) -> Result<String, minijinja::Error> 
         .map(|kind| {
             let points: Vec<&Point> = drift.points.iter().filter(|p| p.kind == kind).collect();
             minijinja::context! {
-                name => format!("{}s", kind.label()),
+                name => kind.heading(),
                 points => points
                     .iter()
                     .map(|p| minijinja::context! {
-                        point => minijinja::value::Value::from_serialize(p),
+                        point => minijinja::Value::from(minijinja::value::Serde(p)),
                         label => p.status.label(),
                         drift => p.status.is_drift(),
                     })
@@ -142,7 +150,7 @@ pub fn html(drift: &Drift, recording: &str) -> Result<String, minijinja::Error> 
         .collect();
     env.get_template("drift.html")?.render(minijinja::context! {
         recording => recording,
-        drift => minijinja::value::Value::from_serialize(drift),
+        drift => minijinja::Value::from(minijinja::value::Serde(drift)),
         has_drift => drift.has_drift(),
         kinds => kinds,
         changed => drift.count(Status::Changed),
