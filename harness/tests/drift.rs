@@ -613,7 +613,7 @@ async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
     assert_eq!(platforms.status, Status::Changed);
     assert_eq!(
         harness::drift::text::plain(&platforms.details[0].diff),
-        "windows 10, windows 11, linux, macos[-, windows 8.1-]"
+        "windows 10, windows 11, linux, macos, [-windows 8.1-]"
     );
     let repository = point(Kind::Page, "/repository");
     assert_eq!(repository.status, Status::New);

@@ -131,6 +131,30 @@ pub struct Detail {
 }
 
 impl Detail {
+    /// Two lists, diffed item by item.
+    fn list(field: &str, expected: &[String], seen: &[String]) -> Self {
+        let mut diff: Vec<Piece> = Vec::new();
+        for op in similar::capture_diff_slices(similar::Algorithm::Myers, expected, seen) {
+            for change in op.iter_changes(expected, seen) {
+                if !diff.is_empty() {
+                    diff.push(Piece::Same(", ".into()));
+                }
+                let item = change.value().clone();
+                diff.push(match change.tag() {
+                    similar::ChangeTag::Equal => Piece::Same(item),
+                    similar::ChangeTag::Delete => Piece::Removed(item),
+                    similar::ChangeTag::Insert => Piece::Added(item),
+                });
+            }
+        }
+        Self {
+            field: field.to_owned(),
+            expected: Some(expected.join(", ")),
+            seen: Some(seen.join(", ")),
+            diff,
+        }
+    }
+
     fn texts(field: &str, expected: Option<&str>, seen: Option<&str>) -> Self {
         let diff = match (expected, seen) {
             (Some(e), Some(s)) => text::diff(e, s),
@@ -346,6 +370,23 @@ impl Checker<'_> {
                     .push(x.seq);
             }
         }
+        // A page with no error markup (another site's) whose title is no screen's, holding a
+        // refusal's identifying text: that refusal, as far as its texts can tell.
+        if l.html
+            && !self.any_title(&l.shown)
+            && let Some(id) = self
+                .profile
+                .ids_in(&l.shown.text)
+                .into_iter()
+                .find(|id| mock_ca::Refusal::from_id(id).is_some())
+        {
+            let error = self.error_from_text(id, &l.shown);
+            self.refusal(l, &error);
+            if let Some(name) = self.screen_by_texts(&l.shown) {
+                self.compare_screen(&name, l);
+            }
+            return;
+        }
         if let Some(name) = self.screen_for(l) {
             match name {
                 Matched::Screen(name) => {
@@ -415,6 +456,46 @@ impl Checker<'_> {
             .enumerate()
             .max_by_key(|(n, (score, _))| (*score, std::cmp::Reverse(*n)))
             .map(|(_, (_, m))| m)
+    }
+
+    /// Whether a page's title is any screen's or extra page's.
+    fn any_title(&self, shown: &Shown) -> bool {
+        let heading = self.heading(shown);
+        // A title that is only a placeholder (a mail's `{subject}`) says nothing here.
+        let says =
+            |t: &String| !(t.starts_with('{') && t.ends_with('}') && t.matches('{').count() == 1);
+        self.profile.screen.values().any(|s| {
+            s.titles(&self.profile.sites)
+                .iter()
+                .filter(|t| says(t))
+                .any(|t| title_matches(t, &heading))
+        }) || self
+            .profile
+            .page
+            .iter()
+            .any(|p| title_matches(&p.title, &heading))
+    }
+
+    /// A refusal read from a page's text alone: its message and remedy as the profile has them
+    /// where the page holds them (the markup does not say where they are).
+    fn error_from_text(&self, id: &str, shown: &Shown) -> ErrorShown {
+        let message = self.profile.message.get(id);
+        let held = |t: Option<&String>| t.filter(|t| text::holds(&shown.text, t)).cloned();
+        ErrorShown {
+            id: Some(id.to_owned()),
+            message: message.and_then(|m| {
+                held(m.headline.as_ref())
+                    .or_else(|| held(Some(&m.text)))
+                    .or_else(|| {
+                        m.identify
+                            .iter()
+                            .find(|t| text::holds(&shown.text, t))
+                            .cloned()
+                    })
+            }),
+            remedy: message.and_then(|m| held(m.remedy.as_ref())),
+            supported: Vec::new(),
+        }
     }
 
     /// The screen without request patterns (the error page) whose texts a page holds.
@@ -819,11 +900,7 @@ impl Checker<'_> {
                 ..Seen::default()
             };
             if want != have {
-                seen.differ(Detail::texts(
-                    "platforms",
-                    Some(&want.join(", ")),
-                    Some(&have.join(", ")),
-                ));
+                seen.differ(Detail::list("platforms", &want, &have));
                 self.edits.push(Edit::Platforms(listed.clone()));
             }
             points.push(point(
@@ -988,5 +1065,183 @@ impl Normaliser {
                 }
             })
             .into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const SITE: &str = "https://site.example:8443";
+
+    /// A page in the site's frame.
+    fn page(title: &str, body: &str) -> String {
+        format!(
+            "<!doctype html><html><head><title>{title}</title><style>h1{{}}</style></head>\
+             <body><header>証明書発行サイト</header><main><h1>{title}</h1>{body}</main></body></html>"
+        )
+    }
+
+    /// An error page as the site writes one.
+    fn error_page(id: &str, message: &str, remedy: &str) -> String {
+        page(
+            "エラー",
+            &format!(
+                "<div class=\"error\" id=\"error\" data-catalogue-id=\"{id}\">\
+                 <p class=\"message\">{message}</p><p class=\"remedy\">{remedy}</p>\
+                 <details id=\"support-details\"><summary>サポート用の情報 (support details)</summary></details></div>"
+            ),
+        )
+    }
+
+    fn entry(method: &str, path: &str, status: u16, mime: &str, text: &str) -> Value {
+        json!({
+            "startedDateTime": "2026-11-30T05:00:00.000Z", "time": 1, "_resourceType": "document",
+            "request": {"method": method, "url": format!("{SITE}{path}"), "httpVersion": "h2",
+                        "headers": [], "cookies": [], "queryString": [], "headersSize": -1, "bodySize": 0},
+            "response": {"status": status, "statusText": "", "httpVersion": "h2", "headers": [], "cookies": [],
+                         "content": {"size": text.len(), "mimeType": mime, "text": text},
+                         "redirectURL": "", "headersSize": -1, "bodySize": -1},
+            "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0},
+        })
+    }
+
+    fn recording(entries: Vec<Value>) -> Recording {
+        Recording::parse(&json!({"log": {"version": "1.2", "entries": entries}}).to_string())
+            .unwrap()
+    }
+
+    fn point<'d>(drift: &'d Drift, kind: Kind, name: &str) -> &'d Point {
+        drift
+            .points
+            .iter()
+            .find(|p| p.kind == kind && p.name == name)
+            .unwrap_or_else(|| panic!("no {name}: {:#?}", drift.points))
+    }
+
+    #[test]
+    fn each_kind_of_drift_is_found_in_a_recording_made_by_hand() {
+        let mut profile = Profile::default();
+        profile.page.push(mock_ca::profile::ExtraPage {
+            path: "/faq".into(),
+            title: "よくある質問".into(),
+            template: "top.html".into(),
+            linked_from: vec![],
+            identify: vec![],
+        });
+        let auth = profile.message["AUTH-FAILED"].clone();
+        let top = page(
+            "証明書発行サイト",
+            "<p>このサイトは稼働しています。</p><a href=\"/notice\">お知らせ</a>",
+        );
+        let recorded = recording(vec![
+            entry("GET", "/", 200, "text/html; charset=utf-8", &top),
+            entry("GET", "/notice", 200, "text/html", &page("お知らせ", "<p>2026年12月1日 09:00 から新しい手順です。</p>")),
+            entry("GET", "/faq", 404, "text/html", &error_page("NOT-FOUND", "お探しのページは見つかりませんでした", &profile.message["NOT-FOUND"].remedy.clone().unwrap())),
+            // Reworded, and answered with another status.
+            entry("POST", "/apply/ap-0001/login", 403, "text/html", &error_page("AUTH-FAILED", "パスワードが違います", auth.remedy.as_deref().unwrap())),
+            entry("POST", "/apply/ap-0001/issue", 422, "application/json", &json!({"error": {
+                "id": "ENV-SUPPORTED", "message": "正式サポート OS は、Windows 11 です。",
+                "remedy": profile.message["ENV-SUPPORTED"].remedy, "supported": ["windows 11", "linux", "macos"]}}).to_string()),
+            entry("GET", "/favicon.ico", 404, "text/html", &error_page("NOT-FOUND", "x", "y")),
+        ]);
+        let found = check(&recorded, &profile);
+        assert!(found.has_drift());
+        assert_eq!(point(&found, Kind::Screen, "top").status, Status::Same);
+        let notice = point(&found, Kind::Page, "/notice");
+        assert_eq!(notice.status, Status::New);
+        assert_eq!(notice.note.as_deref(), Some("linked from top"));
+        assert_eq!(point(&found, Kind::Page, "/faq").status, Status::Gone);
+        let auth = point(&found, Kind::Message, "AUTH-FAILED");
+        assert_eq!(auth.status, Status::Changed);
+        let fields: Vec<&str> = auth.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["message", "status"]);
+        assert_eq!(auth.details[1].expected.as_deref(), Some("401"));
+        let env = point(&found, Kind::Message, "ENV-SUPPORTED");
+        assert_eq!(
+            text::plain(&env.details[0].diff),
+            "正式サポート OS は、Windows [-10 および Windows -]11 です。"
+        );
+        let platforms = point(&found, Kind::Policy, "platforms");
+        assert_eq!(
+            text::plain(&platforms.details[0].diff),
+            "[-windows 10-], windows 11, linux, macos"
+        );
+        // The favicon's answer is not a page a person saw.
+        assert_eq!(point(&found, Kind::Message, "NOT-FOUND").seen_in, [3]);
+        assert_eq!(
+            point(&found, Kind::Screen, "step1").status,
+            Status::NotVisited
+        );
+
+        // Taken in: the new page with its template (its date made a placeholder), the gone page
+        // out, the words and the platforms as seen.
+        let taken = crate::drift::profile_with_changes(&profile, &found);
+        let notice = taken.page.iter().find(|p| p.path == "/notice").unwrap();
+        assert_eq!(
+            (notice.title.as_str(), notice.linked_from.as_slice()),
+            ("お知らせ", &["top".to_owned()][..])
+        );
+        let template = &taken.templates[&notice.template];
+        assert!(
+            template.contains("{% extends \"base.html\" %}")
+                && template.contains("<date> から新しい手順です。"),
+            "{template}"
+        );
+        assert!(!template.contains("<h1>"), "{template}");
+        assert!(taken.page.iter().all(|p| p.path != "/faq"));
+        assert_eq!(taken.message["AUTH-FAILED"].text, "パスワードが違います");
+        assert_eq!(
+            taken.message["AUTH-FAILED"].identify,
+            ["パスワードが違います"]
+        );
+        assert_eq!(
+            taken.message["ENV-SUPPORTED"].text,
+            "正式サポート OS は、Windows 11 です。"
+        );
+        assert_eq!(taken.policy.platforms, ["windows 11", "linux", "macos"]);
+    }
+
+    #[test]
+    fn another_sites_error_page_without_ids_is_matched_by_its_texts() {
+        let profile = Profile::default();
+        let message = &profile.message["NO-VALID-REQUEST"];
+        let html = format!(
+            "<html><head><title>証明書発行</title></head><body><h2>ご案内</h2><p>{}</p></body></html>",
+            message.text
+        );
+        let found = check(
+            &recording(vec![entry(
+                "POST",
+                "/apply/X7Q9/login",
+                410,
+                "text/html",
+                &html,
+            )]),
+            &profile,
+        );
+        let seen = point(&found, Kind::Message, "NO-VALID-REQUEST");
+        assert_eq!(seen.status, Status::Changed, "{seen:#?}");
+        // Its message is there; its remedy is not.
+        let fields: Vec<&str> = seen.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["remedy"]);
+        assert_eq!(
+            point(&found, Kind::Screen, "step2").status,
+            Status::NotVisited
+        );
+    }
+
+    #[test]
+    fn what_varies_between_recordings_is_made_fixed() {
+        let recorded = recording(vec![entry("GET", "/apply/ap-0042", 200, "text/html", "")]);
+        let normaliser = Normaliser::new(&recorded, &Profile::default());
+        assert_eq!(
+            normaliser.apply(&format!(
+                "{SITE}/apply/ap-0042 2026年11月30日 08:13 session=SenMriBfa5eNeUxESFwYd2WoN17Ps5SN 2026-11-30T08:13:00+09:00"
+            )),
+            "/apply/{application} <date> session=<token> <time>"
+        );
     }
 }
