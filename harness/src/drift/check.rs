@@ -197,6 +197,8 @@ pub enum Edit {
         title: String,
         main: String,
         linked_from: Vec<String>,
+        /// Its first paragraph's text, to identify it by.
+        identify: Option<String>,
     },
     /// An extra page answered 404/410.
     GonePage { path: String },
@@ -831,6 +833,7 @@ impl Checker<'_> {
             self.edits.push(Edit::NewPage {
                 path: path.clone(),
                 title: title.clone(),
+                identify: text::first_paragraph(&main),
                 main,
                 linked_from: linked_from.clone(),
             });
@@ -1191,6 +1194,7 @@ mod tests {
             "{template}"
         );
         assert!(!template.contains("<h1>"), "{template}");
+        assert_eq!(notice.identify, ["<date> から新しい手順です。"]);
         assert!(taken.page.iter().all(|p| p.path != "/faq"));
         assert_eq!(taken.message["AUTH-FAILED"].text, "パスワードが違います");
         assert_eq!(

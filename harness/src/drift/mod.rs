@@ -221,6 +221,7 @@ pub fn profile_with_changes(base: &Profile, drift: &Drift) -> Profile {
                 title,
                 main,
                 linked_from,
+                identify,
             } => {
                 let stem: String = path
                     .trim_matches('/')
@@ -237,7 +238,7 @@ pub fn profile_with_changes(base: &Profile, drift: &Drift) -> Profile {
                     title: title.clone(),
                     template,
                     linked_from: linked_from.clone(),
-                    identify: Vec::new(),
+                    identify: identify.iter().cloned().collect(),
                 });
             }
             Edit::GonePage { path } => profile.page.retain(|p| &p.path != path),

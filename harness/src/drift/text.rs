@@ -54,6 +54,7 @@ macro_rules! pattern {
 }
 
 pattern!(ERROR_TAG, r#"(?is)<[a-z]+[^>]*\bid\s*=\s*"error"[^>]*>"#);
+pattern!(PARAGRAPH, r"(?is)<p\b[^>]*>(.*?)</p>");
 pattern!(TITLE, r"(?is)<title[^>]*>(.*?)</title>");
 pattern!(H1, r"(?is)<h1[^>]*>(.*?)</h1>");
 pattern!(ERROR_ID, r#"(?is)data-catalogue-id\s*=\s*"([^"]*)""#);
@@ -233,6 +234,15 @@ pub fn decode_entities(text: &str) -> String {
             decoded.map_or_else(|| c[0].to_owned(), String::from)
         })
         .into_owned()
+}
+
+/// The visible text of the first paragraph (`<p>`) of `html` that has any: what identifies a
+/// page the profile does not know yet.
+pub fn first_paragraph(html: &str) -> Option<String> {
+    PARAGRAPH
+        .captures_iter(html)
+        .filter_map(|c| c.get(1).map(|m| visible(m.as_str())))
+        .find(|t| !t.is_empty())
 }
 
 /// Whether `haystack` holds `needle`, spaces aside on both (markup puts spaces where tags were).
