@@ -828,7 +828,7 @@ impl Checker<'_> {
                 .iter()
                 .find(|l| l.exchange.seq == first)
                 .and_then(|l| l.shown.main.clone())
-                .map(|m| self.normaliser.apply(&m))
+                .map(|m| self.normaliser.apply_html(&m))
                 .unwrap_or_default();
             self.edits.push(Edit::NewPage {
                 path: path.clone(),
@@ -1004,6 +1004,7 @@ fn squeeze(text: &str) -> String {
 /// What varies between two recordings of one site, made fixed.
 pub struct Normaliser {
     redactor: Redactor,
+    origins: Vec<String>,
 }
 
 static JAPANESE_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -1028,9 +1029,10 @@ impl Normaliser {
             .collect();
         origins.sort();
         origins.dedup();
-        for origin in origins {
-            redactor.literal(origin, "");
+        for origin in &origins {
+            redactor.literal(*origin, "");
         }
+        let origins: Vec<String> = origins.into_iter().map(str::to_owned).collect();
         let patterns = profile.screen.values().flat_map(|s| s.requests.iter());
         let patterns: Vec<&String> = patterns.collect();
         let mut values: BTreeMap<String, String> = BTreeMap::new();
@@ -1049,7 +1051,39 @@ impl Normaliser {
                 redactor.literal(value, placeholder);
             }
         }
-        Self { redactor }
+        Self { redactor, origins }
+    }
+
+    /// Markup with what varies replaced: in its texts as [`Normaliser::apply`] does, with the
+    /// placeholders in brackets (`[date]`: `<date>` would be a tag); in its tags only the
+    /// origins (links become relative).
+    pub fn apply_html(&self, html: &str) -> String {
+        static TAG: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?s)<[^>]*>").expect("a valid pattern"));
+        static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"<([a-z0-9][a-z0-9 -]*)>|\{([a-z_]+)\}").expect("a valid pattern")
+        });
+        let text = |t: &str| {
+            let t = self.apply(t);
+            PLACEHOLDER
+                .replace_all(&t, |c: &regex::Captures<'_>| {
+                    format!("[{}]", c.get(1).or(c.get(2)).map_or("", |m| m.as_str()))
+                })
+                .into_owned()
+        };
+        let mut out = String::with_capacity(html.len());
+        let mut last = 0;
+        for tag in TAG.find_iter(html) {
+            out.push_str(&text(&html[last..tag.start()]));
+            let mut markup = tag.as_str().to_owned();
+            for origin in &self.origins {
+                markup = markup.replace(origin.as_str(), "");
+            }
+            out.push_str(&markup);
+            last = tag.end();
+        }
+        out.push_str(&text(&html[last..]));
+        out
     }
 
     /// `text` with what varies replaced.
@@ -1190,11 +1224,11 @@ mod tests {
         let template = &taken.templates[&notice.template];
         assert!(
             template.contains("{% extends \"base.html\" %}")
-                && template.contains("<date> から新しい手順です。"),
+                && template.contains("[date] から新しい手順です。"),
             "{template}"
         );
         assert!(!template.contains("<h1>"), "{template}");
-        assert_eq!(notice.identify, ["<date> から新しい手順です。"]);
+        assert_eq!(notice.identify, ["[date] から新しい手順です。"]);
         assert!(taken.page.iter().all(|p| p.path != "/faq"));
         assert_eq!(taken.message["AUTH-FAILED"].text, "パスワードが違います");
         assert_eq!(

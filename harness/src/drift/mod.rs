@@ -255,9 +255,15 @@ fn page_template(path: &str, main: &str) -> String {
         }
         _ => main.to_owned(),
     };
+    let body = body.trim();
+    // The recorded markup is text to the engine, whatever braces it holds.
+    let body = if ["{{", "{%", "{#"].iter().any(|s| body.contains(s)) {
+        format!("{{% raw %}}{body}{{% endraw %}}")
+    } else {
+        body.to_owned()
+    };
     format!(
         "{{# {path}: taken from a recording by `harness drift --write-profile`; review it. #}}\n\
-         {{% extends \"base.html\" %}}\n{{% block body %}}\n{}\n{{% endblock %}}\n",
-        body.trim()
+         {{% extends \"base.html\" %}}\n{{% block body %}}\n{body}\n{{% endblock %}}\n"
     )
 }
