@@ -7,7 +7,7 @@ use std::{
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use mock_ca::{Config, MockCa};
+use mock_ca::{Config, MockCa, Profile};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +25,24 @@ enum Command {
     /// Serve the site over HTTPS. The first line printed is the issuance site's URL, the second
     /// the confirmation site's; `ready` follows when both answer.
     Serve(Serve),
+    /// The site profile: the words, pages, mails and rules of a version of the guide.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Write the default profile (the guide v3.10's) to DIR, to start a new one from: edit
+    /// `DIR/profile.toml` and `DIR/templates/`, then `mock-ca serve --profile DIR`.
+    Export {
+        /// A directory that holds no profile yet (made if missing).
+        dir: PathBuf,
+    },
+    /// Check the profile in DIR as `serve --profile DIR` would, and say what it is.
+    Check {
+        /// The profile's directory.
+        dir: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -32,6 +50,10 @@ struct Serve {
     /// A TOML file with the policy and applications to file at start (see README).
     #[arg(long, short)]
     config: Option<PathBuf>,
+    /// The site profile directory (default: `[site] profile` of the config, else the embedded
+    /// guide v3.10 profile).
+    #[arg(long)]
+    profile: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -81,8 +103,33 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let Command::Serve(serve) = Cli::parse().command;
-    run(serve).await
+    match Cli::parse().command {
+        Command::Serve(serve) => run(serve).await,
+        Command::Profile(ProfileCommand::Export { dir }) => {
+            Profile::default()
+                .export(&dir)
+                .map_err(|e| anyhow::anyhow!("{e} [{}]", e.code()))?;
+            println!("{}", dir.display());
+            Ok(())
+        }
+        Command::Profile(ProfileCommand::Check { dir }) => {
+            let profile = load_profile(&dir)?;
+            println!(
+                "{}: {} (guide {}), {} screens, {} ids, {} extra pages",
+                dir.display(),
+                profile.profile.name,
+                profile.profile.guide,
+                profile.screen.len(),
+                profile.message.len(),
+                profile.page.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn load_profile(dir: &std::path::Path) -> anyhow::Result<Profile> {
+    Profile::load(dir).map_err(|e| anyhow::anyhow!("profile {}: {e} [{}]", dir.display(), e.code()))
 }
 
 async fn run(serve: Serve) -> anyhow::Result<()> {
@@ -105,12 +152,33 @@ async fn run(serve: Serve) -> anyhow::Result<()> {
         }
     };
     let maildir = state_dir.join("maildir");
+    // `--profile` as given; `[site] profile` relative to the config file.
+    let profile_dir = serve.profile.clone().or_else(|| {
+        let dir = config.site.profile.as_ref()?;
+        let base = serve.config.as_ref()?.parent()?;
+        Some(base.join(dir))
+    });
+    let profile = match &profile_dir {
+        Some(dir) => load_profile(dir)?,
+        None => Profile::default(),
+    };
+    let policy = config.policy_over(profile.site_policy()).with_context(|| {
+        format!(
+            "in {}",
+            serve
+                .config
+                .as_deref()
+                .unwrap_or_else(|| std::path::Path::new("the config"))
+                .display()
+        )
+    })?;
 
     let mut builder = MockCa::builder()
         .bind(SocketAddr::new(serve.bind, serve.port))
         .confirm_bind(SocketAddr::new(serve.bind, serve.confirm_port))
         .maildir(&maildir)
-        .policy(config.policy()?)
+        .profile(profile)
+        .policy(policy)
         .auto_approve(serve.auto_approve || config.mail.auto_approve)
         .demo(serve.demo);
     if let Some(url) = serve.smtp.as_ref().or(config.mail.smtp.as_ref()) {

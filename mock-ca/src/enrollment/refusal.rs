@@ -1,13 +1,16 @@
 //! Why the site refuses a request: one variant per answer the guide shows, plus the few the site
 //! needs that the guide does not have.
 //!
-//! The texts are the guide's, byte for byte (the harness checks them against the catalogue); the
-//! site writes them here on its own rather than reading the catalogue, so that a drift between the
-//! two is caught instead of hidden.
+//! A refusal's id and HTTP status are the protocol's, here; its words (the guide's message, byte
+//! for byte, and the remedy) are the site profile's (`[message.ID]` of `mock-ca/profile/profile.toml`
+//! for the default), which a test holds to the catalogue; the site writes them on its own rather
+//! than reading the catalogue, so that a drift between the two is caught instead of hidden.
 
 use std::fmt;
 
 use axum::http::StatusCode;
+
+use crate::world::profile::{Message, Profile};
 
 /// A refusal of the site, with its stable catalogue id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,93 +84,36 @@ pub enum Refusal {
 
 impl Refusal {
     /// How the protocol answers this refusal: its stable id (a catalogue id where the guide has
-    /// the case), its HTTP status (protocol document, "Errors") and what the user sees (the
-    /// guide's message where it has one). One arm per variant and no wildcard, so a new refusal
-    /// does not build until it has all three.
-    fn answer(&self) -> (&'static str, StatusCode, &'static str) {
+    /// the case) and its HTTP status (protocol document, "Errors"). One arm per variant and no
+    /// wildcard, so a new refusal does not build until it has both; a profile that lacks its
+    /// words does not load.
+    fn answer(&self) -> (&'static str, StatusCode) {
         match self {
-            Self::AuthFailed => (
-                "AUTH-FAILED",
-                StatusCode::UNAUTHORIZED,
-                "認証に失敗したか、申請が承認されていません",
-            ),
-            Self::NoValidRequest => (
-                "NO-VALID-REQUEST",
-                StatusCode::GONE,
-                "有効な証明書申請はありません",
-            ),
-            Self::InstallAbandoned => (
-                "STEP3-ONE-WAY",
-                StatusCode::GONE,
-                "インストールが不完全であっても証明書発行サイトに再ログインができなくなります",
-            ),
-            Self::CertRequestFailed(_) => (
-                "CERT-REQUEST-FAILED",
-                StatusCode::BAD_REQUEST,
-                "証明書生成要求に失敗しました",
-            ),
-            Self::ConfirmForbidden(_) => (
-                "CONFIRM-FORBIDDEN",
-                StatusCode::FORBIDDEN,
-                "このページの表示は認められていません",
-            ),
-            Self::ComponentUnavailable => (
-                "COMPONENT-UNAVAILABLE",
-                StatusCode::PRECONDITION_REQUIRED,
-                "ActiveX コンポーネントは・・・できません",
-            ),
-            Self::PlatformUnsupported(_) => (
-                "ENV-SUPPORTED",
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "正式サポート OS は、Windows 10 および Windows 11 です。",
-            ),
-            Self::SessionRequired => (
-                "SESSION-REQUIRED",
-                StatusCode::UNAUTHORIZED,
-                "Please log in again (no valid session).",
-            ),
-            Self::OutOfOrder(_) => (
-                "OUT-OF-ORDER",
-                StatusCode::CONFLICT,
-                "This step is not available now.",
-            ),
-            Self::BadRequest(_) => (
-                "BAD-REQUEST",
-                StatusCode::BAD_REQUEST,
-                "The request could not be read.",
-            ),
-            Self::NotFound => ("NOT-FOUND", StatusCode::NOT_FOUND, "Not found."),
-            Self::MethodNotAllowed => (
-                "METHOD-NOT-ALLOWED",
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Method not allowed.",
-            ),
+            Self::AuthFailed => ("AUTH-FAILED", StatusCode::UNAUTHORIZED),
+            Self::NoValidRequest => ("NO-VALID-REQUEST", StatusCode::GONE),
+            Self::InstallAbandoned => ("STEP3-ONE-WAY", StatusCode::GONE),
+            Self::CertRequestFailed(_) => ("CERT-REQUEST-FAILED", StatusCode::BAD_REQUEST),
+            Self::ConfirmForbidden(_) => ("CONFIRM-FORBIDDEN", StatusCode::FORBIDDEN),
+            Self::ComponentUnavailable => {
+                ("COMPONENT-UNAVAILABLE", StatusCode::PRECONDITION_REQUIRED)
+            }
+            Self::PlatformUnsupported(_) => ("ENV-SUPPORTED", StatusCode::UNPROCESSABLE_ENTITY),
+            Self::SessionRequired => ("SESSION-REQUIRED", StatusCode::UNAUTHORIZED),
+            Self::OutOfOrder(_) => ("OUT-OF-ORDER", StatusCode::CONFLICT),
+            Self::BadRequest(_) => ("BAD-REQUEST", StatusCode::BAD_REQUEST),
+            Self::NotFound => ("NOT-FOUND", StatusCode::NOT_FOUND),
+            Self::MethodNotAllowed => ("METHOD-NOT-ALLOWED", StatusCode::METHOD_NOT_ALLOWED),
             Self::FaultInjected(status) => (
                 "FAULT-INJECTED",
                 // The admin API arms only 400-599; anything else would be a defect of the site's.
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                "Injected fault.",
             ),
-            Self::AdminUnauthorized => (
-                "ADMIN-UNAUTHORIZED",
-                StatusCode::UNAUTHORIZED,
-                "The admin API needs its bearer token.",
-            ),
-            Self::PayloadTooLarge => (
-                "PAYLOAD-TOO-LARGE",
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "The request body is too large.",
-            ),
-            Self::Internal => (
-                "INTERNAL",
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal error.",
-            ),
-            Self::StorageUnavailable { .. } => (
-                "STORAGE-UNAVAILABLE",
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The site cannot record changes now; nothing was changed.",
-            ),
+            Self::AdminUnauthorized => ("ADMIN-UNAUTHORIZED", StatusCode::UNAUTHORIZED),
+            Self::PayloadTooLarge => ("PAYLOAD-TOO-LARGE", StatusCode::PAYLOAD_TOO_LARGE),
+            Self::Internal => ("INTERNAL", StatusCode::INTERNAL_SERVER_ERROR),
+            Self::StorageUnavailable { .. } => {
+                ("STORAGE-UNAVAILABLE", StatusCode::SERVICE_UNAVAILABLE)
+            }
             Self::Injected(refusal) => refusal.answer(),
         }
     }
@@ -182,63 +128,30 @@ impl Refusal {
         self.answer().1
     }
 
-    /// What the user sees: the guide's message where it has one.
-    pub fn message(&self) -> &'static str {
-        self.answer().2
+    /// Its words in `profile`: the message, the remedy and what a page says with them.
+    pub fn words_in<'p>(&self, profile: &'p Profile) -> &'p Message {
+        static NONE: std::sync::LazyLock<Message> = std::sync::LazyLock::new(|| Message {
+            text: String::new(),
+            remedy: None,
+            headline: None,
+            explanation: None,
+            identify: Vec::new(),
+        });
+        // A profile holds every refusal's words (checked when it loads).
+        profile.message(self.id()).unwrap_or(&NONE)
     }
 
-    /// What the user can do: the guide's remedy where it has one; for the ids the site adds, a
-    /// remedy of the site's own, in Japanese, for the customer who sees it on a page (the admin
-    /// API's, for its operator). Every refusal has one.
+    /// What the user sees, in the default profile's words: the guide's message where it has
+    /// one. A site with another profile says its profile's ([`Refusal::words_in`]).
+    pub fn message(&self) -> &'static str {
+        self.words_in(Profile::default_ref()).text.as_str()
+    }
+
+    /// What the user can do, in the default profile's words: the guide's remedy where it has
+    /// one; for the ids the site adds, a remedy of the site's own, in Japanese, for the customer
+    /// who sees it on a page (the admin API's, for its operator). Every refusal has one.
     pub fn remedy(&self) -> Option<&'static str> {
-        match self {
-            Self::AuthFailed => Some("パスワードを確認の上、正しく入力してください"),
-            Self::NoValidRequest => {
-                Some("既に URL にアクセスして証明書を発行された後ではありませんか")
-            }
-            Self::InstallAbandoned => Some("電子証明書の発行申請からやり直してください"),
-            Self::CertRequestFailed(_) => Some("お使いのブラウザの設定を確認してください"),
-            Self::ConfirmForbidden(_) => Some(
-                "証明書発行サイトのインストール操作を正しく完了しましたか？証明書確認サイトにアクセスする際に「キャンセル」ボタンを押していませんか？",
-            ),
-            Self::ComponentUnavailable => Some(
-                "Microsoft Edge (Internet Explorer モード) の設定が行われていません。(「1.3. ブラウザの設定」を参照してください)",
-            ),
-            Self::PlatformUnsupported(_) => Some(
-                "また、サポートブラウザは Microsoft Edge（Internet Explorer モード）です。（サポートするバージョンは 「1.2. 端末動作環境の確認」の章を参照）",
-            ),
-            Self::SessionRequired => Some(
-                "ログインの有効期間が切れたか、別の画面で再ログインしました。メールでお知らせした URL を開き、パスワードを入力してもう一度ログインしてください",
-            ),
-            Self::OutOfOrder(_) => Some(
-                "画面の手順どおりに操作してください。ブラウザの「戻る」は使わず、メールでお知らせした URL からもう一度ログインしてください",
-            ),
-            Self::BadRequest(_) => Some(
-                "送信内容を読み取れませんでした。ページを再読み込みし、入力内容を確認してからもう一度操作してください",
-            ),
-            Self::NotFound => Some(
-                "メールでお知らせした URL を、途中で切れたり改行が入ったりしていないか確認し、そのままブラウザに入力してください",
-            ),
-            Self::MethodNotAllowed => Some(
-                "画面のボタンから操作してください。ブックマークや履歴からは開かず、メールでお知らせした URL からやり直してください",
-            ),
-            Self::PayloadTooLarge => Some(
-                "送信内容が大きすぎます (上限 64 KiB)。ステップ 2 に表示された鍵長で証明書要求を作り直し、もう一度操作してください",
-            ),
-            Self::FaultInjected(_) => {
-                Some("一時的な障害です。しばらく時間をおいてから、もう一度操作してください")
-            }
-            Self::AdminUnauthorized => Some(
-                "管理 API には、mock-ca の起動時に表示された管理用トークン (または --admin-token で指定したもの) を Authorization: Bearer ヘッダーで指定してください",
-            ),
-            Self::Internal => Some(
-                "しばらく時間をおいてから、もう一度操作してください。解決しない場合は、このページのエラー ID と表示された時刻を添えてサポート窓口にお問い合わせください",
-            ),
-            Self::StorageUnavailable { .. } => Some(
-                "ただいま受付内容を保存できないため、操作は反映されていません。しばらく時間をおいてから、もう一度同じ操作をしてください",
-            ),
-            Self::Injected(refusal) => refusal.remedy(),
-        }
+        self.words_in(Profile::default_ref()).remedy.as_deref()
     }
 
     /// The refusal a fault armed with catalogue id `id` answers, as if the site had refused.

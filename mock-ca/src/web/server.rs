@@ -31,6 +31,7 @@ use crate::{
     world::clock::Clock,
     world::entropy::{Entropy, SeededEntropy, SystemEntropy, draw_string},
     world::outbox::Outbox,
+    world::profile::{Profile, ProfileError},
     world::records::RecordsError,
     world::smtp::{Relay, SmtpError},
 };
@@ -70,6 +71,9 @@ pub enum StartError {
         "demo mode serves the mailbox to anyone who connects: bind a loopback address, not {0}"
     )]
     DemoNotOnLoopback(SocketAddr),
+    /// The site profile given does not hold together.
+    #[error("profile: {0}")]
+    Profile(#[from] ProfileError),
 }
 
 /// An application to file at start, approved or not.
@@ -94,7 +98,8 @@ pub struct Builder {
     maildir: Option<PathBuf>,
     clock: Arc<Clock>,
     entropy: Option<Box<dyn Entropy>>,
-    policy: Policy,
+    policy: Option<Policy>,
+    profile: Option<Arc<Profile>>,
     hosts: Vec<String>,
     applications: Vec<Seeded>,
     data_dir: Option<PathBuf>,
@@ -115,7 +120,8 @@ impl Default for Builder {
             maildir: None,
             clock: Arc::new(Clock::system()),
             entropy: None,
-            policy: Policy::default(),
+            policy: None,
+            profile: None,
             hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             applications: Vec::new(),
             data_dir: None,
@@ -177,9 +183,24 @@ impl Builder {
         self
     }
 
-    /// What the site requires and decides.
+    /// What the site requires and decides (default: the profile's `[policy]`).
     pub fn policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The site profile: its words, pages, mails and rules (default: the guide v3.10's,
+    /// [`Profile::default`]). Its `[policy]` is the site's policy unless [`Builder::policy`] gives
+    /// one. Checked at start ([`StartError::Profile`]).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let profile = mock_ca::Profile::load("fixtures/profiles/v3.11")?;
+    /// let site = mock_ca::MockCa::builder().profile(profile).start().await?;
+    /// # let _ = site; Ok(()) }
+    /// ```
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = Some(Arc::new(profile));
         self
     }
 
@@ -233,6 +254,15 @@ impl Builder {
         if self.demo && !self.bind.ip().is_loopback() {
             return Err(StartError::DemoNotOnLoopback(self.bind));
         }
+        let profile = match self.profile {
+            Some(profile) => {
+                // A profile changed through its fields since it was loaded is checked again.
+                profile.validate()?;
+                profile
+            }
+            None => Profile::shared_default(),
+        };
+        let policy = self.policy.unwrap_or_else(|| profile.site_policy());
         let now = self.clock.now();
         // The site's identity (two P-256 keys, two signatures) is made on a thread of its own
         // while the root is read: a fifth of the start on two cores.
@@ -279,12 +309,13 @@ impl Builder {
         });
         let mut registration = RegistrationAuthority::new(
             authority,
-            self.policy,
+            policy,
             self.clock.clone(),
             entropy,
             outbox,
             base_url.clone(),
         );
+        registration.set_profile(profile);
         if let Some(dir) = &self.data_dir {
             registration.keep_records(dir)?;
         }
@@ -548,8 +579,11 @@ pub(crate) fn app(site: Arc<Site>, listener: Listener) -> Router {
             site::confirmation_router().layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT))
         }
     };
+    let router = match listener {
+        Listener::Issuance => router.fallback(site::extra_page),
+        Listener::Confirmation => router.fallback(site::not_found),
+    };
     router
-        .fallback(site::not_found)
         .layer(middleware::from_fn_with_state(
             site.panics.clone(),
             catch_panics,
@@ -559,6 +593,11 @@ pub(crate) fn app(site: Arc<Site>, listener: Listener) -> Router {
         .layer(middleware::from_fn_with_state(
             site.clone(),
             site::faults::inject,
+        ))
+        // Outside every layer that refuses: each refusal gets its words here.
+        .layer(middleware::from_fn_with_state(
+            site.pages.clone(),
+            site::render_refusals,
         ))
         .layer(middleware::from_fn_with_state(
             site.clone(),
@@ -624,6 +663,11 @@ impl MockCa {
         &self.site
     }
 
+    /// The site profile it serves: its words, pages and rules.
+    pub fn profile(&self) -> &Profile {
+        self.site.profile()
+    }
+
     /// The request journal so far.
     pub fn journal(&self) -> Vec<journal::Entry> {
         self.site.journal().entries()
@@ -660,10 +704,12 @@ mod tests {
     }
 
     fn layered_counting(router: Router, panics: Arc<AtomicU64>) -> Router {
+        let pages = Arc::new(site::page::Pages::new(Profile::shared_default()));
         router
             .layer(middleware::from_fn_with_state(panics, catch_panics))
             .layer(middleware::from_fn(uniform_errors))
             .layer(middleware::from_fn(limit_bodies))
+            .layer(middleware::from_fn_with_state(pages, site::render_refusals))
     }
 
     async fn error_id(response: Response) -> String {

@@ -2,7 +2,9 @@
 //!
 //! ```toml
 //! admin_token = "secret"            # optional; random otherwise
-//! [policy]
+//! [site]
+//! profile = "profiles/v3.11"        # optional: a site profile directory, relative to this file
+//! [policy]                          # each key overrides the profile's [policy]
 //! csp = "Microsoft Enhanced RSA and AES Cryptographic Provider"
 //! key_length = 2048
 //! validity_days = 730
@@ -36,6 +38,9 @@ use crate::{
 pub struct Config {
     /// The admin API's bearer token.
     pub admin_token: Option<String>,
+    /// The site: its profile.
+    #[serde(default)]
+    pub site: SiteConfig,
     /// What the site requires and decides.
     #[serde(default)]
     pub policy: PolicyConfig,
@@ -45,6 +50,14 @@ pub struct Config {
     /// Applications to file at start.
     #[serde(default, rename = "application")]
     pub applications: Vec<ApplicationConfig>,
+}
+
+/// `[site]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// A site profile directory (`mock-ca profile export`), relative to the config file.
+    pub profile: Option<std::path::PathBuf>,
 }
 
 /// `[mail]`
@@ -121,9 +134,14 @@ impl Config {
         Ok(config)
     }
 
-    /// The policy, defaults filled in.
+    /// The policy, the default profile's filled in where the file says nothing.
     pub fn policy(&self) -> Result<Policy, ConfigError> {
-        let mut policy = Policy::default();
+        self.policy_over(Policy::default())
+    }
+
+    /// The policy, `base` (the site profile's) filled in where the file says nothing.
+    pub fn policy_over(&self, base: Policy) -> Result<Policy, ConfigError> {
+        let mut policy = base;
         let time =
             |field: &'static str, value: &Option<String>| -> Result<Option<Time>, ConfigError> {
                 value
@@ -201,6 +219,10 @@ mod tests {
         assert_eq!(policy.reminder_interval, Some(Duration::days(7)));
         assert_eq!(policy.calendar.cutoff, time::macros::time!(14:00));
         assert_eq!(config.mail.smtp.as_deref(), Some("smtp://127.0.0.1:2525"));
+        assert_eq!(
+            config.site.profile.as_deref(),
+            Some(std::path::Path::new("profiles/v3.11"))
+        );
     }
 
     #[test]

@@ -131,6 +131,20 @@ pub const TEXT_IDS: &[&str] = &[
     "DATA-DECRYPT",
 ];
 
+/// Paths the site serves itself, which an extra page cannot take.
+const RESERVED_PATHS: &[&str] = &[
+    "/",
+    "/repository",
+    "/repository/root.cer",
+    "/mailbox",
+    "/confirm",
+    "/documents",
+    "/admin",
+];
+
+/// Path prefixes the site serves itself.
+const RESERVED_PREFIXES: &[&str] = &["/apply/", "/assets/", "/mailbox/", "/documents/", "/admin/"];
+
 /// Placeholders a mail body may hold.
 const MAIL_PLACEHOLDERS: &[&str] = &["name", "site", "url", "password", "password_label"];
 
@@ -409,6 +423,11 @@ impl Profile {
         DEFAULT.clone()
     }
 
+    /// The default profile, for words that outlive any site (`Refusal::message`).
+    pub(crate) fn default_ref() -> &'static Self {
+        &DEFAULT
+    }
+
     /// Reads and checks the profile in `dir` (`profile.toml`, `templates/*.html`).
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, ProfileError> {
         let dir = dir.as_ref();
@@ -552,18 +571,25 @@ impl Profile {
             .flat_map(|s| s.requests.iter())
             .filter_map(|r| r.strip_prefix("GET "))
             .collect();
+        let mut pages = BTreeSet::new();
         for page in &self.page {
             let at = |why: String| invalid(&format!("\"{}\"", page.path), why);
-            if !page.path.starts_with('/') || page.path.contains(['{', '}', '?', '#']) {
+            let plain = page.path.len() > 1
+                && page.path.starts_with('/')
+                && page
+                    .path
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c));
+            if !plain {
                 return Err(at(format!(
-                    "[[page]] path = {:?}: a fixed path starting with /",
+                    "[[page]] path = {:?}: a fixed path starting with / (letters, digits, / - _ .)",
                     page.path
                 )));
             }
-            if screens_paths.contains(page.path.as_str())
-                || page.path.starts_with("/apply/")
-                || page.path.starts_with("/assets/")
-            {
+            let taken = screens_paths.contains(page.path.as_str())
+                || RESERVED_PATHS.contains(&page.path.as_str())
+                || RESERVED_PREFIXES.iter().any(|p| page.path.starts_with(p));
+            if taken || !pages.insert(page.path.as_str()) {
                 return Err(at(format!(
                     "[[page]] path = {:?} is a path the site already serves",
                     page.path

@@ -13,12 +13,9 @@ use axum::{
 use axum_server::tls::TlsInfo;
 use serde_json::json;
 
-use super::{Answer, CONFIRMATION_SITE, Representation, Site, SiteError, describe, reply, rfc3339};
+use super::{Answer, Representation, Site, SiteError, describe, reply, rfc3339};
 use crate::enrollment::delivery::Document;
-use crate::web::site::page::{Back, Frame, render};
-
-/// The guide's FAQ: why the certificate exists [DATA-DECRYPT].
-pub(crate) const NOTICE: &str = "電子証明書をインストールしたPC だけが、弊社が提供するデータの復号(暗号を解くこと)が可能になります";
+use crate::web::site::page::Frame;
 
 /// The envelope's algorithms, as the page names them (docs/protocol.md, "Data delivery").
 pub(crate) const ENCRYPTION: &str =
@@ -46,10 +43,14 @@ pub(crate) async fn list(
     let (holder, documents) = registration
         .documents_for(presented.as_deref())
         .map_err(|r| SiteError::new(representation, r).on_confirmation_site())?;
+    let profile = site.profile();
+    let name = &profile.sites.confirmation;
+    let title = profile.title("documents", name);
     let json = json!({
-        "title": "データのダウンロード",
+        "title": title,
         "holder": describe(&holder),
-        "notice": NOTICE,
+        // The guide's FAQ: why the certificate exists [DATA-DECRYPT].
+        "notice": profile.text("DATA-DECRYPT"),
         "encryption": ENCRYPTION,
         "documents": documents.iter().map(|d| json!({
             "id": d.id,
@@ -63,14 +64,11 @@ pub(crate) async fn list(
     });
     Ok(reply(representation, StatusCode::OK, json, |view| {
         let frame = Frame {
-            site_name: CONFIRMATION_SITE,
-            title: "データのダウンロード",
-            back: Some(Back {
-                href: "/".into(),
-                label: "証明書確認サイトのトップへ",
-            }),
+            site_name: name,
+            title: &title,
+            back: Some(site.pages.back("/", "to_confirmation_top")),
         };
-        render("documents.html", &frame, view)
+        site.pages.render("documents.html", &frame, view)
     }))
 }
 

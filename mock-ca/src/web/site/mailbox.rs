@@ -10,10 +10,10 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{Answer, ISSUANCE_SITE, Representation, Site, SiteError, reply, rfc3339};
+use super::{Answer, Representation, Site, SiteError, reply, rfc3339};
 use crate::{
     enrollment::refusal::Refusal,
-    web::site::page::{Back, Frame, render},
+    web::site::page::Frame,
     world::outbox::{SENDER, SentMail},
 };
 
@@ -43,14 +43,17 @@ pub(crate) async fn list(State(site): State<Arc<Site>>, representation: Represen
         .rev()
         .map(listed)
         .collect();
-    let json = json!({"title": "メールボックス (デモ)", "mails": mails});
+    let profile = site.profile();
+    let name = &profile.sites.issuance;
+    let title = profile.title("mailbox", name);
+    let json = json!({"title": title, "mails": mails});
     Ok(reply(representation, StatusCode::OK, json, |view| {
         let frame = Frame {
-            site_name: ISSUANCE_SITE,
-            title: "メールボックス (デモ)",
-            back: Some(Back::top()),
+            site_name: name,
+            title: &title,
+            back: Some(site.pages.back_top()),
         };
-        render("mailbox.html", &frame, view)
+        site.pages.render("mailbox.html", &frame, view)
     }))
 }
 
@@ -110,14 +113,14 @@ pub(crate) async fn show(
         "lines": lines,
     });
     Ok(reply(representation, StatusCode::OK, json, |view| {
+        let profile = site.profile();
+        let name = &profile.sites.issuance;
+        let title = profile.title("mail", name).replace("{subject}", &subject);
         let frame = Frame {
-            site_name: ISSUANCE_SITE,
-            title: &subject,
-            back: Some(Back {
-                href: "/mailbox".into(),
-                label: "メールボックスに戻る",
-            }),
+            site_name: name,
+            title: &title,
+            back: Some(site.pages.back("/mailbox", "back_mailbox")),
         };
-        render("mail.html", &frame, view)
+        site.pages.render("mail.html", &frame, view)
     }))
 }

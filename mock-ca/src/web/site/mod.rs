@@ -6,7 +6,7 @@ mod documents;
 pub(crate) mod faults;
 pub(crate) mod journalling;
 mod mailbox;
-mod page;
+pub(crate) mod page;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -23,6 +23,7 @@ use axum_server::tls::TlsInfo;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::world::profile::Profile;
 use crate::{
     enrollment::application::Kind,
     enrollment::authority::IssuedCertificate,
@@ -31,7 +32,7 @@ use crate::{
     enrollment::refusal::Refusal,
     enrollment::registration::{Opened, RegistrationAuthority, StepThree, StepTwo},
 };
-use page::{Back, Frame, platform_name, render};
+use page::{Frame, Pages};
 
 /// The header a program that can make keys sends: the guide's enrollment component.
 pub const COMPONENT_HEADER: &str = "x-enrollment-component";
@@ -52,6 +53,8 @@ pub(crate) struct Site {
     pub(crate) signers: tokio::sync::Semaphore,
     /// Requests that made a handler panic (each answered INTERNAL): this site's, not the process's.
     pub(crate) panics: Arc<std::sync::atomic::AtomicU64>,
+    /// The pages, from the profile the desk was given.
+    pub(crate) pages: Arc<Pages>,
 }
 
 impl Site {
@@ -61,7 +64,9 @@ impl Site {
         admin_token: String,
         confirm_url: String,
     ) -> Self {
+        let pages = Arc::new(Pages::new(registration.profile().clone()));
         Self {
+            pages,
             registration: Mutex::new(registration),
             journal: Mutex::new(Journal::default()),
             faults: Mutex::new(Faults::default()),
@@ -73,6 +78,11 @@ impl Site {
             ),
             panics: Arc::default(),
         }
+    }
+
+    /// The site's profile: its words, pages and rules.
+    pub(crate) fn profile(&self) -> &Arc<Profile> {
+        self.pages.profile()
     }
 
     pub(crate) fn journal(&self) -> MutexGuard<'_, Journal> {
@@ -177,11 +187,41 @@ pub(crate) struct AnsweredWith(pub(crate) &'static str);
 pub(crate) struct SiteError {
     pub(crate) representation: Representation,
     pub(crate) refusal: Refusal,
-    pub(crate) site_name: &'static str,
+    /// The site whose name frames the page.
+    pub(crate) site: SiteOf,
     /// The supported platforms, shown with COMPONENT-UNAVAILABLE and ENV-SUPPORTED.
     pub(crate) supported: Vec<String>,
     /// What only the page shows (boxed: a refusal travels in every `Result`).
     pub(crate) page: Box<ErrorPage>,
+}
+
+/// Which site a page belongs to, named by the profile when it is rendered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SiteOf {
+    /// An application's issuance site (証明書更新サイト for a renewal).
+    Application(Kind),
+    /// The confirmation site.
+    Confirmation,
+}
+
+impl SiteOf {
+    fn name(self, profile: &Profile) -> &str {
+        match self {
+            Self::Application(kind) => profile.site_name(kind),
+            Self::Confirmation => &profile.sites.confirmation,
+        }
+    }
+}
+
+/// Where an error page's way back leads, labelled by the profile when it is rendered.
+#[derive(Debug, Clone)]
+pub(crate) enum BackTo {
+    /// The site's top page.
+    Top,
+    /// Step 1 of the application.
+    StepOne(String),
+    /// The confirmation site's top (`https://host:port`).
+    ConfirmationSite(String),
 }
 
 impl SiteError {
@@ -189,30 +229,30 @@ impl SiteError {
         Self {
             representation,
             refusal,
-            site_name: Kind::New.site_name(),
+            site: SiteOf::Application(Kind::New),
             supported: Vec::new(),
             page: Box::new(ErrorPage {
-                back: Back::top(),
+                back: BackTo::Top,
                 application: None,
             }),
         }
     }
 
     /// The page leads back to `back` (default: the top page).
-    pub(crate) fn back_to(mut self, back: Back) -> Self {
+    pub(crate) fn back_to(mut self, back: BackTo) -> Self {
         self.page.back = back;
         self
     }
 
     /// The page is framed as the confirmation site's.
     pub(crate) fn on_confirmation_site(mut self) -> Self {
-        self.site_name = CONFIRMATION_SITE;
+        self.site = SiteOf::Confirmation;
         self
     }
 
     /// The page is framed as the application's site (証明書更新サイト for a renewal).
     pub(crate) fn on(mut self, kind: Kind) -> Self {
-        self.site_name = kind.site_name();
+        self.site = SiteOf::Application(kind);
         self
     }
 
@@ -226,13 +266,89 @@ impl SiteError {
         }
         self
     }
+
+    /// The answer's content type and body, in the words of `pages`' profile.
+    fn render(&self, pages: &Pages) -> (&'static str, String) {
+        let refusal = &self.refusal;
+        let profile = pages.profile();
+        let words = refusal.words_in(profile);
+        match self.representation {
+            Representation::Json => {
+                let mut error = json!({
+                    "id": refusal.id(),
+                    "message": words.text,
+                    "remedy": words.remedy,
+                    "detail": refusal.detail(),
+                });
+                if !self.supported.is_empty() {
+                    error["supported"] = json!(self.supported);
+                }
+                ("application/json", json!({ "error": error }).to_string())
+            }
+            Representation::Html => {
+                // What an error page says first: the guide's message; for an id the site adds
+                // (whose message is English, for programs), the profile's Japanese headline,
+                // the English kept for the support details.
+                let (headline, english) = match &words.headline {
+                    Some(headline) => (headline.as_str(), Some(words.text.as_str())),
+                    None => (words.text.as_str(), None),
+                };
+                let supported: Vec<Value> = self
+                    .supported
+                    .iter()
+                    .map(|p| json!({"id": p, "name": profile.platform_name(p)}))
+                    .collect();
+                let site_name = self.site.name(profile);
+                // enrollment component: an application whose certificate was issued may have its
+                // key and certificate in this browser (CANCEL-RESUME; REINSTALL-NOT-FOUND if not).
+                let component_data = match (&self.page.application, refusal) {
+                    (Some(id), Refusal::InstallAbandoned | Refusal::NoValidRequest) => json!([
+                        ["step", "refused"],
+                        ["refusal", refusal.id()],
+                        ["application", id],
+                        ["site-name", site_name],
+                        ["step-one", format!("/apply/{id}")],
+                    ]),
+                    _ => Value::Null,
+                };
+                let view = json!({
+                    "error": {
+                        "id": refusal.id(),
+                        "remedy": words.remedy,
+                        "detail": refusal.detail(),
+                    },
+                    "headline": headline,
+                    "english": english,
+                    "explanation": words.explanation,
+                    "supported": supported,
+                    "component_data": component_data,
+                });
+                let back = match &self.page.back {
+                    BackTo::Top => pages.back_top(),
+                    BackTo::StepOne(id) => pages.back_step_one(id),
+                    BackTo::ConfirmationSite(url) => {
+                        pages.back(format!("{url}/"), "to_confirmation_site")
+                    }
+                };
+                let frame = Frame {
+                    site_name,
+                    title: &profile.title("error", site_name),
+                    back: Some(back),
+                };
+                (
+                    "text/html; charset=utf-8",
+                    pages.render("error.html", &frame, &view),
+                )
+            }
+        }
+    }
 }
 
 /// What an error page shows beyond the refusal.
 #[derive(Debug)]
 pub(crate) struct ErrorPage {
     /// Where its way back leads.
-    pub(crate) back: Back,
+    pub(crate) back: BackTo,
     /// The application whose page refused, where known: the STEP3-ONE-WAY and NO-VALID-REQUEST
     /// pages load the enrollment component for it (CANCEL-RESUME).
     pub(crate) application: Option<String>,
@@ -279,110 +395,51 @@ impl Refusing {
         let mut error = SiteError::new(self.representation, refusal)
             .on(self.kind)
             .supporting(&self.platforms)
-            .back_to(Back::step_one(&self.application));
+            .back_to(BackTo::StepOne(self.application.clone()));
         if let (Some(url), Refusal::InstallAbandoned | Refusal::NoValidRequest) =
             (&self.confirmation_site, &error.refusal)
         {
-            error = error.back_to(Back {
-                href: format!("{url}/"),
-                label: "証明書確認サイトへ",
-            });
+            error = error.back_to(BackTo::ConfirmationSite(url.clone()));
         }
         error.page.application = Some(self.application.clone());
         error
     }
 }
 
+/// A refusal waiting for its words: the answer carries it until [`render_refusals`], which has
+/// the site's profile, writes its body.
+#[derive(Debug, Clone)]
+struct Unrendered(Arc<SiteError>);
+
 impl IntoResponse for SiteError {
     fn into_response(self) -> Response {
-        let refusal = &self.refusal;
-        let status = refusal.status();
-        let mut response = match self.representation {
-            Representation::Json => {
-                let mut error = json!({
-                    "id": refusal.id(),
-                    "message": refusal.message(),
-                    "remedy": refusal.remedy(),
-                    "detail": refusal.detail(),
-                });
-                if !self.supported.is_empty() {
-                    error["supported"] = json!(self.supported);
-                }
-                (status, axum::Json(json!({ "error": error }))).into_response()
-            }
-            Representation::Html => {
-                let (headline, english) = headline(refusal);
-                let supported: Vec<Value> = self
-                    .supported
-                    .iter()
-                    .map(|p| json!({"id": p, "name": platform_name(p)}))
-                    .collect();
-                // enrollment component: an application whose certificate was issued may have its
-                // key and certificate in this browser (CANCEL-RESUME; REINSTALL-NOT-FOUND if not).
-                let component_data = match (&self.page.application, refusal) {
-                    (Some(id), Refusal::InstallAbandoned | Refusal::NoValidRequest) => json!([
-                        ["step", "refused"],
-                        ["refusal", refusal.id()],
-                        ["application", id],
-                        ["site-name", self.site_name],
-                        ["step-one", format!("/apply/{id}")],
-                    ]),
-                    _ => Value::Null,
-                };
-                let view = json!({
-                    "error": {
-                        "id": refusal.id(),
-                        "remedy": refusal.remedy(),
-                        "detail": refusal.detail(),
-                    },
-                    "headline": headline,
-                    "english": english,
-                    "explanation": explanation(refusal),
-                    "supported": supported,
-                    "component_data": component_data,
-                });
-                let frame = Frame {
-                    site_name: self.site_name,
-                    title: "エラー",
-                    back: Some(self.page.back.clone()),
-                };
-                (status, html(render("error.html", &frame, &view))).into_response()
-            }
-        };
-        response.extensions_mut().insert(AnsweredWith(refusal.id()));
+        let mut response = self.refusal.status().into_response();
+        response
+            .extensions_mut()
+            .insert(AnsweredWith(self.refusal.id()));
+        response.extensions_mut().insert(Unrendered(Arc::new(self)));
         response
     }
 }
 
-/// The confirmation site's name, as its pages are framed.
-pub(crate) const CONFIRMATION_SITE: &str = "証明書確認サイト";
-
-/// What an error page says first: the guide's message; for an id the site adds (whose `message`
-/// is English for programs), a Japanese sentence, the English kept for the support details.
-fn headline(refusal: &Refusal) -> (&'static str, Option<&'static str>) {
-    let japanese = match refusal {
-        Refusal::SessionRequired => "ログインしていないか、ログインの有効期間が切れました",
-        Refusal::OutOfOrder(_) => "この操作は、今の手続きの段階では行えません",
-        Refusal::BadRequest(_) => "送信された内容を読み取れませんでした",
-        Refusal::NotFound => "お探しのページは見つかりませんでした",
-        Refusal::MethodNotAllowed => "このページは、この方法では開けません",
-        Refusal::PayloadTooLarge => "送信された内容が大きすぎます",
-        Refusal::FaultInjected(_) => "(試験用) サイトの障害を模擬しています",
-        Refusal::AdminUnauthorized => "管理用の操作には認証が必要です",
-        Refusal::Internal => "サイトで問題が発生しました",
-        _ => return (refusal.message(), None),
-    };
-    (japanese, Some(refusal.message()))
-}
-
-/// A plain-Japanese word beside the guide's text, where the guide's alone leaves a person stuck.
-fn explanation(refusal: &Refusal) -> Option<&'static str> {
-    match refusal {
-        Refusal::ComponentUnavailable => Some(
-            "このサイトでは、証明書の鍵を作ってインストールする「発行コンポーネント」が、ブラウザの中で動きます。ブラウザの JavaScript が無効になっているか、コンポーネントが動かない環境です。JavaScript を有効にした対応ブラウザで、ステップ 1 からやり直してください。",
-        ),
-        _ => None,
+/// Middleware: a refusal's answer gets its body, in the words of the site's profile. Outside
+/// every layer that refuses, so each refusal passes through it; what the inner layers put on the
+/// answer (its status, the journal's id, a fault's mark) stays.
+pub(crate) async fn render_refusals(
+    State(pages): State<Arc<Pages>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if let Some(Unrendered(error)) = response.extensions_mut().remove::<Unrendered>() {
+        let (content_type, body) = error.render(&pages);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        *response.body_mut() = axum::body::Body::from(body);
     }
+    response
 }
 
 fn html(body: String) -> impl IntoResponse {
@@ -410,9 +467,6 @@ fn with_component(view: &Value, step_one: &str, data: Value) -> Value {
     view["step_one"] = json!(step_one);
     view
 }
-
-/// The issuance site's name.
-pub(crate) const ISSUANCE_SITE: &str = "証明書発行サイト";
 
 type Answer = Result<Response, SiteError>;
 
@@ -466,13 +520,13 @@ fn check_declared_platform(
     }
 }
 
-/// A step that needs the enrollment component: it must be declared [COMPONENT-UNAVAILABLE], on a
-/// supported platform [ENV-SUPPORTED].
+/// A step that needs the enrollment component: it must be declared [COMPONENT-UNAVAILABLE] (where
+/// the profile requires it), on a supported platform [ENV-SUPPORTED].
 fn require_component(
     registration: &RegistrationAuthority,
     headers: &HeaderMap,
 ) -> Result<(), Refusal> {
-    if declared_component(headers).is_none() {
+    if registration.policy().component_required && declared_component(headers).is_none() {
         return Err(Refusal::ComponentUnavailable);
     }
     check_declared_platform(registration, headers)
@@ -486,21 +540,24 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 /// GET / [SITE-REACHABLE]
 async fn top(State(site): State<Arc<Site>>, representation: Representation) -> Response {
     let confirm = format!("{}/confirm", site.confirm_url);
-    let mut json = json!({"site": ISSUANCE_SITE, "status": "ok", "repository": "/repository", "confirm": confirm});
+    let profile = site.profile();
+    let name = &profile.sites.issuance;
+    let mut json =
+        json!({"site": name, "status": "ok", "repository": "/repository", "confirm": confirm});
     if site.demo {
         json["mailbox"] = json!("/mailbox");
     }
     reply(representation, StatusCode::OK, json, |view| {
         let frame = Frame {
-            site_name: ISSUANCE_SITE,
-            title: ISSUANCE_SITE,
+            site_name: name,
+            title: &profile.title("top", name),
             back: None,
         };
         // The page links the confirmation site's top, not its /confirm: before an install, that
         // page would only refuse.
         let mut view = view.clone();
         view["confirmation_site"] = json!(format!("{}/", site.confirm_url));
-        render("top.html", &frame, &view)
+        site.pages.render("top.html", &frame, &view)
     })
 }
 
@@ -510,17 +567,17 @@ async fn confirmation_top(
     representation: Representation,
 ) -> Response {
     let issuance = site.registration().base_url().to_owned();
-    let json = json!({"site": CONFIRMATION_SITE, "status": "ok", "confirm": "/confirm", "documents": "/documents"});
+    let profile = site.profile();
+    let name = &profile.sites.confirmation;
+    let json =
+        json!({"site": name, "status": "ok", "confirm": "/confirm", "documents": "/documents"});
     reply(representation, StatusCode::OK, json, |view| {
         let frame = Frame {
-            site_name: CONFIRMATION_SITE,
-            title: CONFIRMATION_SITE,
-            back: Some(Back {
-                href: format!("{issuance}/"),
-                label: "証明書発行サイトへ",
-            }),
+            site_name: name,
+            title: &profile.title("confirmation_top", name),
+            back: Some(site.pages.back(format!("{issuance}/"), "to_issuance_site")),
         };
-        render("confirmation_top.html", &frame, view)
+        site.pages.render("confirmation_top.html", &frame, view)
     })
 }
 
@@ -529,7 +586,8 @@ async fn repository(State(site): State<Arc<Site>>, representation: Representatio
     let registration = site.registration();
     let authority = registration.authority();
     let thumbprints = authority.thumbprints();
-    let notice = "発行元の認証局の情報であり、実際の値は以下に公開されています";
+    let profile = site.profile();
+    let notice = profile.text("REPOSITORY-PAGE");
     let json = json!({
         "notice": notice,
         "root": {
@@ -541,12 +599,13 @@ async fn repository(State(site): State<Arc<Site>>, representation: Representatio
         }
     });
     reply(representation, StatusCode::OK, json, |view| {
+        let name = &profile.sites.issuance;
         let frame = Frame {
-            site_name: ISSUANCE_SITE,
-            title: "認証局の情報",
-            back: Some(Back::top()),
+            site_name: name,
+            title: &profile.title("repository", name),
+            back: Some(site.pages.back_top()),
         };
-        render("repository.html", &frame, view)
+        site.pages.render("repository.html", &frame, view)
     })
 }
 
@@ -576,8 +635,9 @@ async fn step_one(
         .registration()
         .kind_of(&id)
         .map_err(|r| SiteError::new(representation, r))?;
-    let site_name = kind.site_name();
-    let title = format!("{site_name}【ステップ 1】");
+    let profile = site.profile();
+    let site_name = profile.site_name(kind);
+    let title = profile.title("step1", site_name);
     let login = format!("/apply/{id}/login");
     let json = json!({
         "step": 1,
@@ -589,7 +649,7 @@ async fn step_one(
         let frame = Frame {
             site_name,
             title: &title,
-            back: Some(Back::top()),
+            back: Some(site.pages.back_top()),
         };
         let step_one = format!("/apply/{id}");
         let view = with_component(
@@ -602,7 +662,7 @@ async fn step_one(
                 ["step-one", step_one],
             ]),
         );
-        render("step1.html", &frame, &view)
+        site.pages.render("step1.html", &frame, &view)
     }))
 }
 
@@ -641,11 +701,11 @@ async fn login(
     let (session, mut response) = match opened {
         Opened::StepTwo(two) => (
             two.session.clone(),
-            step_two(representation, &id, kind.site_name(), &two),
+            step_two(&site.pages, representation, &id, kind, &two),
         ),
         Opened::StepThree(three) => (
             three.session.clone(),
-            step_three(representation, &id, kind.site_name(), &three),
+            step_three(&site.pages, representation, &id, kind, &three),
         ),
     };
     let cookie = format!("session={session}; Path=/apply/{id}; Secure; HttpOnly; SameSite=Strict");
@@ -660,7 +720,13 @@ fn key_json(key: &crate::enrollment::request::KeyDescription) -> Value {
 }
 
 /// Step 2 [STEP2-CSP-KEYLEN]
-fn step_two(representation: Representation, id: &str, site_name: &str, two: &StepTwo) -> Response {
+fn step_two(
+    pages: &Pages,
+    representation: Representation,
+    id: &str,
+    kind: Kind,
+    two: &StepTwo,
+) -> Response {
     let issue = format!("/apply/{id}/issue");
     let json = json!({
         "step": 2,
@@ -671,9 +737,10 @@ fn step_two(representation: Representation, id: &str, site_name: &str, two: &Ste
     });
     reply(representation, StatusCode::OK, json, |view| {
         component_step(
+            pages,
             2,
             id,
-            site_name,
+            kind,
             view,
             json!([
                 ["csp", two.csp],
@@ -687,9 +754,10 @@ fn step_two(representation: Representation, id: &str, site_name: &str, two: &Ste
 
 /// Step 3: the root, then the client certificate.
 fn step_three(
+    pages: &Pages,
     representation: Representation,
     id: &str,
-    site_name: &str,
+    kind: Kind,
     three: &StepThree,
 ) -> Response {
     let csr = format!("/apply/{id}/csr");
@@ -715,9 +783,10 @@ fn step_three(
     });
     reply(representation, StatusCode::OK, json, |view| {
         component_step(
+            pages,
             3,
             id,
-            site_name,
+            kind,
             view,
             json!([
                 ["resumed", if three.resumed { "true" } else { "false" }],
@@ -736,10 +805,19 @@ fn step_three(
 
 /// A step the enrollment component runs (2 or 3): its page, with what the component reads from
 /// it (`data`: name, value pairs beside the step, application, site name and step 1).
-fn component_step(step: u8, id: &str, site_name: &str, view: &Value, data: Value) -> String {
+fn component_step(
+    pages: &Pages,
+    step: u8,
+    id: &str,
+    kind: Kind,
+    view: &Value,
+    data: Value,
+) -> String {
+    let profile = pages.profile();
+    let site_name = profile.site_name(kind);
     let frame = Frame {
         site_name,
-        title: &format!("{site_name}【ステップ {step}】"),
+        title: &profile.title(&format!("step{step}"), site_name),
         // The component shows its own way back, in each of its states.
         back: None,
     };
@@ -754,7 +832,7 @@ fn component_step(step: u8, id: &str, site_name: &str, view: &Value, data: Value
         pairs.extend(more);
     }
     let view = with_component(view, &step_one, Value::Array(pairs));
-    render(&format!("step{step}.html"), &frame, &view)
+    pages.render(&format!("step{step}.html"), &frame, &view)
 }
 
 /// POST /apply/{application}/issue — the 発行 button.
@@ -784,7 +862,7 @@ async fn press_issue(
             refusing.kind,
         )
     };
-    Ok(step_three(representation, &id, kind.site_name(), &three))
+    Ok(step_three(&site.pages, representation, &id, kind, &three))
 }
 
 #[derive(serde::Deserialize)]
@@ -849,14 +927,15 @@ async fn submit_csr(
         "complete": complete,
     });
     Ok(reply(representation, StatusCode::CREATED, json, |view| {
-        let site_name = kind.site_name();
+        let profile = site.profile();
+        let site_name = profile.site_name(kind);
         let frame = Frame {
             site_name,
-            title: &format!("{site_name}【ステップ 3】"),
+            title: &profile.title("issued", site_name),
             back: None,
         };
         let view = json!({"certificate": describe(&issued), "complete": view["complete"]});
-        render("issued.html", &frame, &view)
+        site.pages.render("issued.html", &frame, &view)
     }))
 }
 
@@ -891,12 +970,14 @@ async fn complete(
     let confirm = format!("{}/confirm", site.confirm_url);
     let json = json!({"step": 4, "confirm": confirm});
     Ok(reply(representation, StatusCode::OK, json, |view| {
+        let profile = site.profile();
+        let site_name = profile.site_name(kind);
         let frame = Frame {
-            site_name: kind.site_name(),
-            title: &format!("{}【ステップ 4】", kind.site_name()),
+            site_name,
+            title: &profile.title("step4", site_name),
             back: None,
         };
-        render("step4.html", &frame, view)
+        site.pages.render("step4.html", &frame, view)
     }))
 }
 
@@ -913,24 +994,49 @@ async fn confirm(
         .registration()
         .confirm(presented.as_deref())
         .map_err(|r| SiteError::new(representation, r).on_confirmation_site())?;
-    let listing = "アクセスすると、所持する証明書の一覧が表示されます";
+    let profile = site.profile();
+    let name = &profile.sites.confirmation;
+    let title = profile.title("confirm", name);
+    let listing = profile.text("CONFIRM-SITE-LISTING");
     let json = json!({
-        "title": "証明書確認ページ",
+        "title": title,
         "holder": describe(&confirmation.holder),
         "listing": listing,
         "certificates": confirmation.certificates.iter().map(describe).collect::<Vec<_>>(),
     });
     Ok(reply(representation, StatusCode::OK, json, |view| {
         let frame = Frame {
-            site_name: CONFIRMATION_SITE,
-            title: "証明書確認ページ",
-            back: Some(Back {
-                href: "/".into(),
-                label: "証明書確認サイトのトップへ",
-            }),
+            site_name: name,
+            title: &title,
+            back: Some(site.pages.back("/", "to_confirmation_top")),
         };
-        render("confirm.html", &frame, view)
+        site.pages.render("confirm.html", &frame, view)
     }))
+}
+
+/// A page the profile adds (`[[page]]`), on the issuance site; any other path is NOT-FOUND.
+pub(crate) async fn extra_page(
+    State(site): State<Arc<Site>>,
+    representation: Representation,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    let profile = site.profile();
+    let Some(page) = profile.page.iter().find(|p| p.path == uri.path()) else {
+        return SiteError::new(representation, Refusal::NotFound).into_response();
+    };
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        return SiteError::new(representation, Refusal::MethodNotAllowed).into_response();
+    }
+    let json = json!({"title": page.title, "path": page.path});
+    reply(representation, StatusCode::OK, json, |view| {
+        let frame = Frame {
+            site_name: &profile.sites.issuance,
+            title: &page.title,
+            back: Some(site.pages.back_top()),
+        };
+        site.pages.render(&page.template, &frame, view)
+    })
 }
 
 /// Anything else: NOT-FOUND in the site's error format.

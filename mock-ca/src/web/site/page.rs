@@ -1,45 +1,102 @@
-//! HTML for people: the guide's screens, in Japanese, from the templates in `mock-ca/templates/`
-//! (minijinja, HTML escaping by the engine). Every page is rendered from the same view the JSON
-//! answer is made from, plus what only a page needs (its title, frame and way back).
+//! HTML for people: the guide's screens, in Japanese, from the site profile's templates
+//! (`mock-ca/profile/templates/` for the default; minijinja, HTML escaping by the engine). Every
+//! page is rendered from the same view the JSON answer is made from, plus what only a page needs
+//! (its title, frame and way back).
 
-use std::sync::LazyLock;
+use std::sync::Arc;
 
 use minijinja::{Environment, Value, value::Serde};
 use serde::Serialize;
 
-static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    // The default profile's templates parse: its loading checks them.
-    let mut env = crate::world::profile::Profile::shared_default()
-        .compile()
-        .unwrap_or_default();
-    env.add_filter("jdate", japanese_date);
-    env.add_filter("size", size);
-    env
-});
+use crate::world::profile::Profile;
+
+/// The profile's templates, compiled once per site, with the filters and the labels they use.
+#[derive(Debug)]
+pub(crate) struct Pages {
+    env: Environment<'static>,
+    profile: Arc<Profile>,
+}
+
+impl Pages {
+    /// The pages of `profile`.
+    pub(crate) fn new(profile: Arc<Profile>) -> Self {
+        // A loaded profile's templates parse (its loading checks them, and the site checks a
+        // profile it is given at start); should one not, every page answers the plain page
+        // `render` falls back to rather than the site not starting.
+        let mut env = profile.compile().unwrap_or_else(|e| {
+            tracing::error!("profile templates: {e}");
+            Environment::new()
+        });
+        env.add_filter("jdate", japanese_date);
+        env.add_filter("size", size);
+        env.add_global("labels", Value::from(Serde(&profile.labels)));
+        Self { env, profile }
+    }
+
+    /// The profile the pages are made from.
+    pub(crate) fn profile(&self) -> &Arc<Profile> {
+        &self.profile
+    }
+
+    /// Renders template `name` with `view` (the page's data, usually the JSON answer) in
+    /// `frame`; `links` are the profile's extra pages linked from a screen of that template.
+    pub(crate) fn render(&self, name: &str, frame: &Frame<'_>, view: &impl Serialize) -> String {
+        let links: Vec<Value> = self
+            .profile
+            .page
+            .iter()
+            .filter(|page| {
+                page.linked_from.iter().any(|screen| {
+                    self.profile
+                        .screen(screen)
+                        .is_some_and(|s| s.template == name)
+                })
+            })
+            .map(|page| minijinja::context! { path => page.path.as_str(), title => page.title.as_str() })
+            .collect();
+        let context = minijinja::context! {
+            ..Value::from(Serde(frame)),
+            ..Value::from(Serde(view)),
+            ..minijinja::context! { links => links },
+        };
+        match self
+            .env
+            .get_template(name)
+            .and_then(|template| template.render(context))
+        {
+            Ok(page) => page,
+            Err(e) => {
+                // Never a panic or an empty answer: a plain page that still says where to go.
+                tracing::error!("rendering {name}: {e:#}");
+                "<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>エラー</title><p>ページを表示できませんでした。</p><p><a href=\"/\">トップページへ戻る</a></p></html>\n".to_owned()
+            }
+        }
+    }
+
+    /// The way back to the site's top page.
+    pub(crate) fn back_top(&self) -> Back {
+        self.back("/", "back_top")
+    }
+
+    /// The way back to step 1 of an application, where a person starts again.
+    pub(crate) fn back_step_one(&self, application: &str) -> Back {
+        self.back(format!("/apply/{application}"), "back_step_one")
+    }
+
+    /// A way to `href`, labelled with the profile's label `label`.
+    pub(crate) fn back(&self, href: impl Into<String>, label: &str) -> Back {
+        Back {
+            href: href.into(),
+            label: self.profile.label(label).to_owned(),
+        }
+    }
+}
 
 /// Where a page's way back leads.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Back {
     pub(crate) href: String,
-    pub(crate) label: &'static str,
-}
-
-impl Back {
-    /// The site's top page.
-    pub(crate) fn top() -> Self {
-        Self {
-            href: "/".into(),
-            label: "トップページへ戻る",
-        }
-    }
-
-    /// Step 1 of an application: where a person starts again.
-    pub(crate) fn step_one(application: &str) -> Self {
-        Self {
-            href: format!("/apply/{application}"),
-            label: "ステップ 1 に戻る",
-        }
-    }
+    pub(crate) label: String,
 }
 
 /// The frame of a page: the site it belongs to, its title and its way back.
@@ -48,25 +105,6 @@ pub(crate) struct Frame<'a> {
     pub(crate) site_name: &'a str,
     pub(crate) title: &'a str,
     pub(crate) back: Option<Back>,
-}
-
-/// Renders template `name` with `view` (the page's data, usually the JSON answer) in `frame`.
-pub(crate) fn render(name: &str, frame: &Frame<'_>, view: &impl Serialize) -> String {
-    let context = minijinja::context! {
-        ..Value::from(Serde(frame)),
-        ..Value::from(Serde(view)),
-    };
-    match PAGES
-        .get_template(name)
-        .and_then(|template| template.render(context))
-    {
-        Ok(page) => page,
-        Err(e) => {
-            // Never a panic or an empty answer: a plain page that still says where to go.
-            tracing::error!("rendering {name}: {e:#}");
-            "<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>エラー</title><p>ページを表示できませんでした。</p><p><a href=\"/\">トップページへ戻る</a></p></html>\n".to_owned()
-        }
-    }
 }
 
 /// `2026-11-30T08:13:00+09:00` → `2026年11月30日 08:13`, in the time's own offset (the site
@@ -101,25 +139,19 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// How a platform of the supported list is written for people.
-pub(crate) fn platform_name(platform: &str) -> String {
-    match platform {
-        "windows 10" => "Windows 10".into(),
-        "windows 11" => "Windows 11".into(),
-        "linux" => "Linux".into(),
-        "macos" => "macOS".into(),
-        other => other.into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pages() -> Pages {
+        Pages::new(Profile::shared_default())
+    }
+
     #[test]
     fn every_template_parses() {
-        for name in crate::world::profile::Profile::default().templates.keys() {
-            assert!(PAGES.get_template(name).is_ok(), "{name}");
+        let pages = pages();
+        for name in pages.profile().templates.keys() {
+            assert!(pages.env.get_template(name).is_ok(), "{name}");
         }
     }
 
@@ -140,9 +172,9 @@ mod tests {
         let frame = Frame {
             site_name: "<b>site</b>",
             title: "t",
-            back: Some(Back::top()),
+            back: Some(pages().back_top()),
         };
-        let page = render(
+        let page = pages().render(
             "step4.html",
             &frame,
             &serde_json::json!({"confirm": "\"><script>alert(1)</script>"}),

@@ -12,7 +12,10 @@ use cms::{
 use der::{Decode as _, asn1::OctetString};
 
 use super::*;
-use crate::web::site::documents::{ENVELOPE_TYPE, NOTICE};
+use crate::web::site::documents::ENVELOPE_TYPE;
+
+/// The guide's FAQ, verbatim [DATA-DECRYPT].
+const NOTICE: &str = "電子証明書をインストールしたPC だけが、弊社が提供するデータの復号(暗号を解くこと)が可能になります";
 
 const CONTENT: &[u8] = b"%PDF-1.7\n\xe6\xae\x8b\xe9\xab\x98\x00\xff balance certificate";
 

@@ -27,12 +27,13 @@ use super::{COMPONENT_HEADER, Site};
 use crate::{
     enrollment::application::{Attribute, Subject},
     enrollment::authority::{Authority, Thumbprints},
-    enrollment::registration::{Policy, RegistrationAuthority},
+    enrollment::registration::RegistrationAuthority,
     enrollment::request::CertificateRequest,
     web::server::{Listener, ROOT_NAME, app},
     world::clock::Clock,
     world::entropy::SeededEntropy,
     world::outbox::Outbox,
+    world::profile::Profile,
 };
 
 mod admin;
@@ -46,6 +47,7 @@ mod login;
 mod mailbox;
 mod pages;
 mod processing;
+mod profile;
 mod steps;
 mod top;
 
@@ -158,17 +160,27 @@ impl TestSite {
 
     /// A site in demo mode (the mailbox page) or not.
     fn with_demo(demo: bool) -> Self {
+        Self::with(demo, Profile::default())
+    }
+
+    /// A site serving `profile` (its policy included).
+    fn with_profile(profile: Profile) -> Self {
+        Self::with(false, profile)
+    }
+
+    fn with(demo: bool, profile: Profile) -> Self {
         let now = datetime!(2026-11-25 10:00 +9);
-        let registration = RegistrationAuthority::new(
+        let mut registration = RegistrationAuthority::new(
             // The checked-in test root (fixtures/pki): no RSA key made per test site.
             Authority::from_pem(test_support::pki::ROOT_PEM, test_support::pki::ROOT_KEY_PEM)
                 .unwrap(),
-            Policy::default(),
+            profile.site_policy(),
             Arc::new(Clock::frozen(now)),
             Box::new(SeededEntropy::new(1)),
             Outbox::memory(),
             "https://127.0.0.1:1".into(),
         );
+        registration.set_profile(Arc::new(profile));
         let mut site = Site::new(registration, ADMIN_TOKEN.into(), CONFIRM_URL.into());
         site.demo = demo;
         let site = Arc::new(site);
