@@ -624,7 +624,9 @@ async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
         assert_eq!(point(Kind::Screen, same).status, Status::Same, "{same}");
     }
 
-    // The binary says the same from the profile's directory, exits 1, and takes the changes in.
+    // The binary says the same from the profile's directory, exits 1, and takes the changes in
+    // (the repository where it is: a profile may not add a page on a path the site serves).
+    profile.screen.get_mut("repository").unwrap().requests = vec!["GET /repository".into()];
     let profile_dir = dir.path().join("changed");
     profile.export(&profile_dir).unwrap();
     let written = dir.path().join("written");
@@ -645,7 +647,10 @@ async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
         report.contains("message: 認証に失敗[-しました-]{+したか、申請が承認されていません+}"),
         "{report}"
     );
-    assert!(line_for(&report, "/repository").contains("new"), "{report}");
+    assert!(
+        line_for(&report, "platforms").contains("changed"),
+        "{report}"
+    );
     assert!(report.contains("DRIFT"), "{report}");
     let taken = mock_ca::Profile::load(&written).unwrap();
     let default = mock_ca::Profile::default();
@@ -658,9 +663,7 @@ async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
         default.message["NOT-FOUND"].remedy
     );
     assert_eq!(taken.policy.platforms, default.policy.platforms);
-    let page = taken.page.iter().find(|p| p.path == "/repository").unwrap();
-    assert_eq!(page.title, "認証局の情報");
-    assert_eq!(page.linked_from, ["top"]);
+    assert_eq!(taken.page, profile.page, "the page not visited is kept");
     // And the recording against what was written: only what a recording cannot undo remains
     // (the page the recording never asked for).
     let again = check(&Recording::read(&har).unwrap(), &taken);
@@ -670,6 +673,140 @@ async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
         .filter(|p| p.status.is_drift())
         .collect();
     assert!(drifting.is_empty(), "{drifting:#?}");
+}
+
+#[tokio::test]
+async fn a_recording_of_the_v3_11_site_is_found_point_by_point_and_write_profile_reproduces_it() {
+    use harness::drift::{Kind, Recording, Status, check};
+    let fixture_dir = harness::fixtures_dir().join("profiles/v3.11");
+    let fixture = mock_ca::Profile::load(&fixture_dir).unwrap();
+    let site = MockCa::builder()
+        .ca_dir(pki::root_dir())
+        .demo(true)
+        .profile(fixture.clone())
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let Some((har, passwords)) = recorded(&site, dir.path()).await else {
+        return;
+    };
+    let default = mock_ca::Profile::default();
+
+    // Against the default profile: each change of v3.11, and nothing else.
+    let found = check(&Recording::read(&har).unwrap(), &default);
+    let mut drifting: Vec<(Kind, &str, Status)> = found
+        .points
+        .iter()
+        .filter(|p| p.status.is_drift())
+        .map(|p| (p.kind, p.name.as_str(), p.status))
+        .collect();
+    drifting.sort();
+    assert_eq!(
+        drifting,
+        [
+            (Kind::Page, "/notice", Status::New),
+            (Kind::Message, "AUTH-FAILED", Status::Changed),
+            (Kind::Message, "ENV-SUPPORTED", Status::Changed),
+            (Kind::Policy, "platforms", Status::Changed),
+        ],
+        "{:#?}",
+        found.points
+    );
+
+    let written = dir.path().join("written");
+    let html = dir.path().join("drift.html");
+    let out = drift(&[
+        har.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--write-profile",
+        written.to_str().unwrap(),
+    ]);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    // Windows 10 dropped: from the platforms, and from the message that names them.
+    assert!(
+        report.contains("platforms: [-windows 10-], windows 11, linux, macos"),
+        "{report}"
+    );
+    assert!(
+        report.contains("message: 正式サポート OS は、Windows [-10 および Windows -]11 です。"),
+        "{report}"
+    );
+    // The reworded message, word by word.
+    let auth = &found
+        .points
+        .iter()
+        .find(|p| p.name == "AUTH-FAILED")
+        .unwrap()
+        .details[0];
+    assert_eq!(
+        auth.expected.as_deref(),
+        Some(default.message["AUTH-FAILED"].text.as_str())
+    );
+    assert_eq!(
+        auth.seen.as_deref(),
+        Some(fixture.message["AUTH-FAILED"].text.as_str())
+    );
+    assert!(
+        report.contains(&format!(
+            "message: {}",
+            harness::drift::text::plain(&auth.diff)
+        )),
+        "{report}"
+    );
+    // The new notice page, linked from the top page.
+    let notice = line_for(&report, "/notice");
+    assert!(notice.contains("new"), "{notice}");
+    assert!(report.contains("linked from top"), "{report}");
+    assert!(
+        report.contains("title: 「Windows 10 のサポート終了のお知らせ」"),
+        "{report}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("data-status=\"new\" data-name=\"&#x2f;notice\""),
+        "{page}"
+    );
+
+    // --write-profile: v3.11 again on each of those points.
+    let taken = mock_ca::Profile::load(&written).unwrap();
+    assert_eq!(taken.policy, fixture.policy);
+    assert_eq!(taken.message, fixture.message);
+    assert_eq!(taken.screen, fixture.screen);
+    assert_eq!(taken.page.len(), 1);
+    let (got, want) = (&taken.page[0], &fixture.page[0]);
+    assert_eq!(
+        (&got.path, &got.title, &got.linked_from, &got.identify),
+        (&want.path, &want.title, &want.linked_from, &want.identify)
+    );
+    let template = harness::drift::text::visible(&taken.templates[&got.template]);
+    let expected = harness::drift::text::visible(&fixture.templates[&want.template]);
+    assert!(
+        template.contains(
+            expected
+                .trim_start_matches("{% extends \"base.html\" %} {% block body %} ")
+                .trim_end_matches(" {% endblock %}")
+        ),
+        "{template}\n---\n{expected}"
+    );
+    // The written profile, and the fixture itself, against this recording: no drift.
+    for (name, profile) in [("written", &taken), ("fixture", &fixture)] {
+        let again = check(&Recording::read(&har).unwrap(), profile);
+        let left: Vec<_> = again
+            .points
+            .iter()
+            .filter(|p| p.status.is_drift())
+            .collect();
+        assert!(left.is_empty(), "{name}: {left:#?}");
+    }
+    for password in &passwords {
+        for (file, content) in files_under(&written) {
+            assert!(!content.contains(password.as_str()), "{}", file.display());
+        }
+        assert!(!report.contains(password.as_str()) && !page.contains(password.as_str()));
+    }
 }
 
 #[test]
