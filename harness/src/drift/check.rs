@@ -1183,6 +1183,7 @@ mod tests {
                 "id": "ENV-SUPPORTED", "message": "正式サポート OS は、Windows 11 です。",
                 "remedy": profile.message["ENV-SUPPORTED"].remedy, "supported": ["windows 11", "linux", "macos"]}}).to_string()),
             entry("GET", "/favicon.ico", 404, "text/html", &error_page("NOT-FOUND", "x", "y")),
+            entry("GET", "/apply/ap-0002", 503, "text/html", &error_page("SITE-CLOSED", "ただいまメンテナンス中です", "しばらくお待ちください")),
         ]);
         let found = check(&recorded, &profile);
         assert!(found.has_drift());
@@ -1212,6 +1213,12 @@ mod tests {
             point(&found, Kind::Screen, "step1").status,
             Status::NotVisited
         );
+        let closed = point(&found, Kind::Message, "SITE-CLOSED");
+        assert_eq!(closed.status, Status::New);
+        assert_eq!(
+            closed.details[0].seen.as_deref(),
+            Some("ただいまメンテナンス中です")
+        );
 
         // Taken in: the new page with its template (its date made a placeholder), the gone page
         // out, the words and the platforms as seen.
@@ -1230,6 +1237,14 @@ mod tests {
         assert!(!template.contains("<h1>"), "{template}");
         assert_eq!(notice.identify, ["[date] から新しい手順です。"]);
         assert!(taken.page.iter().all(|p| p.path != "/faq"));
+        assert_eq!(
+            taken.message["SITE-CLOSED"].text,
+            "ただいまメンテナンス中です"
+        );
+        assert_eq!(
+            taken.message["SITE-CLOSED"].remedy.as_deref(),
+            Some("しばらくお待ちください")
+        );
         assert_eq!(taken.message["AUTH-FAILED"].text, "パスワードが違います");
         assert_eq!(
             taken.message["AUTH-FAILED"].identify,

@@ -14,7 +14,10 @@ pub mod text;
 
 use std::fmt::Write as _;
 
-use mock_ca::{Profile, profile::ExtraPage};
+use mock_ca::{
+    Profile,
+    profile::{ExtraPage, Message},
+};
 
 pub use check::{Detail, Drift, Edit, Kind, Point, Status, check};
 pub use har::{HarError, PASSWORD_PLACEHOLDER, Recording};
@@ -192,18 +195,16 @@ pub fn profile_with_changes(base: &Profile, drift: &Drift) -> Profile {
                 }
             }
             Edit::NewMessage { id, text, remedy } => {
-                let mut message = profile
-                    .message
-                    .values()
-                    .next()
-                    .cloned()
-                    .expect("a profile has messages");
-                message.text.clone_from(text);
-                message.remedy.clone_from(remedy);
-                message.headline = None;
-                message.explanation = None;
-                message.identify = vec![text.clone()];
-                profile.message.insert(id.clone(), message);
+                profile.message.insert(
+                    id.clone(),
+                    Message {
+                        text: text.clone(),
+                        remedy: remedy.clone(),
+                        headline: None,
+                        explanation: None,
+                        identify: vec![text.clone()],
+                    },
+                );
             }
             Edit::Title { screen, title } => {
                 if let Some(screen) = profile.screen.get_mut(screen) {
