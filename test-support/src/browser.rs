@@ -486,6 +486,13 @@ impl<'b> Page<'b> {
         }
     }
 
+    /// Starts recording this tab's exchanges as a HAR 1.2 with contents (headers, bodies,
+    /// timings), as DevTools' "Save all as HAR with content" writes it: from here on, every
+    /// document and request of the tab, until [`crate::har::HarRecorder::finish`].
+    pub async fn record_har(&self) -> crate::har::HarRecorder {
+        crate::har::HarRecorder::start(&self.cdp).await
+    }
+
     /// Every request the page has made so far, in order, with its body and answer's status.
     pub async fn exchanges(&self) -> Vec<Exchange> {
         // A round trip to Chromium: every event sent before its answer is then in the streams.
