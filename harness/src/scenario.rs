@@ -33,9 +33,9 @@
 //! | action | fields besides `expect` (and `application`, which every step may name) |
 //! |---|---|
 //! | `enroll` | `via`, `password`, `answers`, `interrupt`, `store`, `args`, `env`, `browser` |
-//! | `list`, `confirm` (also in a browser, one that holds no client certificate) | `via`, `store`, `args`, `env` |
-//! | `check-site` (binary or browser), `data-list` (binary only) | `via`, `store`, `args`, `env` |
-//! | `install` (binary only) | `certificate_from` (required), `store`, `args`, `env` |
+//! | `list`, `confirm` (also in a browser) | `via`, `store`, `args`, `env` |
+//! | `check-site`, `data-list` (binary or browser) | `via`, `store`, `args`, `env` |
+//! | `install` (binary or browser) | `via`, `certificate_from` (the binary's, required there), `store`, `args`, `env` |
 //! | `data-fetch` (binary only) | `document`, `raw`, `store`, `args`, `env` |
 //! | `approve`, `withdraw`, `real-clock` | — |
 //! | `set-clock` | `clock` (required): an RFC 3339 time |
@@ -50,7 +50,10 @@
 //! Through a browser (`via = "browser"`) the step is what a person does in headless Chromium: the
 //! mail's URL opened, the password typed, 発行 and the guide's dialogs answered as `answers` says,
 //! the PKCS#12 downloaded; `store` names the browser profile (another PC's browser), and the
-//! store's counts are what the browser kept (see `runner/browser.rs`).
+//! store's counts are what the browser kept (see `runner/browser.rs`). The confirmation site
+//! (`confirm`, `data-list`) is opened in a browser that holds no client certificate until an
+//! `install` step imports the PKCS#12 that browser downloaded: from then on, in a Chromium of its
+//! own holding it.
 //!
 //! A scenario that means the same for several clients says so at the top, and runs once per
 //! client, each run with its own name and snapshot (`<name>.<client>`); its client steps that
@@ -197,11 +200,12 @@ pub enum Step {
     List(ClientCommand),
     /// `cert-client confirm`
     Confirm(ClientCommand),
-    /// `cert-client check-site` on the site's URL (binary only).
+    /// `cert-client check-site` on the site's URL (binary or browser).
     CheckSite(BinaryCommand),
-    /// `cert-client install --certificate` (binary only).
+    /// `cert-client install --certificate`, or the downloaded PKCS#12 imported into a browser.
     Install(Install),
-    /// `cert-client data list` (binary only).
+    /// `cert-client data list`, or the confirmation site's download page in a browser holding
+    /// the certificate.
     DataList(BinaryCommand),
     /// `cert-client data fetch` (binary only): the decrypted file's content is shown.
     DataFetch(DataFetch),
@@ -363,13 +367,16 @@ pub struct BinaryCommand {
     pub expect: Expect,
 }
 
-/// `install --certificate` (binary only).
+/// `install --certificate` through the binary; in a browser, the PKCS#12 that browser downloaded
+/// imported into it (`pk12util -i`, as step 4 says), the browser started again holding it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Install {
-    /// Install the current certificate of this other store (`other-pc`).
-    pub certificate_from: String,
+    /// The binary (default) or a browser.
+    pub via: Option<Via>,
+    /// Install the current certificate of this other store (`other-pc`); the binary's only.
+    pub certificate_from: Option<String>,
     /// Which application the expectations are about; default the first.
     #[serde(default = "first")]
     pub application: usize,
@@ -706,7 +713,8 @@ impl Step {
             Self::Enroll(step) => Some(step.via.unwrap_or_default()),
             Self::List(step) | Self::Confirm(step) => Some(step.via.unwrap_or_default()),
             Self::CheckSite(step) | Self::DataList(step) => Some(step.via.unwrap_or(Via::Binary)),
-            Self::Install(_) | Self::DataFetch(_) => Some(Via::Binary),
+            Self::Install(step) => Some(step.via.unwrap_or(Via::Binary)),
+            Self::DataFetch(_) => Some(Via::Binary),
             Self::Approve(_)
             | Self::Withdraw(_)
             | Self::SetClock(_)
@@ -837,13 +845,32 @@ impl Step {
         if via == Some(Via::Browser)
             && !matches!(
                 self,
-                Self::Enroll(_) | Self::CheckSite(_) | Self::Confirm(_)
+                Self::Enroll(_)
+                    | Self::CheckSite(_)
+                    | Self::Confirm(_)
+                    | Self::Install(_)
+                    | Self::DataList(_)
             )
         {
             return Some(format!(
-                "{:?} has no browser form: a browser enrolls (`enroll`), opens the top page (`check-site`) and the confirmation site (`confirm`)",
+                "{:?} has no browser form: a browser enrolls (`enroll`), opens the top page (`check-site`), imports the PKCS#12 it downloaded (`install`), opens the confirmation site (`confirm`) and its download page (`data-list`)",
                 self.action()
             ));
+        }
+        if let Self::Install(install) = self {
+            match (via, &install.certificate_from) {
+                (Some(Via::Browser), Some(_)) => {
+                    return Some(
+                        "`certificate_from` is the binary's: a browser imports the PKCS#12 it downloaded".into(),
+                    );
+                }
+                (Some(Via::Binary), None) => {
+                    return Some(
+                        "`install` through the binary needs `certificate_from` (the store whose certificate to install)".into(),
+                    );
+                }
+                _ => {}
+            }
         }
         if via == Some(Via::Library) && matches!(self, Self::CheckSite(_) | Self::DataList(_)) {
             return Some(format!("{:?} has no library form", self.action()));
@@ -1127,6 +1154,25 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("14 | clock = \"90m\""), "{error}");
+    }
+
+    #[test]
+    fn an_install_names_the_store_to_take_from_through_the_binary_and_none_in_a_browser() {
+        let binary = error(&format!("{HEAD}[[step]]\naction = \"install\"\n"));
+        assert!(binary.contains("needs `certificate_from`"), "{binary}");
+        let browser = error(&format!(
+            "{HEAD}[[step]]\naction = \"install\"\nvia = \"browser\"\ncertificate_from = \"other-pc\"\n"
+        ));
+        assert!(
+            browser.contains("a browser imports the PKCS#12 it downloaded"),
+            "{browser}"
+        );
+        let imported = Scenario::parse(
+            &format!("{HEAD}[[step]]\naction = \"install\"\nvia = \"browser\"\n"),
+            Path::new("browser/import.toml"),
+        )
+        .unwrap();
+        assert_eq!(imported.steps[1].via(), Some(Via::Browser));
     }
 
     #[test]
