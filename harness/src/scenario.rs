@@ -23,6 +23,7 @@
 //! password = "wrong"              # log in with this instead of the mailed password
 //! answers = { issue = true }      # prompts: issue, install-root, web-access; unanswered is いいえ
 //! # interrupt = "csr-sent"        # key-generation | csr-sent | certificate-received: killed (binary), stopped (library) or the tab closed (browser) there
+//! # browser_killed = true         # through a browser: the browser killed (SIGKILL) there, not the tab closed
 //! expect = { error = "AUTH-FAILED", message = "認証に失敗したか、申請が承認されていません", exit = 3 }
 //! ```
 //!
@@ -32,7 +33,7 @@
 //!
 //! | action | fields besides `expect` (and `application`, which every step may name) |
 //! |---|---|
-//! | `enroll` | `via`, `password`, `answers`, `interrupt`, `store`, `args`, `env`, `browser` |
+//! | `enroll` | `via`, `password`, `answers`, `interrupt`, `browser_killed`, `store`, `args`, `env`, `browser` |
 //! | `list`, `confirm` (also in a browser) | `via`, `store`, `args`, `env` |
 //! | `check-site`, `data-list` (binary or browser) | `via`, `store`, `args`, `env` |
 //! | `install` (binary or browser) | `via`, `certificate_from` (the binary's, required there), `store`, `args`, `env` |
@@ -246,6 +247,11 @@ pub struct Enroll {
     /// the library the enrollment stops there.
     #[serde(default, deserialize_with = "checkpoint")]
     pub interrupt: Option<Checkpoint>,
+    /// Through a browser: at the checkpoint the browser itself is killed (SIGKILL), not the tab
+    /// closed. The store's browser is then a Chromium of its own on a profile kept on disk (the
+    /// person's PC), and the next step starts a new one on it.
+    #[serde(default)]
+    pub browser_killed: bool,
     /// Which store: the scenario's own (default) or another one by name, e.g. `other-pc`.
     pub store: Option<String>,
     /// Extra arguments for the binary.
@@ -271,6 +277,7 @@ impl Enroll {
             password: None,
             answers: Answers::default(),
             interrupt: None,
+            browser_killed: false,
             store: None,
             args: Vec::new(),
             env: BTreeMap::new(),
@@ -842,6 +849,22 @@ impl Step {
         if via != Some(Via::Browser) && matches!(self, Self::Enroll(e) if e.browser.is_some()) {
             return Some("`browser` needs via = \"browser\"".into());
         }
+        if let Self::Enroll(enroll) = self
+            && enroll.browser_killed
+            && (via != Some(Via::Browser) || enroll.interrupt.is_none())
+        {
+            return Some(
+                "`browser_killed` needs via = \"browser\" and an `interrupt` (the checkpoint where it is killed)".into(),
+            );
+        }
+        if let Self::Enroll(enroll) = self
+            && enroll.browser_killed
+            && enroll.expect.store.is_some()
+        {
+            return Some(
+                "`expect.store` after a killed browser: a dead browser cannot be asked; the next step counts what the new one finds".into(),
+            );
+        }
         if via == Some(Via::Browser)
             && !matches!(
                 self,
@@ -1173,6 +1196,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(imported.steps[1].via(), Some(Via::Browser));
+    }
+
+    #[test]
+    fn a_killed_browser_needs_a_browser_a_checkpoint_and_no_count_of_what_it_kept() {
+        let enroll = format!("{HEAD}[[step]]\naction = \"enroll\"\nbrowser_killed = true\n");
+        let no_browser = error(&enroll);
+        assert!(
+            no_browser.contains("`browser_killed` needs"),
+            "{no_browser}"
+        );
+        let no_checkpoint = error(&format!("{enroll}via = \"browser\"\n"));
+        assert!(
+            no_checkpoint.contains("`browser_killed` needs"),
+            "{no_checkpoint}"
+        );
+        let counted = error(&format!(
+            "{enroll}via = \"browser\"\ninterrupt = \"csr-sent\"\nexpect = {{ store = {{ pending = 1 }} }}\n"
+        ));
+        assert!(
+            counted.contains("a dead browser cannot be asked"),
+            "{counted}"
+        );
     }
 
     #[test]

@@ -14,6 +14,11 @@
 //! `csr-sent`: the CSR's answer arrives and is never handed to the page; `certificate-received`:
 //! the certificate kept in IndexedDB, the passphrase form shown), then the tab is closed. What the
 //! browser kept (IndexedDB) stays in its context for the next step, as it does for a person.
+//! With `browser_killed` the browser itself is killed there (SIGKILL): that store's browser is a
+//! Chromium of its own on a profile kept on disk (a browser context lives in memory only), and
+//! the next step starts a new one on that profile, the person opening the mail's URL again.
+//!
+//! A step with store expectations records what the browser kept, counted from IndexedDB.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -38,6 +43,9 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// How often a page is looked at again.
 const POLL: Duration = Duration::from_millis(50);
+
+/// The signal [`Browser::kill`] sends.
+const SIGKILL: i32 = 9;
 
 /// The passphrase the PKCS#12 files are made under (a person's own choice).
 const PASSPHRASE: &str = "harness-p12";
@@ -90,18 +98,25 @@ pub(super) struct Session<'b> {
     /// The browsers that hold their PKCS#12 (an `install` step imported it): a Chromium each, as
     /// the shared one cannot be given one scenario's client certificate.
     holders: BTreeMap<String, Browser>,
+    /// The browsers of a person's own PC (a store whose browser is killed at a checkpoint): a
+    /// Chromium each on a profile kept under [`Session::pcs`]; `None` once killed.
+    own_pcs: BTreeMap<String, Option<Browser>>,
+    /// Where the own PCs' homes and profiles are (the run's temporary directory).
+    pcs: PathBuf,
     /// The screenshots taken so far.
     pub(super) shots: Vec<Screenshot>,
 }
 
 impl<'b> Session<'b> {
-    pub(super) fn new(browser: &'b Browser, scenario: &str) -> Self {
+    pub(super) fn new(browser: &'b Browser, scenario: &str, pcs: PathBuf) -> Self {
         Self {
             browser,
             name: format!("harness/{scenario}"),
             tabs: BTreeMap::new(),
             downloaded: BTreeMap::new(),
             holders: BTreeMap::new(),
+            own_pcs: BTreeMap::new(),
+            pcs,
             shots: Vec::new(),
         }
     }
@@ -122,6 +137,9 @@ impl<'b> Session<'b> {
         }
         for (_, holder) in self.holders {
             holder.close().await;
+        }
+        for browser in self.own_pcs.into_values().flatten() {
+            browser.close().await;
         }
         self.shots
     }
@@ -303,40 +321,24 @@ impl Run<'_> {
             platform: None,
         });
         let downloads = self.temp.path().join(format!("downloads/step-{number}"));
-        std::fs::create_dir_all(&downloads).map_err(|e| RunError::SetUp(e.to_string()))?;
-
-        let page = session.tab(&store).await;
-        page.capture_downloads(&downloads).await;
-        page.before_scripts(&before_scripts(enroll.interrupt, setting))
-            .await;
-        if !setting.scripts {
-            page.disable_scripts().await;
+        if enroll.browser_killed || session.own_pcs.contains_key(&store) {
+            return self
+                .enroll_on_own_pc(number, enroll, setting, (&url, &password), session)
+                .await;
         }
-        let mut person = Person {
+        let page = session.tab(&store).await;
+        let (page, outcome) = drive(
             page,
             enroll,
-            scripts: setting.scripts,
+            setting,
             number,
-            output: Vec::new(),
-            title: String::new(),
-            seen: BTreeSet::new(),
-            shots: Vec::new(),
-            downloaded: None,
-        };
-        let outcome = person.enroll(&url, &password, &downloads).await;
-        let Person {
-            page,
-            mut output,
-            shots,
-            downloaded,
-            ..
-        } = person;
-        session.shots.extend(shots);
-        if let Some(file) = downloaded {
-            session.downloaded.insert(store.clone(), file);
-        }
-        let mut shown = match outcome {
-            Ok(shown) => shown,
+            (&url, &password),
+            &downloads,
+            session,
+        )
+        .await;
+        let (mut shown, mut output) = match outcome {
+            Ok(done) => done,
             Err(error) => {
                 session.tabs.insert(store, page);
                 return Err(error);
@@ -356,6 +358,160 @@ impl Run<'_> {
         shown.output = output;
         Ok(shown)
     }
+
+    /// `enroll` in the browser of the person's own PC: a Chromium of its own whose profile stays
+    /// on disk, started (again) when the step needs it. At a `browser_killed` checkpoint the
+    /// browser is killed (SIGKILL): what it had written to its profile (IndexedDB) is what the
+    /// next step's new browser finds when the person opens the mail's URL again.
+    async fn enroll_on_own_pc(
+        &mut self,
+        number: usize,
+        enroll: &Enroll,
+        setting: BrowserSetting,
+        (url, password): (&str, &str),
+        session: &mut Session<'_>,
+    ) -> Result<Shown, RunError> {
+        let store = enroll.store.as_deref().unwrap_or("default").to_owned();
+        let downloads = self.temp.path().join(format!("downloads/step-{number}"));
+        let dir = session.pcs.join(&store);
+        let mut started = Vec::new();
+        let slot = session.own_pcs.entry(store.clone()).or_default();
+        if slot.is_none() {
+            if dir.exists() {
+                started.push(
+                    "  新しいブラウザーを起動しました (a new browser on the same PC: the profile the killed one left on disk)"
+                        .to_owned(),
+                );
+            }
+            *slot = Browser::builder()
+                .trust(&String::from_utf8_lossy(&self.site.site_trust_pem))
+                .own_pc(&dir)
+                .launch()
+                .await;
+        }
+        let Some(browser) = slot.as_ref() else {
+            return Err(RunError::NoBrowser("Chromium could not be started".into()));
+        };
+        let page = browser.page_in_profile(&session.name).await;
+        let shots = &mut session.shots;
+        let downloaded = &mut session.downloaded;
+        let (page, outcome) = drive_into(
+            page,
+            enroll,
+            setting,
+            number,
+            (url, password),
+            &downloads,
+            shots,
+            downloaded,
+            &store,
+        )
+        .await;
+        let (mut shown, mut output) = match outcome {
+            Ok(done) => done,
+            Err(error) => {
+                page.close().await;
+                return Err(error);
+            }
+        };
+        if shown.held.is_some() && enroll.browser_killed {
+            drop(page);
+            if let Some(browser) = session.own_pcs.get_mut(&store).and_then(Option::take) {
+                browser.kill();
+            }
+            shown.output.push(
+                "  ブラウザーが強制終了されました (kill -9): 開いていたページは失われました"
+                    .to_owned(),
+            );
+            shown.killed = Some(SIGKILL);
+        } else {
+            if enroll.expect.store.is_some() {
+                shown.kept = Some(page.try_eval::<Kept>(KEPT).await.unwrap_or_default());
+            }
+            page.close().await;
+        }
+        started.append(&mut output);
+        started.append(&mut shown.output);
+        shown.output = started;
+        Ok(shown)
+    }
+}
+
+/// A person through one enrollment step at `page`: the page made ready (downloads, the held
+/// checkpoint, what the browser lacks), then driven; the page back, and what the step showed
+/// with the lines before its result. Screenshots and the PKCS#12 downloaded go to the session.
+async fn drive<'x>(
+    page: Page<'x>,
+    enroll: &Enroll,
+    setting: BrowserSetting,
+    number: usize,
+    credentials: (&str, &str),
+    downloads: &std::path::Path,
+    session: &mut Session<'_>,
+) -> (Page<'x>, Result<(Shown, Vec<String>), RunError>) {
+    let store = enroll.store.as_deref().unwrap_or("default").to_owned();
+    drive_into(
+        page,
+        enroll,
+        setting,
+        number,
+        credentials,
+        downloads,
+        &mut session.shots,
+        &mut session.downloaded,
+        &store,
+    )
+    .await
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a session's two fields apart, so that the page may borrow a third"
+)]
+async fn drive_into<'x>(
+    page: Page<'x>,
+    enroll: &Enroll,
+    setting: BrowserSetting,
+    number: usize,
+    (url, password): (&str, &str),
+    downloads: &std::path::Path,
+    shots: &mut Vec<Screenshot>,
+    downloaded: &mut BTreeMap<String, PathBuf>,
+    store: &str,
+) -> (Page<'x>, Result<(Shown, Vec<String>), RunError>) {
+    if let Err(error) = std::fs::create_dir_all(downloads) {
+        return (page, Err(RunError::SetUp(error.to_string())));
+    }
+    page.capture_downloads(downloads).await;
+    page.before_scripts(&before_scripts(enroll.interrupt, setting))
+        .await;
+    if !setting.scripts {
+        page.disable_scripts().await;
+    }
+    let mut person = Person {
+        page,
+        enroll,
+        scripts: setting.scripts,
+        number,
+        output: Vec::new(),
+        title: String::new(),
+        seen: BTreeSet::new(),
+        shots: Vec::new(),
+        downloaded: None,
+    };
+    let outcome = person.enroll(url, password, downloads).await;
+    let Person {
+        page,
+        output,
+        shots: taken,
+        downloaded: file,
+        ..
+    } = person;
+    shots.extend(taken);
+    if let Some(file) = file {
+        downloaded.insert(store.to_owned(), file);
+    }
+    (page, outcome.map(|shown| (shown, output)))
 }
 
 impl Run<'_> {

@@ -236,7 +236,7 @@ impl Run<'_> {
         };
         let mut session = browser
             .as_deref()
-            .map(|b| browser::Session::new(b, &scenario.name));
+            .map(|b| browser::Session::new(b, &scenario.name, self.temp.path().join("pcs")));
         self.set_up().await?;
         let stepped = self.steps(session.as_mut()).await;
         if let Some(session) = session {
