@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! summary = "A wrong password is refused with the guide's message."
+//! summary_ja = "パスワードを間違えた場合です。ガイドのメッセージが表示されます。"   # the report's, for support
 //! covers = ["AUTH-FAILED"]
 //! # expect = "fail: why this is known to fail"   # a known failure: the run fails when it passes
 //!
@@ -78,8 +79,10 @@ use serde::{Deserialize, Deserializer};
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Scenario {
-    /// What it shows, in a line.
+    /// What it shows, in a line (for developers, in the transcript).
     pub summary: String,
+    /// The same in Japanese, as support would say it to a customer (the report's case pages).
+    pub summary_ja: String,
     /// The catalogue ids it covers.
     pub covers: Vec<String>,
     /// `fail: reason` marks a known failure.
@@ -107,6 +110,7 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 struct File {
     summary: String,
+    summary_ja: String,
     covers: Vec<String>,
     #[serde(default, deserialize_with = "known_failure_mark")]
     expect: Option<String>,
@@ -999,6 +1003,7 @@ impl Scenario {
         };
         Ok(Self {
             summary: file.summary,
+            summary_ja: file.summary_ja,
             covers: file.covers,
             expect: file.expect,
             client: None,
@@ -1149,7 +1154,7 @@ mod tests {
             .to_string()
     }
 
-    const HEAD: &str = "summary = \"s\"\ncovers = []\n\n[[application]]\napplicant = \"a\"\nemail = \"a@example.jp\"\nsubject = [[\"CN\", \"A\"]]\n\n[[step]]\naction = \"approve\"\n\n";
+    const HEAD: &str = "summary = \"s\"\nsummary_ja = \"s\"\ncovers = []\n\n[[application]]\napplicant = \"a\"\nemail = \"a@example.jp\"\nsubject = [[\"CN\", \"A\"]]\n\n[[step]]\naction = \"approve\"\n\n";
 
     #[test]
     fn the_documented_example_parses() {
@@ -1173,10 +1178,10 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"enroll\"\nclock = \"90m\"\n");
         let error = error(&text);
         assert!(
-            error.starts_with("scenarios/login/bad.toml:14:1: unknown field `clock`"),
+            error.starts_with("scenarios/login/bad.toml:15:1: unknown field `clock`"),
             "{error}"
         );
-        assert!(error.contains("14 | clock = \"90m\""), "{error}");
+        assert!(error.contains("15 | clock = \"90m\""), "{error}");
     }
 
     #[test]
@@ -1225,7 +1230,7 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"enrol\"\n");
         let error = error(&text);
         assert!(
-            error.starts_with("scenarios/login/bad.toml:13:10: unknown variant `enrol`"),
+            error.starts_with("scenarios/login/bad.toml:14:10: unknown variant `enrol`"),
             "{error}"
         );
         assert!(
@@ -1240,7 +1245,7 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"advance-clock\"\n");
         let error = error(&text);
         assert!(
-            error.starts_with("scenarios/login/bad.toml:12:1: missing field `clock`"),
+            error.starts_with("scenarios/login/bad.toml:13:1: missing field `clock`"),
             "{error}"
         );
     }
@@ -1250,13 +1255,13 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"advance-clock\"\nclock = \"3w\"\n");
         assert!(
             error(&text)
-                .starts_with("scenarios/login/bad.toml:14:1: `clock`: \"3w\" is not a duration"),
+                .starts_with("scenarios/login/bad.toml:15:1: `clock`: \"3w\" is not a duration"),
             "{}",
             error(&text)
         );
         let text = format!("{HEAD}[[step]]\naction = \"enroll\"\ninterrupt = \"csr-send\"\n");
         assert!(
-            error(&text).contains(":14:1: `interrupt`: no checkpoint \"csr-send\""),
+            error(&text).contains(":15:1: `interrupt`: no checkpoint \"csr-send\""),
             "{}",
             error(&text)
         );
@@ -1266,7 +1271,7 @@ mod tests {
     fn a_site_action_refuses_a_client_expectation() {
         let text = format!("{HEAD}[[step]]\naction = \"approve\"\nexpect = {{ exit = 0 }}\n");
         assert!(
-            error(&text).contains(":14:12: unknown field `exit`"),
+            error(&text).contains(":15:12: unknown field `exit`"),
             "{}",
             error(&text)
         );
@@ -1277,7 +1282,7 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"list\"\nexpect = {{ exit = 0 }}\n");
         let error = error(&text);
         assert!(
-            error.contains(":12:1: step 2: `expect.exit` needs via = \"binary\""),
+            error.contains(":13:1: step 2: `expect.exit` needs via = \"binary\""),
             "{error}"
         );
         let text = format!("{HEAD}[[step]]\naction = \"list\"\nargs = [\"-v\"]\n");
@@ -1291,7 +1296,7 @@ mod tests {
     fn a_step_naming_an_application_not_filed_fails_at_load_with_its_line() {
         let text = format!("{HEAD}[[step]]\naction = \"withdraw\"\napplication = 2\n");
         assert!(
-            error(&text).contains(":12:1: step 2: no application 2"),
+            error(&text).contains(":13:1: step 2: no application 2"),
             "{}",
             error(&text)
         );
@@ -1302,7 +1307,7 @@ mod tests {
         let text = HEAD.replace("covers = []\n", "covers = []\nexpect = \"flaky\"\n");
         assert!(
             error(&text)
-                .starts_with("scenarios/login/bad.toml:3:10: expect must be \"fail: <reason>\""),
+                .starts_with("scenarios/login/bad.toml:4:10: expect must be \"fail: <reason>\""),
             "{}",
             error(&text)
         );
