@@ -379,7 +379,7 @@ impl Run<'_> {
         if slot.is_none() {
             if dir.exists() {
                 started.push(
-                    "  新しいブラウザーを起動しました (a new browser on the same PC: the profile the killed one left on disk)"
+                    "  新しいブラウザを起動しました (a new browser on the same PC: the profile the killed one left on disk)"
                         .to_owned(),
                 );
             }
@@ -420,7 +420,7 @@ impl Run<'_> {
                 browser.kill();
             }
             shown.output.push(
-                "  ブラウザーが強制終了されました (kill -9): 開いていたページは失われました"
+                "  ブラウザが強制終了されました (kill -9): 開いていたページは失われました"
                     .to_owned(),
             );
             shown.killed = Some(SIGKILL);
@@ -591,9 +591,9 @@ impl Run<'_> {
             let page = holder.page_named(&session.name).await;
             let mut person = Person::at(page, number);
             person.output.push(if store == "default" {
-                "  証明書をインポートしたブラウザーで開きます".to_owned()
+                "  証明書をインポートしたブラウザで開きます".to_owned()
             } else {
-                format!("  証明書をインポートしたブラウザー ({store}) で開きます")
+                format!("  証明書をインポートしたブラウザ ({store}) で開きます")
             });
             let outcome = person.confirmation_site(&url, label).await;
             let Person {
@@ -652,9 +652,9 @@ impl Run<'_> {
             .unwrap_or_default();
         Ok(Shown::lines(vec![
             format!(
-                "  PKCS#12 ファイルをブラウザーの証明書ストアにインポートしました: pk12util -i {name}"
+                "  PKCS#12 ファイルをブラウザの証明書ストアにインポートしました: pk12util -i {name}"
             ),
-            "  ブラウザーを起動し直しました (the browser restarted, holding the certificate)"
+            "  ブラウザを起動し直しました (the browser restarted, holding the certificate)"
                 .into(),
         ]))
     }

@@ -63,7 +63,7 @@ pub(super) fn record_step(out: &mut String, step: &Step, shown: &Shown) {
     if let Some(kept) = shown.kept {
         let _ = writeln!(
             out,
-            "ブラウザーに保存 (kept in the browser): 証明書 (certificates) {}, 鍵 (keys) {}, PKCS#12 未作成の鍵 (pending) {}, ルート (roots) {}",
+            "ブラウザに保存 (kept in the browser): 証明書 (certificates) {}, 鍵 (keys) {}, PKCS#12 未作成の鍵 (pending) {}, ルート (roots) {}",
             kept.certificates, kept.keys, kept.pending, kept.roots
         );
     }
