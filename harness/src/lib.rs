@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod catalogue;
 pub mod compare;
+pub mod drift;
 pub mod redact;
 pub mod report;
 pub mod runner;

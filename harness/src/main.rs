@@ -47,6 +47,27 @@ enum Command {
         #[command(flatten)]
         target: TargetArgs,
     },
+    /// Compare a recording of a site (a HAR with contents, as DevTools' "Save all as HAR with
+    /// content" writes it) with a site profile: per screen, page and message, same, changed,
+    /// gone, new, or not visited. Exit code 0: no drift; 1: drift; 2: bad arguments or input.
+    Drift(DriftArgs),
+}
+
+#[derive(Args)]
+struct DriftArgs {
+    /// The recording (.har). It holds the login's password: drift never prints or writes it.
+    recording: PathBuf,
+    /// The profile to compare with (a directory with profile.toml); default: the guide v3.10's,
+    /// built into mock-ca.
+    #[arg(long, value_name = "DIR")]
+    profile: Option<PathBuf>,
+    /// Also write the report as one HTML page here.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write a copy of the profile with the recording's changes taken in, into this new
+    /// directory, for a person to review.
+    #[arg(long, value_name = "NEW")]
+    write_profile: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -128,6 +149,14 @@ impl TargetArgs {
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    if let Command::Drift(args) = &cli.command {
+        // Its own exit codes: an unreadable input is 2, as a usage error is, not 1 (drift);
+        // and it reads no scenario.
+        return Ok(drift(args).unwrap_or_else(|e| {
+            eprintln!("harness drift: {e:#}");
+            ExitCode::from(2)
+        }));
+    }
     let scenarios = Scenario::discover(&fixtures_dir().join("scenarios"))?;
     match cli.command {
         Command::List { json } => {
@@ -158,6 +187,8 @@ async fn main() -> anyhow::Result<ExitCode> {
             // clap requires one of them; said again rather than assumed.
             (None, None) => anyhow::bail!("give a catalogue id, or --search WORDS"),
         },
+        // Answered above, before the scenarios are read.
+        Command::Drift(_) => Ok(ExitCode::from(2)),
     }
 }
 
@@ -186,6 +217,54 @@ async fn compare(args: CompareArgs, scenarios: Vec<Scenario>) -> anyhow::Result<
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// `drift RECORDING.har`: the report, the HTML, the new profile; 0 no drift, 1 drift.
+fn drift(args: &DriftArgs) -> anyhow::Result<ExitCode> {
+    use harness::drift;
+    let profile = match &args.profile {
+        Some(dir) => mock_ca::Profile::load(dir)
+            .with_context(|| format!("loading the profile {}", dir.display()))?,
+        None => mock_ca::Profile::default(),
+    };
+    if let Some(new) = &args.write_profile
+        && new.exists()
+        && new
+            .read_dir()
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        anyhow::bail!(
+            "{} exists and is not empty: give a new directory",
+            new.display()
+        );
+    }
+    let recording = drift::Recording::read(&args.recording)?;
+    let name = args.recording.file_name().map_or_else(
+        || args.recording.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let found = drift::check(&recording, &profile);
+    print!("{}", drift::terminal(&found, &name));
+    if let Some(path) = &args.html {
+        let page = drift::html(&found, &name)?;
+        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+        println!("HTML report: {}", path.display());
+    }
+    if let Some(dir) = &args.write_profile {
+        drift::profile_with_changes(&profile, &found)
+            .export(dir)
+            .with_context(|| format!("writing the profile {}", dir.display()))?;
+        println!(
+            "profile with the changes taken in: {} (review it before use)",
+            dir.display()
+        );
+    }
+    Ok(if found.has_drift() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

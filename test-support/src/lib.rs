@@ -12,7 +12,8 @@
 //!   unless a crate asks): headless Chromium driven over the DevTools protocol (chromiumoxide), with its
 //!   own NSS database (a site's TLS anchor trusted, a PKCS#12 imported and presented to one
 //!   origin without a prompt), screenshots under `target/screenshots/`, downloads and the
-//!   network requests a page made.
+//!   network requests a page made; [`har`] records a tab's traffic as a HAR 1.2 with contents, as
+//!   DevTools' "Save all as HAR with content" does (what `harness drift` reads).
 //!
 //! The browser helpers are for tests: a step that cannot be done panics with what it was doing,
 //! the page's URL and its text, rather than returning an error every test would unwrap. The
@@ -23,6 +24,8 @@ pub mod admin;
 mod binary;
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "browser")]
+pub mod har;
 pub mod mail;
 pub mod pki;
 
@@ -30,4 +33,6 @@ pub use admin::{Admin, AdminError, NewApplication};
 pub use binary::{BinaryError, binary, try_binary};
 #[cfg(feature = "browser")]
 pub use browser::{Browser, Exchange, Launch, Page, pkcs12};
+#[cfg(feature = "browser")]
+pub use har::HarRecorder;
 pub use mail::{Mail, MailError};
