@@ -174,7 +174,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => run(args, scenarios).await,
-        Command::Compare(args) => compare(args, scenarios).await,
+        // As drift: 1 means the sides differ, so a profile that cannot be read is 2.
+        Command::Compare(args) => Ok(compare(args, scenarios).await.unwrap_or_else(|e| {
+            eprintln!("harness compare: {e:#}");
+            ExitCode::from(2)
+        })),
         Command::Reproduce {
             id,
             search,
