@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod catalogue;
+pub mod compare;
 pub mod drift;
 pub mod redact;
 pub mod report;

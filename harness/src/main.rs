@@ -27,6 +27,10 @@ enum Command {
     },
     /// Run scenarios: all, or those named / covering the ids given.
     Run(RunArgs),
+    /// What a site change does to the client: run the scenarios against a site with each of two
+    /// profiles and name those whose transcripts (or checks) change, with the diff. Exits 1 when
+    /// any changes, 0 when none does.
+    Compare(CompareArgs),
     /// Support: run the case for one catalogue id and show what the user saw and what to do.
     Reproduce {
         /// A catalogue id, e.g. AUTH-FAILED.
@@ -98,6 +102,24 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct CompareArgs {
+    /// Scenario names, files, or catalogue ids (default: all).
+    selectors: Vec<String>,
+    /// A site profile directory, or `default` (the embedded guide v3.10 profile): twice, A then B.
+    #[arg(long = "profile", value_name = "DIR", required = true)]
+    profiles: Vec<String>,
+    /// Scenarios run at once.
+    #[arg(long, short, default_value_t = 4)]
+    jobs: usize,
+    /// Leave out the scenarios with a browser step (headless Chromium).
+    #[arg(long)]
+    no_browser: bool,
+    /// The cert-client binary under test (as for `run`).
+    #[arg(long, value_name = "PATH")]
+    client: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct TargetArgs {
     /// Run against a mock-ca started elsewhere (its URL), instead of one in-process per scenario.
     #[arg(long, requires_all = ["admin_token", "site_ca"])]
@@ -152,6 +174,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => run(args, scenarios).await,
+        Command::Compare(args) => compare(args, scenarios).await,
         Command::Reproduce {
             id,
             search,
@@ -214,6 +237,34 @@ fn drift(args: &DriftArgs) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+async fn compare(args: CompareArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode> {
+    let [a, b] = args.profiles.as_slice() else {
+        anyhow::bail!(
+            "give --profile twice (A, then B; a directory or `default`), not {} times",
+            args.profiles.len()
+        );
+    };
+    let open = |name: &str| {
+        harness::compare::Side::open(name)
+            .map_err(|e| anyhow::anyhow!("profile {name}: {e} [{}]", e.code()))
+    };
+    let (a, b) = (open(a)?, open(b)?);
+    if let Some(client) = &args.client {
+        harness::runner::use_cert_client(client.clone())?;
+    }
+    let mut chosen = suite::select(scenarios, &args.selectors).map_err(anyhow::Error::msg)?;
+    if args.no_browser {
+        chosen.retain(|s| !s.uses_browser());
+    }
+    let comparison = harness::compare::compare(chosen, [&a, &b], args.jobs).await?;
+    print!("{}", comparison.render());
+    Ok(if comparison.changed().next().is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 

@@ -10,6 +10,8 @@ use crate::admin::{Admin, AdminError};
 pub enum Target {
     /// A fresh site in this process for each scenario (isolated; scenarios may run in parallel).
     InProcess,
+    /// The same, the site serving this profile (`harness compare`).
+    Profiled(std::sync::Arc<mock_ca::Profile>),
     /// A running site (its URL, admin token and TLS trust anchor); scenarios run one at a time.
     Remote {
         /// The site's URL.
@@ -55,14 +57,18 @@ impl SiteUnderTest {
     /// this scenario's requests.
     pub async fn open(target: &Target) -> Result<Self, SiteError> {
         match target {
-            Target::InProcess => {
+            Target::InProcess | Target::Profiled(_) => {
                 // The checked-in test root (fixtures/pki), so no scenario makes an RSA key for
                 // its site; thumbprints and serials are redacted from the transcripts anyway.
                 let root = mock_ca::Authority::from_pem(
                     test_support::pki::ROOT_PEM,
                     test_support::pki::ROOT_KEY_PEM,
                 )?;
-                let site = MockCa::builder().seed(1).authority(root).start().await?;
+                let mut builder = MockCa::builder().seed(1).authority(root);
+                if let Target::Profiled(profile) = target {
+                    builder = builder.profile(profile.as_ref().clone());
+                }
+                let site = builder.start().await?;
                 let admin = Admin::new(
                     site.url(),
                     site.admin_token(),

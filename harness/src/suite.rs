@@ -51,7 +51,7 @@ pub async fn run(
     snapshots: Option<&Path>,
 ) -> Result<Vec<Report>, RunError> {
     let jobs = match target {
-        Target::InProcess => jobs.max(1),
+        Target::InProcess | Target::Profiled(_) => jobs.max(1),
         // A shared site's clock, faults and journal belong to one scenario at a time.
         Target::Remote { .. } => 1,
     };

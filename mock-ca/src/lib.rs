@@ -28,11 +28,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! What the site shows and decides that a version of the guide could change (each id's words,
+//! the pages, the mails, the policy) is a [`Profile`]: the guide v3.10's by default, another with
+//! [`Builder::profile`] (a directory read with [`Profile::load`], written with
+//! [`Profile::export`]); [`profile`] holds its parts and the rules a recorded exchange is matched
+//! to a screen or an id by.
+//!
 //! Inside, the domain is plain Rust (`src/enrollment/`: applications and their state machine,
 //! the root CA, the registration desk, the CSR, the 14:00 cut-off, documents sealed to a
 //! holder's certificate, passwords kept hashed, refusals, faults, the journal); what touches the
 //! world is apart (`src/world/`: the clock and randomness, injected so runs repeat; the outbox to
-//! a Maildir and SMTP; the records in SQLite; the config file); HTTP and TLS are thin layers over
+//! a Maildir and SMTP; the records in SQLite; the config file; the site profile); HTTP and TLS are thin layers over
 //! it (`src/web/`). The protocol is in `docs/protocol.md`.
 
 // The layout shows the architecture: the domain, what touches the world, and the HTTP/TLS layer.

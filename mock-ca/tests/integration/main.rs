@@ -7,6 +7,7 @@ mod certenroll;
 mod http2;
 mod listener;
 mod pki;
+mod profile;
 mod restart;
 mod signals;
 mod smtp;
