@@ -16,13 +16,8 @@ demo: ## start the mock site, enroll with the client, show the result
 demo-web: ## the same flow in a browser: the site in demo mode, its mailbox page, until Ctrl-C
 	./scripts/demo-web.sh
 
-test: ## build everything and run every test (unit, site, harness snapshots, end to end, the short soak); binaries a test runs are built on demand (test-support)
-	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		echo "cargo nextest: every test of every crate at once, $(TEST_THREADS) at a time; then the doctests"; \
-		$(CARGO) nextest run --workspace --test-threads $(TEST_THREADS) && $(CARGO) test --workspace --doc; \
-	else \
-		$(CARGO) test --workspace; \
-	fi
+test: ## build everything and run every test (unit, site, harness snapshots, end to end, the short soak, the doctests); binaries a test runs are built on demand (test-support)
+	@TEST_THREADS=$(TEST_THREADS) CARGO=$(CARGO) ./scripts/test.sh
 
 soak: ## the long reliability run (10,000 malformed requests, 200 races, kills at each step and at random, site restarts); ends with one summary line; SOAK_SEED=N repeats a run
 	@$(CARGO) build --quiet --workspace --bins

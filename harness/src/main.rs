@@ -192,6 +192,34 @@ async fn main() -> anyhow::Result<ExitCode> {
     }
 }
 
+async fn compare(args: CompareArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode> {
+    let [a, b] = args.profiles.as_slice() else {
+        anyhow::bail!(
+            "give --profile twice (A, then B; a directory or `default`), not {} times",
+            args.profiles.len()
+        );
+    };
+    let open = |name: &str| {
+        harness::compare::Side::open(name)
+            .map_err(|e| anyhow::anyhow!("profile {name}: {e} [{}]", e.code()))
+    };
+    let (a, b) = (open(a)?, open(b)?);
+    if let Some(client) = &args.client {
+        harness::runner::use_cert_client(client.clone())?;
+    }
+    let mut chosen = suite::select(scenarios, &args.selectors).map_err(anyhow::Error::msg)?;
+    if args.no_browser {
+        chosen.retain(|s| !s.uses_browser());
+    }
+    let comparison = harness::compare::compare(chosen, [&a, &b], args.jobs).await?;
+    print!("{}", comparison.render());
+    Ok(if comparison.changed().next().is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// `drift RECORDING.har`: the report, the HTML, the new profile; 0 no drift, 1 drift.
 fn drift(args: &DriftArgs) -> anyhow::Result<ExitCode> {
     use harness::drift;
@@ -237,34 +265,6 @@ fn drift(args: &DriftArgs) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    })
-}
-
-async fn compare(args: CompareArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode> {
-    let [a, b] = args.profiles.as_slice() else {
-        anyhow::bail!(
-            "give --profile twice (A, then B; a directory or `default`), not {} times",
-            args.profiles.len()
-        );
-    };
-    let open = |name: &str| {
-        harness::compare::Side::open(name)
-            .map_err(|e| anyhow::anyhow!("profile {name}: {e} [{}]", e.code()))
-    };
-    let (a, b) = (open(a)?, open(b)?);
-    if let Some(client) = &args.client {
-        harness::runner::use_cert_client(client.clone())?;
-    }
-    let mut chosen = suite::select(scenarios, &args.selectors).map_err(anyhow::Error::msg)?;
-    if args.no_browser {
-        chosen.retain(|s| !s.uses_browser());
-    }
-    let comparison = harness::compare::compare(chosen, [&a, &b], args.jobs).await?;
-    print!("{}", comparison.render());
-    Ok(if comparison.changed().next().is_none() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
     })
 }
 

@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! summary = "A wrong password is refused with the guide's message."
+//! summary_ja = "パスワードを間違えた場合です。ガイドのメッセージが表示されます。"   # the report's, for support
 //! covers = ["AUTH-FAILED"]
 //! # expect = "fail: why this is known to fail"   # a known failure: the run fails when it passes
 //!
@@ -23,6 +24,7 @@
 //! password = "wrong"              # log in with this instead of the mailed password
 //! answers = { issue = true }      # prompts: issue, install-root, web-access; unanswered is いいえ
 //! # interrupt = "csr-sent"        # key-generation | csr-sent | certificate-received: killed (binary), stopped (library) or the tab closed (browser) there
+//! # browser_killed = true         # through a browser: the browser killed (SIGKILL) there, not the tab closed
 //! expect = { error = "AUTH-FAILED", message = "認証に失敗したか、申請が承認されていません", exit = 3 }
 //! ```
 //!
@@ -32,10 +34,10 @@
 //!
 //! | action | fields besides `expect` (and `application`, which every step may name) |
 //! |---|---|
-//! | `enroll` | `via`, `password`, `answers`, `interrupt`, `store`, `args`, `env`, `browser` |
-//! | `list`, `confirm` (also in a browser, one that holds no client certificate) | `via`, `store`, `args`, `env` |
-//! | `check-site` (binary or browser), `data-list` (binary only) | `via`, `store`, `args`, `env` |
-//! | `install` (binary only) | `certificate_from` (required), `store`, `args`, `env` |
+//! | `enroll` | `via`, `password`, `answers`, `interrupt`, `browser_killed`, `store`, `args`, `env`, `browser` |
+//! | `list`, `confirm` (also in a browser) | `via`, `store`, `args`, `env` |
+//! | `check-site`, `data-list` (binary or browser) | `via`, `store`, `args`, `env` |
+//! | `install` (binary or browser) | `via`, `certificate_from` (the binary's, required there), `store`, `args`, `env` |
 //! | `data-fetch` (binary only) | `document`, `raw`, `store`, `args`, `env` |
 //! | `approve`, `withdraw`, `real-clock` | — |
 //! | `set-clock` | `clock` (required): an RFC 3339 time |
@@ -50,7 +52,10 @@
 //! Through a browser (`via = "browser"`) the step is what a person does in headless Chromium: the
 //! mail's URL opened, the password typed, 発行 and the guide's dialogs answered as `answers` says,
 //! the PKCS#12 downloaded; `store` names the browser profile (another PC's browser), and the
-//! store's counts are what the browser kept (see `runner/browser.rs`).
+//! store's counts are what the browser kept (see `runner/browser.rs`). The confirmation site
+//! (`confirm`, `data-list`) is opened in a browser that holds no client certificate until an
+//! `install` step imports the PKCS#12 that browser downloaded: from then on, in a Chromium of its
+//! own holding it.
 //!
 //! A scenario that means the same for several clients says so at the top, and runs once per
 //! client, each run with its own name and snapshot (`<name>.<client>`); its client steps that
@@ -74,8 +79,10 @@ use serde::{Deserialize, Deserializer};
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Scenario {
-    /// What it shows, in a line.
+    /// What it shows, in a line (for developers, in the transcript).
     pub summary: String,
+    /// The same in Japanese, as support would say it to a customer (the report's case pages).
+    pub summary_ja: String,
     /// The catalogue ids it covers.
     pub covers: Vec<String>,
     /// `fail: reason` marks a known failure.
@@ -103,6 +110,7 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 struct File {
     summary: String,
+    summary_ja: String,
     covers: Vec<String>,
     #[serde(default, deserialize_with = "known_failure_mark")]
     expect: Option<String>,
@@ -197,11 +205,12 @@ pub enum Step {
     List(ClientCommand),
     /// `cert-client confirm`
     Confirm(ClientCommand),
-    /// `cert-client check-site` on the site's URL (binary only).
+    /// `cert-client check-site` on the site's URL (binary or browser).
     CheckSite(BinaryCommand),
-    /// `cert-client install --certificate` (binary only).
+    /// `cert-client install --certificate`, or the downloaded PKCS#12 imported into a browser.
     Install(Install),
-    /// `cert-client data list` (binary only).
+    /// `cert-client data list`, or the confirmation site's download page in a browser holding
+    /// the certificate.
     DataList(BinaryCommand),
     /// `cert-client data fetch` (binary only): the decrypted file's content is shown.
     DataFetch(DataFetch),
@@ -242,6 +251,11 @@ pub struct Enroll {
     /// the library the enrollment stops there.
     #[serde(default, deserialize_with = "checkpoint")]
     pub interrupt: Option<Checkpoint>,
+    /// Through a browser: at the checkpoint the browser itself is killed (SIGKILL), not the tab
+    /// closed. The store's browser is then a Chromium of its own on a profile kept on disk (the
+    /// person's PC), and the next step starts a new one on it.
+    #[serde(default)]
+    pub browser_killed: bool,
     /// Which store: the scenario's own (default) or another one by name, e.g. `other-pc`.
     pub store: Option<String>,
     /// Extra arguments for the binary.
@@ -267,6 +281,7 @@ impl Enroll {
             password: None,
             answers: Answers::default(),
             interrupt: None,
+            browser_killed: false,
             store: None,
             args: Vec::new(),
             env: BTreeMap::new(),
@@ -363,13 +378,16 @@ pub struct BinaryCommand {
     pub expect: Expect,
 }
 
-/// `install --certificate` (binary only).
+/// `install --certificate` through the binary; in a browser, the PKCS#12 that browser downloaded
+/// imported into it (`pk12util -i`, as step 4 says), the browser started again holding it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Install {
-    /// Install the current certificate of this other store (`other-pc`).
-    pub certificate_from: String,
+    /// The binary (default) or a browser.
+    pub via: Option<Via>,
+    /// Install the current certificate of this other store (`other-pc`); the binary's only.
+    pub certificate_from: Option<String>,
     /// Which application the expectations are about; default the first.
     #[serde(default = "first")]
     pub application: usize,
@@ -706,7 +724,8 @@ impl Step {
             Self::Enroll(step) => Some(step.via.unwrap_or_default()),
             Self::List(step) | Self::Confirm(step) => Some(step.via.unwrap_or_default()),
             Self::CheckSite(step) | Self::DataList(step) => Some(step.via.unwrap_or(Via::Binary)),
-            Self::Install(_) | Self::DataFetch(_) => Some(Via::Binary),
+            Self::Install(step) => Some(step.via.unwrap_or(Via::Binary)),
+            Self::DataFetch(_) => Some(Via::Binary),
             Self::Approve(_)
             | Self::Withdraw(_)
             | Self::SetClock(_)
@@ -834,16 +853,51 @@ impl Step {
         if via != Some(Via::Browser) && matches!(self, Self::Enroll(e) if e.browser.is_some()) {
             return Some("`browser` needs via = \"browser\"".into());
         }
+        if let Self::Enroll(enroll) = self
+            && enroll.browser_killed
+            && (via != Some(Via::Browser) || enroll.interrupt.is_none())
+        {
+            return Some(
+                "`browser_killed` needs via = \"browser\" and an `interrupt` (the checkpoint where it is killed)".into(),
+            );
+        }
+        if let Self::Enroll(enroll) = self
+            && enroll.browser_killed
+            && enroll.expect.store.is_some()
+        {
+            return Some(
+                "`expect.store` after a killed browser: a dead browser cannot be asked; the next step counts what the new one finds".into(),
+            );
+        }
         if via == Some(Via::Browser)
             && !matches!(
                 self,
-                Self::Enroll(_) | Self::CheckSite(_) | Self::Confirm(_)
+                Self::Enroll(_)
+                    | Self::CheckSite(_)
+                    | Self::Confirm(_)
+                    | Self::Install(_)
+                    | Self::DataList(_)
             )
         {
             return Some(format!(
-                "{:?} has no browser form: a browser enrolls (`enroll`), opens the top page (`check-site`) and the confirmation site (`confirm`)",
+                "{:?} has no browser form: a browser enrolls (`enroll`), opens the top page (`check-site`), imports the PKCS#12 it downloaded (`install`), opens the confirmation site (`confirm`) and its download page (`data-list`)",
                 self.action()
             ));
+        }
+        if let Self::Install(install) = self {
+            match (via, &install.certificate_from) {
+                (Some(Via::Browser), Some(_)) => {
+                    return Some(
+                        "`certificate_from` is the binary's: a browser imports the PKCS#12 it downloaded".into(),
+                    );
+                }
+                (Some(Via::Binary), None) => {
+                    return Some(
+                        "`install` through the binary needs `certificate_from` (the store whose certificate to install)".into(),
+                    );
+                }
+                _ => {}
+            }
         }
         if via == Some(Via::Library) && matches!(self, Self::CheckSite(_) | Self::DataList(_)) {
             return Some(format!("{:?} has no library form", self.action()));
@@ -949,6 +1003,7 @@ impl Scenario {
         };
         Ok(Self {
             summary: file.summary,
+            summary_ja: file.summary_ja,
             covers: file.covers,
             expect: file.expect,
             client: None,
@@ -1099,7 +1154,7 @@ mod tests {
             .to_string()
     }
 
-    const HEAD: &str = "summary = \"s\"\ncovers = []\n\n[[application]]\napplicant = \"a\"\nemail = \"a@example.jp\"\nsubject = [[\"CN\", \"A\"]]\n\n[[step]]\naction = \"approve\"\n\n";
+    const HEAD: &str = "summary = \"s\"\nsummary_ja = \"s\"\ncovers = []\n\n[[application]]\napplicant = \"a\"\nemail = \"a@example.jp\"\nsubject = [[\"CN\", \"A\"]]\n\n[[step]]\naction = \"approve\"\n\n";
 
     #[test]
     fn the_documented_example_parses() {
@@ -1123,10 +1178,51 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"enroll\"\nclock = \"90m\"\n");
         let error = error(&text);
         assert!(
-            error.starts_with("scenarios/login/bad.toml:14:1: unknown field `clock`"),
+            error.starts_with("scenarios/login/bad.toml:15:1: unknown field `clock`"),
             "{error}"
         );
-        assert!(error.contains("14 | clock = \"90m\""), "{error}");
+        assert!(error.contains("15 | clock = \"90m\""), "{error}");
+    }
+
+    #[test]
+    fn an_install_names_the_store_to_take_from_through_the_binary_and_none_in_a_browser() {
+        let binary = error(&format!("{HEAD}[[step]]\naction = \"install\"\n"));
+        assert!(binary.contains("needs `certificate_from`"), "{binary}");
+        let browser = error(&format!(
+            "{HEAD}[[step]]\naction = \"install\"\nvia = \"browser\"\ncertificate_from = \"other-pc\"\n"
+        ));
+        assert!(
+            browser.contains("a browser imports the PKCS#12 it downloaded"),
+            "{browser}"
+        );
+        let imported = Scenario::parse(
+            &format!("{HEAD}[[step]]\naction = \"install\"\nvia = \"browser\"\n"),
+            Path::new("browser/import.toml"),
+        )
+        .unwrap();
+        assert_eq!(imported.steps[1].via(), Some(Via::Browser));
+    }
+
+    #[test]
+    fn a_killed_browser_needs_a_browser_a_checkpoint_and_no_count_of_what_it_kept() {
+        let enroll = format!("{HEAD}[[step]]\naction = \"enroll\"\nbrowser_killed = true\n");
+        let no_browser = error(&enroll);
+        assert!(
+            no_browser.contains("`browser_killed` needs"),
+            "{no_browser}"
+        );
+        let no_checkpoint = error(&format!("{enroll}via = \"browser\"\n"));
+        assert!(
+            no_checkpoint.contains("`browser_killed` needs"),
+            "{no_checkpoint}"
+        );
+        let counted = error(&format!(
+            "{enroll}via = \"browser\"\ninterrupt = \"csr-sent\"\nexpect = {{ store = {{ pending = 1 }} }}\n"
+        ));
+        assert!(
+            counted.contains("a dead browser cannot be asked"),
+            "{counted}"
+        );
     }
 
     #[test]
@@ -1134,7 +1230,7 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"enrol\"\n");
         let error = error(&text);
         assert!(
-            error.starts_with("scenarios/login/bad.toml:13:10: unknown variant `enrol`"),
+            error.starts_with("scenarios/login/bad.toml:14:10: unknown variant `enrol`"),
             "{error}"
         );
         assert!(
@@ -1149,7 +1245,7 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"advance-clock\"\n");
         let error = error(&text);
         assert!(
-            error.starts_with("scenarios/login/bad.toml:12:1: missing field `clock`"),
+            error.starts_with("scenarios/login/bad.toml:13:1: missing field `clock`"),
             "{error}"
         );
     }
@@ -1159,13 +1255,13 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"advance-clock\"\nclock = \"3w\"\n");
         assert!(
             error(&text)
-                .starts_with("scenarios/login/bad.toml:14:1: `clock`: \"3w\" is not a duration"),
+                .starts_with("scenarios/login/bad.toml:15:1: `clock`: \"3w\" is not a duration"),
             "{}",
             error(&text)
         );
         let text = format!("{HEAD}[[step]]\naction = \"enroll\"\ninterrupt = \"csr-send\"\n");
         assert!(
-            error(&text).contains(":14:1: `interrupt`: no checkpoint \"csr-send\""),
+            error(&text).contains(":15:1: `interrupt`: no checkpoint \"csr-send\""),
             "{}",
             error(&text)
         );
@@ -1175,7 +1271,7 @@ mod tests {
     fn a_site_action_refuses_a_client_expectation() {
         let text = format!("{HEAD}[[step]]\naction = \"approve\"\nexpect = {{ exit = 0 }}\n");
         assert!(
-            error(&text).contains(":14:12: unknown field `exit`"),
+            error(&text).contains(":15:12: unknown field `exit`"),
             "{}",
             error(&text)
         );
@@ -1186,7 +1282,7 @@ mod tests {
         let text = format!("{HEAD}[[step]]\naction = \"list\"\nexpect = {{ exit = 0 }}\n");
         let error = error(&text);
         assert!(
-            error.contains(":12:1: step 2: `expect.exit` needs via = \"binary\""),
+            error.contains(":13:1: step 2: `expect.exit` needs via = \"binary\""),
             "{error}"
         );
         let text = format!("{HEAD}[[step]]\naction = \"list\"\nargs = [\"-v\"]\n");
@@ -1200,7 +1296,7 @@ mod tests {
     fn a_step_naming_an_application_not_filed_fails_at_load_with_its_line() {
         let text = format!("{HEAD}[[step]]\naction = \"withdraw\"\napplication = 2\n");
         assert!(
-            error(&text).contains(":12:1: step 2: no application 2"),
+            error(&text).contains(":13:1: step 2: no application 2"),
             "{}",
             error(&text)
         );
@@ -1211,7 +1307,7 @@ mod tests {
         let text = HEAD.replace("covers = []\n", "covers = []\nexpect = \"flaky\"\n");
         assert!(
             error(&text)
-                .starts_with("scenarios/login/bad.toml:3:10: expect must be \"fail: <reason>\""),
+                .starts_with("scenarios/login/bad.toml:4:10: expect must be \"fail: <reason>\""),
             "{}",
             error(&text)
         );

@@ -11,12 +11,8 @@ fn entries() -> Vec<catalogue::Entry> {
     catalogue::load(&fixtures_dir().join("catalogue.toml")).expect("the catalogue reads")
 }
 
-/// The browser tests of mock-ca (headless Chromium): where the ids a browser scenario does not
-/// reach yet are asserted.
-const BROWSER_TESTS: &str = include_str!("../../mock-ca/tests/integration/browser.rs");
-
 /// Every id a customer meets on a page (ARCHITECTURE.md, "In a browser"): each is covered by a
-/// browser scenario (a step `via = "browser"`), but those of [`ONLY_IN_MOCK_CA_BROWSER_TESTS`].
+/// browser scenario (a step `via = "browser"`).
 const ON_A_PAGE: &[&str] = &[
     "MAIL-URL",
     "MAIL-PASSWORD",
@@ -41,16 +37,6 @@ const ON_A_PAGE: &[&str] = &[
     "REPOSITORY-PAGE",
     "COMPONENT-UNAVAILABLE",
     "ENV-SUPPORTED",
-];
-
-/// The pages that need the holder's certificate in the browser (the confirmation page and its
-/// listing, the published documents): one Chromium shared by the scenarios cannot be given each
-/// scenario's certificate, so mock-ca's browser tests (a browser per test) still assert them:
-/// each with what those tests assert of it.
-const ONLY_IN_MOCK_CA_BROWSER_TESTS: &[(&str, &str)] = &[
-    ("STEP4-CONFIRM", "\"証明書確認ページ\""),
-    ("CONFIRM-SITE-LISTING", "page.text(\"#certificates\")"),
-    ("DATA-DECRYPT", "Some(\"DATA-DECRYPT\")"),
 ];
 
 #[test]
@@ -121,14 +107,10 @@ fn every_browser_only_id_is_covered_by_a_browser_scenario() {
 }
 
 #[test]
-fn every_id_a_customer_meets_on_a_page_is_covered_by_a_browser_scenario_or_said_not_to_be() {
+fn every_id_a_customer_meets_on_a_page_is_covered_by_a_browser_scenario() {
     let scenarios = scenarios();
     let ids: Vec<String> = entries().into_iter().map(|e| e.id).collect();
-    let left: Vec<&str> = ONLY_IN_MOCK_CA_BROWSER_TESTS
-        .iter()
-        .map(|(id, _)| *id)
-        .collect();
-    for id in ON_A_PAGE.iter().chain(&left) {
+    for id in ON_A_PAGE {
         assert!(
             ids.iter().any(|known| known == id),
             "{id} is not a catalogue id"
@@ -136,25 +118,12 @@ fn every_id_a_customer_meets_on_a_page_is_covered_by_a_browser_scenario_or_said_
     }
     let missing: Vec<&&str> = ON_A_PAGE
         .iter()
-        .filter(|id| !left.contains(id))
         .filter(|id| !a_browser_scenario_covers(&scenarios, id))
         .collect();
     assert!(
         missing.is_empty(),
         "ids a customer meets on a page that no browser scenario covers: {missing:?}"
     );
-    // Those left to mock-ca's browser tests are asserted there, until a scenario covers them (the
-    // list must then shrink).
-    for (id, asserted) in ONLY_IN_MOCK_CA_BROWSER_TESTS {
-        assert!(
-            !a_browser_scenario_covers(&scenarios, id),
-            "{id} is covered by a browser scenario now: take it off ONLY_IN_MOCK_CA_BROWSER_TESTS"
-        );
-        assert!(
-            BROWSER_TESTS.contains(asserted),
-            "{id}: neither a browser scenario nor mock-ca's browser tests show it ({asserted})"
-        );
-    }
 }
 
 #[test]

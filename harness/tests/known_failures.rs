@@ -29,7 +29,7 @@ async fn a_known_failure_that_fails_is_expected_and_one_that_passes_fails_the_ru
         dir.path(),
         "still-broken",
         &format!(
-            "summary = \"s\"\ncovers = []\nexpect = \"fail: waiting for a fix\"\n{WRONG_PASSWORD}"
+            "summary = \"s\"\nsummary_ja = \"s\"\ncovers = []\nexpect = \"fail: waiting for a fix\"\n{WRONG_PASSWORD}"
         ),
     );
     // Expects AUTH-FAILED and gets it: it passes, so its mark is stale.
@@ -37,7 +37,7 @@ async fn a_known_failure_that_fails_is_expected_and_one_that_passes_fails_the_ru
         dir.path(),
         "fixed",
         &format!(
-            "summary = \"s\"\ncovers = []\nexpect = \"fail: was broken\"\n{WRONG_PASSWORD}expect = {{ error = \"AUTH-FAILED\" }}\n"
+            "summary = \"s\"\nsummary_ja = \"s\"\ncovers = []\nexpect = \"fail: was broken\"\n{WRONG_PASSWORD}expect = {{ error = \"AUTH-FAILED\" }}\n"
         ),
     );
     let reports = suite::run(vec![still_broken, fixed], &Target::InProcess, 2, None)
@@ -60,7 +60,9 @@ fn a_mark_that_is_not_fail_colon_reason_is_refused() {
     let path = dir.path().join("bad.toml");
     std::fs::write(
         &path,
-        format!("summary = \"s\"\ncovers = []\nexpect = \"flaky\"\n{WRONG_PASSWORD}"),
+        format!(
+            "summary = \"s\"\nsummary_ja = \"s\"\ncovers = []\nexpect = \"flaky\"\n{WRONG_PASSWORD}"
+        ),
     )
     .unwrap();
     let error = Scenario::load(&path).unwrap_err().to_string();

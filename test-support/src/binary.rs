@@ -44,8 +44,49 @@ pub fn try_binary(name: &str) -> Result<PathBuf, BinaryError> {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     built
         .entry(name.to_owned())
-        .or_insert_with(|| build(name))
+        .or_insert_with(|| build_once_per_run(name))
         .clone()
+}
+
+/// Under nextest each test is a process of its own, so "once per process" would be a `cargo build`
+/// (a no-op costing ~0.3 s of CPU, serialised on cargo's lock) for each test that runs a binary.
+/// Within one nextest run (`NEXTEST_RUN_ID`) the first process builds, under a file lock, and
+/// leaves the run's id beside the binary; the others wait on the lock and find it. The sources do
+/// not change within a run, so what the first one built is what each would build.
+fn build_once_per_run(name: &str) -> Result<PathBuf, BinaryError> {
+    let Some(run) = std::env::var_os("NEXTEST_RUN_ID") else {
+        return build(name);
+    };
+    let run = run.to_string_lossy().into_owned();
+    let layout = caller();
+    let path = layout
+        .bin_dir()
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let stamps = layout.target_dir.join("tmp").join("test-support-builds");
+    let key = format!(
+        "{}-{}-{name}",
+        layout.triple.as_deref().unwrap_or("host"),
+        layout.profile
+    );
+    // Without a place for the stamp, building in each process is still right, only slower.
+    if std::fs::create_dir_all(&stamps).is_err() {
+        return build(name);
+    }
+    let Ok(lock) = std::fs::File::create(stamps.join(format!("{key}.lock"))) else {
+        return build(name);
+    };
+    if lock.lock().is_err() {
+        return build(name);
+    }
+    let stamp = stamps.join(format!("{key}.run"));
+    if path.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|seen| seen == run) {
+        return Ok(path);
+    }
+    let built = build(name)?;
+    // A stamp that cannot be written only costs the next process a no-op build.
+    let _ = std::fs::write(&stamp, &run);
+    Ok(built)
+    // The lock is released when `lock` drops.
 }
 
 /// Where the caller runs from: cargo's target directory, the target triple's directory if any,

@@ -18,6 +18,12 @@
 //!   whose issuer is among the CAs the server's CertificateRequest names: a certificate of another
 //!   CA is held but never presented to a site that names its own.
 //!
+//! [`Launch::own_pc`] puts the home and the profile in a directory of the caller's that outlives
+//! the browser: a person's own PC, where a browser killed ([`Browser::kill`]) and started again
+//! finds what the last one kept on disk (IndexedDB, cookies, the NSS database);
+//! [`Browser::page_in_profile`] opens a tab in that profile itself (a browser context of its own
+//! is kept in memory only, and dies with the process).
+//!
 //! [`Browser::page`] opens a tab in a browser context of its own (`Target.createBrowserContext`:
 //! cookies, storage and cache apart, like a fresh profile), so one Chromium can serve several
 //! tests or scenarios at once. Found by experiment (Chromium 156): the profile's certificate
@@ -81,6 +87,8 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Launch {
     anchors: Vec<String>,
     identities: Vec<Identity>,
+    /// The home and profile's directory when it is the caller's (kept after the browser).
+    own_pc: Option<PathBuf>,
 }
 
 /// A PKCS#12 to present to one origin.
@@ -108,6 +116,15 @@ impl Launch {
         self
     }
 
+    /// Keeps the home (its NSS database) and the profile in `dir` (`dir/home`, `dir/profile`,
+    /// made if absent) rather than in temporary directories: they stay after the browser is
+    /// closed or killed, and a browser launched again on `dir` starts from what they hold, as a
+    /// person's browser does on their own PC.
+    pub fn own_pc(mut self, dir: &Path) -> Self {
+        self.own_pc = Some(dir.to_path_buf());
+        self
+    }
+
     /// Starts Chromium; `None`, after a printed notice, where a program it needs is missing.
     pub async fn launch(self) -> Option<Browser> {
         if let Some(why) = missing() {
@@ -122,17 +139,32 @@ impl Launch {
             );
             return None;
         }
-        let home = TempDir::with_prefix("browser-home-").expect("a temporary HOME");
-        let profile = TempDir::with_prefix("browser-profile-").expect("a temporary profile");
+        let (home, profile) = match &self.own_pc {
+            Some(dir) => (Dir::Kept(dir.join("home")), Dir::Kept(dir.join("profile"))),
+            None => (
+                Dir::Temporary(TempDir::with_prefix("browser-home-").expect("a temporary HOME")),
+                Dir::Temporary(
+                    TempDir::with_prefix("browser-profile-").expect("a temporary profile"),
+                ),
+            ),
+        };
         let nssdb = home.path().join(".pki/nssdb");
-        fs::create_dir_all(&nssdb).expect("the NSS database's directory");
         let db = format!("sql:{}", nssdb.display());
-        run("certutil", ["-N", "--empty-password", "-d", &db]);
+        // A kept home already has its database, and the anchors and identities given before.
+        let earlier_anchors = count_files(home.path(), "anchor-");
+        let earlier_identities = count_files(home.path(), "identity-");
+        if !nssdb.join("cert9.db").exists() {
+            fs::create_dir_all(&nssdb).expect("the NSS database's directory");
+            fs::create_dir_all(profile.path()).expect("the profile's directory");
+            run("certutil", ["-N", "--empty-password", "-d", &db]);
+        }
         for (n, anchor) in self.anchors.iter().enumerate() {
-            add_anchor(home.path(), n, anchor);
+            add_anchor(home.path(), earlier_anchors + n, anchor);
         }
         for (n, identity) in self.identities.iter().enumerate() {
-            let file = home.path().join(format!("identity-{n}.p12"));
+            let file = home
+                .path()
+                .join(format!("identity-{}.p12", earlier_identities + n));
             fs::write(&file, &identity.p12).expect("the PKCS#12's file");
             let file = file.display().to_string();
             run(
@@ -175,7 +207,7 @@ impl Launch {
         Some(Browser {
             cdp,
             handler,
-            anchors: AtomicUsize::new(self.anchors.len()),
+            anchors: AtomicUsize::new(earlier_anchors + self.anchors.len()),
             home: Some(home),
             profile: Some(profile),
         })
@@ -188,8 +220,33 @@ pub struct Browser {
     handler: tokio::task::JoinHandle<()>,
     /// Anchors added so far: each gets its own nickname in the NSS database.
     anchors: AtomicUsize,
-    home: Option<TempDir>,
-    profile: Option<TempDir>,
+    home: Option<Dir>,
+    profile: Option<Dir>,
+}
+
+/// A browser's home or profile: removed with the browser, or the caller's ([`Launch::own_pc`]).
+enum Dir {
+    Temporary(TempDir),
+    Kept(PathBuf),
+}
+
+impl Dir {
+    fn path(&self) -> &Path {
+        match self {
+            Self::Temporary(dir) => dir.path(),
+            Self::Kept(path) => path,
+        }
+    }
+}
+
+/// How many files in `dir` have a name starting with `prefix`.
+fn count_files(dir: &Path, prefix: &str) -> usize {
+    fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .count()
+    })
 }
 
 impl Browser {
@@ -231,10 +288,37 @@ impl Browser {
         Page {
             cdp,
             browser: self,
-            context,
+            context: Some(context),
             screenshots: screenshot_dir(test),
             recorder,
         }
+    }
+
+    /// A new tab in the profile itself (not a context of its own): what its pages keep is
+    /// written to the profile's directory, where a browser started again on the same
+    /// [`Launch::own_pc`] finds it. Screenshots go under `target/screenshots/<test>/`.
+    pub async fn page_in_profile(&self, test: &str) -> Page<'_> {
+        let cdp = bounded(
+            "a new tab",
+            self.cdp.new_page(CreateTargetParams::new("about:blank")),
+        )
+        .await
+        .expect("a new tab");
+        let recorder = tokio::sync::Mutex::new(Recorder::listen(&cdp).await);
+        Page {
+            cdp,
+            browser: self,
+            context: None,
+            screenshots: screenshot_dir(test),
+            recorder,
+        }
+    }
+
+    /// Kills Chromium (SIGKILL, as a crash or a person ending it from the task manager would):
+    /// nothing is closed properly, what it had written stays in a kept home and profile.
+    pub fn kill(self) {
+        // Drop kills the process first, then removes only temporary directories.
+        drop(self);
     }
 
     /// Trusts `anchor_pem` from now on, as [`Launch::trust`] does before the start: Chromium
@@ -269,10 +353,14 @@ impl Drop for Browser {
         self.handler.abort();
         // Chromium's helper processes outlive the browser process by a moment, and may still
         // create files while the directories are removed: try again until both are gone.
-        for dir in [self.home.take(), self.profile.take()]
+        let temporary = [self.home.take(), self.profile.take()]
             .into_iter()
             .flatten()
-        {
+            .filter_map(|dir| match dir {
+                Dir::Temporary(dir) => Some(dir),
+                Dir::Kept(_) => None,
+            });
+        for dir in temporary {
             let path = dir.path().to_path_buf();
             let mut removed = dir.close().is_ok();
             while !removed && Instant::now() < deadline {
@@ -287,7 +375,8 @@ impl Drop for Browser {
 pub struct Page<'b> {
     cdp: chromiumoxide::Page,
     browser: &'b Browser,
-    context: BrowserContextId,
+    /// The tab's own browser context; `None`: the profile itself.
+    context: Option<BrowserContextId>,
     screenshots: PathBuf,
     recorder: tokio::sync::Mutex<Recorder>,
 }
@@ -454,7 +543,7 @@ impl<'b> Page<'b> {
     /// Saves what the page downloads into `dir` under the names the site gives.
     pub async fn capture_downloads(&self, dir: &Path) -> &Self {
         let mut behaviour = SetDownloadBehaviorParams::new(SetDownloadBehaviorBehavior::Allow);
-        behaviour.browser_context_id = Some(self.context.clone());
+        behaviour.browser_context_id.clone_from(&self.context);
         behaviour.download_path = Some(dir.display().to_string());
         if let Err(e) = self.browser.cdp.execute(behaviour).await {
             panic!("capture downloads into {}: {e}", dir.display());
@@ -506,7 +595,7 @@ impl<'b> Page<'b> {
     /// included), sorted.
     pub async fn cookie_names(&self) -> Vec<String> {
         let params = StorageGetCookiesParams {
-            browser_context_id: Some(self.context.clone()),
+            browser_context_id: self.context.clone(),
         };
         match bounded("the cookies", self.browser.cdp.execute(params)).await {
             Ok(answer) => {
@@ -553,7 +642,7 @@ impl<'b> Page<'b> {
     pub async fn reopen(self) -> Page<'b> {
         let _ = bounded("closing a tab", self.cdp.clone().close()).await;
         let mut target = CreateTargetParams::new("about:blank");
-        target.browser_context_id = Some(self.context.clone());
+        target.browser_context_id.clone_from(&self.context);
         let cdp = bounded("a new tab", self.browser.cdp.new_page(target))
             .await
             .expect("a new tab");
@@ -567,10 +656,12 @@ impl<'b> Page<'b> {
         }
     }
 
-    /// Closes the tab and disposes of its browser context.
+    /// Closes the tab and disposes of its browser context, if it has one of its own.
     pub async fn close(self) {
         let _ = self.cdp.clone().close().await;
-        let _ = self.browser.cdp.dispose_browser_context(self.context).await;
+        if let Some(context) = self.context {
+            let _ = self.browser.cdp.dispose_browser_context(context).await;
+        }
     }
 
     /// The first node matching `css` (waited for), found through the DOM domain.

@@ -33,6 +33,9 @@ struct View<'a> {
     area: &'a str,
     /// Which client lived it: ブラウザ, cert-client, ライブラリ, or several.
     clients: String,
+    /// For support: what the case is, in Japanese.
+    summary_ja: &'a str,
+    /// For developers: the same in English.
     summary: &'a str,
     covers: Vec<Covered>,
     verdict: String,
@@ -188,7 +191,10 @@ pub fn write(dir: &Path, reports: &[Report], catalogue: &[Entry]) -> std::io::Re
                 });
             }
         }
-        let mut search = format!("{} {} {}", report.name, report.area, report.summary);
+        let mut search = format!(
+            "{} {} {} {}",
+            report.name, report.area, report.summary_ja, report.summary
+        );
         for id in &report.covers {
             search.push(' ');
             search.push_str(id);
@@ -209,6 +215,7 @@ pub fn write(dir: &Path, reports: &[Report], catalogue: &[Entry]) -> std::io::Re
             name: &report.name,
             area: &report.area,
             clients: clients(&report.transcript),
+            summary_ja: &report.summary_ja,
             summary: &report.summary,
             covers,
             verdict: format!("{:?}", report.verdict()),
@@ -303,6 +310,7 @@ mod tests {
             area: "a<b".into(),
             covers: vec!["AUTH-FAILED".into(), "X&Y".into()],
             summary: "<script>alert(1)</script>".into(),
+            summary_ja: "パスワードを間違えた場合です。".into(),
             transcript: transcript.into(),
             failures: vec!["-<li>\n+</ul>".into()],
             known_failure: None,
@@ -406,5 +414,9 @@ mod tests {
         let raw = at("<details");
         assert!(shot < dialog && dialog < mail && mail < raw, "{page}");
         assert!(page.contains("ブラウザ"), "{page}");
+        // Support reads the case in Japanese first; the developers' English comes after it.
+        let japanese = at("<p id=\"summary\">パスワードを間違えた場合です。</p>");
+        let english = at("&lt;script&gt;alert(1)");
+        assert!(japanese < english && english < shot, "{page}");
     }
 }

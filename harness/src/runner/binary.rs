@@ -90,7 +90,8 @@ impl Run<'_> {
                 }
             }
             Step::Install(install) => {
-                let from = install.certificate_from.as_str();
+                // Checked when the file is read: the binary's install names its store.
+                let from = install.certificate_from.as_deref().unwrap_or_default();
                 let (_, certificate, _) = self
                     .other_store(from)?
                     .identity()

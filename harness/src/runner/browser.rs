@@ -14,6 +14,11 @@
 //! `csr-sent`: the CSR's answer arrives and is never handed to the page; `certificate-received`:
 //! the certificate kept in IndexedDB, the passphrase form shown), then the tab is closed. What the
 //! browser kept (IndexedDB) stays in its context for the next step, as it does for a person.
+//! With `browser_killed` the browser itself is killed there (SIGKILL): that store's browser is a
+//! Chromium of its own on a profile kept on disk (a browser context lives in memory only), and
+//! the next step starts a new one on that profile, the person opening the mail's URL again.
+//!
+//! A step with store expectations records what the browser kept, counted from IndexedDB.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -38,6 +43,9 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// How often a page is looked at again.
 const POLL: Duration = Duration::from_millis(50);
+
+/// The signal [`Browser::kill`] sends.
+const SIGKILL: i32 = 9;
 
 /// The passphrase the PKCS#12 files are made under (a person's own choice).
 const PASSPHRASE: &str = "harness-p12";
@@ -85,16 +93,30 @@ pub(super) struct Session<'b> {
     /// Where the screenshots go: `screenshots/harness/<scenario>/`.
     name: String,
     tabs: BTreeMap<String, Page<'b>>,
+    /// The PKCS#12 each store's browser downloaded last.
+    downloaded: BTreeMap<String, PathBuf>,
+    /// The browsers that hold their PKCS#12 (an `install` step imported it): a Chromium each, as
+    /// the shared one cannot be given one scenario's client certificate.
+    holders: BTreeMap<String, Browser>,
+    /// The browsers of a person's own PC (a store whose browser is killed at a checkpoint): a
+    /// Chromium each on a profile kept under [`Session::pcs`]; `None` once killed.
+    own_pcs: BTreeMap<String, Option<Browser>>,
+    /// Where the own PCs' homes and profiles are (the run's temporary directory).
+    pcs: PathBuf,
     /// The screenshots taken so far.
     pub(super) shots: Vec<Screenshot>,
 }
 
 impl<'b> Session<'b> {
-    pub(super) fn new(browser: &'b Browser, scenario: &str) -> Self {
+    pub(super) fn new(browser: &'b Browser, scenario: &str, pcs: PathBuf) -> Self {
         Self {
             browser,
             name: format!("harness/{scenario}"),
             tabs: BTreeMap::new(),
+            downloaded: BTreeMap::new(),
+            holders: BTreeMap::new(),
+            own_pcs: BTreeMap::new(),
+            pcs,
             shots: Vec::new(),
         }
     }
@@ -108,10 +130,16 @@ impl<'b> Session<'b> {
         }
     }
 
-    /// Closes every tab and its context.
+    /// Closes every tab and its context, and the browsers of the scenario's own.
     pub(super) async fn close(self) -> Vec<Screenshot> {
         for (_, page) in self.tabs {
             page.close().await;
+        }
+        for (_, holder) in self.holders {
+            holder.close().await;
+        }
+        for browser in self.own_pcs.into_values().flatten() {
+            browser.close().await;
         }
         self.shots
     }
@@ -262,7 +290,10 @@ impl Run<'_> {
         let enroll = match step {
             Step::Enroll(enroll) => enroll,
             Step::CheckSite(_) => return self.browse_top(number, session).await,
-            Step::Confirm(_) => return self.browse_confirmation(number, step, session).await,
+            Step::Confirm(_) | Step::DataList(_) => {
+                return self.browse_confirmation(number, step, session).await;
+            }
+            Step::Install(_) => return self.import(number, step, session).await,
             _ => {
                 return Err(RunError::SetUp(format!(
                     "{:?} has no browser form",
@@ -290,35 +321,24 @@ impl Run<'_> {
             platform: None,
         });
         let downloads = self.temp.path().join(format!("downloads/step-{number}"));
-        std::fs::create_dir_all(&downloads).map_err(|e| RunError::SetUp(e.to_string()))?;
-
-        let page = session.tab(&store).await;
-        page.capture_downloads(&downloads).await;
-        page.before_scripts(&before_scripts(enroll.interrupt, setting))
-            .await;
-        if !setting.scripts {
-            page.disable_scripts().await;
+        if enroll.browser_killed || session.own_pcs.contains_key(&store) {
+            return self
+                .enroll_on_own_pc(number, enroll, setting, (&url, &password), session)
+                .await;
         }
-        let mut person = Person {
+        let page = session.tab(&store).await;
+        let (page, outcome) = drive(
             page,
             enroll,
-            scripts: setting.scripts,
+            setting,
             number,
-            output: Vec::new(),
-            title: String::new(),
-            seen: BTreeSet::new(),
-            shots: Vec::new(),
-        };
-        let outcome = person.enroll(&url, &password, &downloads).await;
-        let Person {
-            page,
-            mut output,
-            shots,
-            ..
-        } = person;
-        session.shots.extend(shots);
-        let mut shown = match outcome {
-            Ok(shown) => shown,
+            (&url, &password),
+            &downloads,
+            session,
+        )
+        .await;
+        let (mut shown, mut output) = match outcome {
+            Ok(done) => done,
             Err(error) => {
                 session.tabs.insert(store, page);
                 return Err(error);
@@ -338,6 +358,160 @@ impl Run<'_> {
         shown.output = output;
         Ok(shown)
     }
+
+    /// `enroll` in the browser of the person's own PC: a Chromium of its own whose profile stays
+    /// on disk, started (again) when the step needs it. At a `browser_killed` checkpoint the
+    /// browser is killed (SIGKILL): what it had written to its profile (IndexedDB) is what the
+    /// next step's new browser finds when the person opens the mail's URL again.
+    async fn enroll_on_own_pc(
+        &mut self,
+        number: usize,
+        enroll: &Enroll,
+        setting: BrowserSetting,
+        (url, password): (&str, &str),
+        session: &mut Session<'_>,
+    ) -> Result<Shown, RunError> {
+        let store = enroll.store.as_deref().unwrap_or("default").to_owned();
+        let downloads = self.temp.path().join(format!("downloads/step-{number}"));
+        let dir = session.pcs.join(&store);
+        let mut started = Vec::new();
+        let slot = session.own_pcs.entry(store.clone()).or_default();
+        if slot.is_none() {
+            if dir.exists() {
+                started.push(
+                    "  新しいブラウザを起動しました (a new browser on the same PC: the profile the killed one left on disk)"
+                        .to_owned(),
+                );
+            }
+            *slot = Browser::builder()
+                .trust(&String::from_utf8_lossy(&self.site.site_trust_pem))
+                .own_pc(&dir)
+                .launch()
+                .await;
+        }
+        let Some(browser) = slot.as_ref() else {
+            return Err(RunError::NoBrowser("Chromium could not be started".into()));
+        };
+        let page = browser.page_in_profile(&session.name).await;
+        let shots = &mut session.shots;
+        let downloaded = &mut session.downloaded;
+        let (page, outcome) = drive_into(
+            page,
+            enroll,
+            setting,
+            number,
+            (url, password),
+            &downloads,
+            shots,
+            downloaded,
+            &store,
+        )
+        .await;
+        let (mut shown, mut output) = match outcome {
+            Ok(done) => done,
+            Err(error) => {
+                page.close().await;
+                return Err(error);
+            }
+        };
+        if shown.held.is_some() && enroll.browser_killed {
+            drop(page);
+            if let Some(browser) = session.own_pcs.get_mut(&store).and_then(Option::take) {
+                browser.kill();
+            }
+            shown.output.push(
+                "  ブラウザが強制終了されました (kill -9): 開いていたページは失われました"
+                    .to_owned(),
+            );
+            shown.killed = Some(SIGKILL);
+        } else {
+            if enroll.expect.store.is_some() {
+                shown.kept = Some(page.try_eval::<Kept>(KEPT).await.unwrap_or_default());
+            }
+            page.close().await;
+        }
+        started.append(&mut output);
+        started.append(&mut shown.output);
+        shown.output = started;
+        Ok(shown)
+    }
+}
+
+/// A person through one enrollment step at `page`: the page made ready (downloads, the held
+/// checkpoint, what the browser lacks), then driven; the page back, and what the step showed
+/// with the lines before its result. Screenshots and the PKCS#12 downloaded go to the session.
+async fn drive<'x>(
+    page: Page<'x>,
+    enroll: &Enroll,
+    setting: BrowserSetting,
+    number: usize,
+    credentials: (&str, &str),
+    downloads: &std::path::Path,
+    session: &mut Session<'_>,
+) -> (Page<'x>, Result<(Shown, Vec<String>), RunError>) {
+    let store = enroll.store.as_deref().unwrap_or("default").to_owned();
+    drive_into(
+        page,
+        enroll,
+        setting,
+        number,
+        credentials,
+        downloads,
+        &mut session.shots,
+        &mut session.downloaded,
+        &store,
+    )
+    .await
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a session's two fields apart, so that the page may borrow a third"
+)]
+async fn drive_into<'x>(
+    page: Page<'x>,
+    enroll: &Enroll,
+    setting: BrowserSetting,
+    number: usize,
+    (url, password): (&str, &str),
+    downloads: &std::path::Path,
+    shots: &mut Vec<Screenshot>,
+    downloaded: &mut BTreeMap<String, PathBuf>,
+    store: &str,
+) -> (Page<'x>, Result<(Shown, Vec<String>), RunError>) {
+    if let Err(error) = std::fs::create_dir_all(downloads) {
+        return (page, Err(RunError::SetUp(error.to_string())));
+    }
+    page.capture_downloads(downloads).await;
+    page.before_scripts(&before_scripts(enroll.interrupt, setting))
+        .await;
+    if !setting.scripts {
+        page.disable_scripts().await;
+    }
+    let mut person = Person {
+        page,
+        enroll,
+        scripts: setting.scripts,
+        number,
+        output: Vec::new(),
+        title: String::new(),
+        seen: BTreeSet::new(),
+        shots: Vec::new(),
+        downloaded: None,
+    };
+    let outcome = person.enroll(url, password, downloads).await;
+    let Person {
+        page,
+        output,
+        shots: taken,
+        downloaded: file,
+        ..
+    } = person;
+    shots.extend(taken);
+    if let Some(file) = file {
+        downloaded.insert(store.to_owned(), file);
+    }
+    (page, outcome.map(|shown| (shown, output)))
 }
 
 impl Run<'_> {
@@ -358,6 +532,7 @@ impl Run<'_> {
             title: String::new(),
             seen: BTreeSet::new(),
             shots: Vec::new(),
+            downloaded: None,
         };
         person.page.open(&format!("{}/", self.site.url)).await;
         let top = person.look().await?;
@@ -389,9 +564,11 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
-    /// `confirm` in a browser: the confirmation site opened as a customer who downloaded the
-    /// PKCS#12 but has not imported it (the shared browser holds no client certificate): what
-    /// the page shows, recorded.
+    /// `confirm` or `data-list` in a browser: the confirmation site (its page, or its download
+    /// page) opened as the customer would. A browser that imported its PKCS#12 (an `install`
+    /// step) presents the certificate: 証明書確認ページ with the holder and the listing, or the
+    /// documents with the DATA-DECRYPT notice. Any other shows what a customer sees who
+    /// downloaded the file but has not imported it (CONFIRM-FORBIDDEN).
     async fn browse_confirmation(
         &mut self,
         number: usize,
@@ -399,24 +576,39 @@ impl Run<'_> {
         session: &mut Session<'_>,
     ) -> Result<Shown, RunError> {
         let store = step.store().unwrap_or("default").to_owned();
-        let page = session.tab(&store).await;
-        let mut person = Person {
-            page,
-            enroll: &NO_ENROLLMENT,
-            scripts: true,
-            number,
-            output: Vec::new(),
-            title: String::new(),
-            seen: BTreeSet::new(),
-            shots: Vec::new(),
+        let documents = matches!(step, Step::DataList(_));
+        let url = format!(
+            "{}/{}",
+            self.site.confirm_url,
+            if documents { "documents" } else { "confirm" }
+        );
+        let label = if documents {
+            "documents"
+        } else {
+            "confirmation-site"
         };
-        person
-            .page
-            .open(&format!("{}/confirm", self.site.confirm_url))
-            .await;
-        let seen = person.look().await?;
-        let new = person.record(&seen);
-        person.shot("confirmation-site").await;
+        if let Some(holder) = session.holders.get(&store) {
+            let page = holder.page_named(&session.name).await;
+            let mut person = Person::at(page, number);
+            person.output.push(if store == "default" {
+                "  証明書をインポートしたブラウザで開きます".to_owned()
+            } else {
+                format!("  証明書をインポートしたブラウザ ({store}) で開きます")
+            });
+            let outcome = person.confirmation_site(&url, label).await;
+            let Person {
+                page,
+                output,
+                shots,
+                ..
+            } = person;
+            page.close().await;
+            session.shots.extend(shots);
+            return outcome.map(|new| Shown::from_page(output, new));
+        }
+        let page = session.tab(&store).await;
+        let mut person = Person::at(page, number);
+        let outcome = person.confirmation_site(&url, label).await;
         let Person {
             page,
             output,
@@ -425,14 +617,85 @@ impl Run<'_> {
         } = person;
         session.shots.extend(shots);
         session.tabs.insert(store, page);
-        let mut shown = Shown::lines(output);
+        outcome.map(|new| Shown::from_page(output, new))
+    }
+
+    /// `install` in a browser: the PKCS#12 this browser downloaded imported into its certificate
+    /// store (`pk12util -i`, as step 4's help says, under the passphrase typed when it was made),
+    /// the browser started again: from now on its confirmation-site steps run in a Chromium of
+    /// their own that holds it and presents it to the confirmation site.
+    async fn import(
+        &mut self,
+        number: usize,
+        step: &Step,
+        session: &mut Session<'_>,
+    ) -> Result<Shown, RunError> {
+        let store = step.store().unwrap_or("default").to_owned();
+        let file = session.downloaded.get(&store).cloned().ok_or_else(|| {
+            RunError::SetUp(format!(
+                "step {number}: the browser ({store}) downloaded no PKCS#12 to import"
+            ))
+        })?;
+        let p12 = std::fs::read(&file).map_err(|e| RunError::SetUp(e.to_string()))?;
+        let holder = Browser::builder()
+            .trust(&String::from_utf8_lossy(&self.site.site_trust_pem))
+            .client_certificate(&self.site.confirm_url, &p12, PASSPHRASE)
+            .launch()
+            .await
+            .ok_or_else(|| RunError::NoBrowser("Chromium could not be started".into()))?;
+        if let Some(earlier) = session.holders.insert(store, holder) {
+            earlier.close().await;
+        }
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Shown::lines(vec![
+            format!(
+                "  PKCS#12 ファイルをブラウザの証明書ストアにインポートしました: pk12util -i {name}"
+            ),
+            "  ブラウザを起動し直しました (the browser restarted, holding the certificate)"
+                .into(),
+        ]))
+    }
+}
+
+impl Shown {
+    /// What a page step showed: its lines, and the first new message that is not a notice as
+    /// its result.
+    fn from_page(output: Vec<String>, new: Vec<Message>) -> Self {
+        let mut shown = Self::lines(output);
         if let Some(error) = new.into_iter().find(|m| m.kind != "notice") {
             shown.id = Some(error.id);
             shown.message = Some(error.message);
         }
-        Ok(shown)
+        shown
     }
 }
+
+/// What the confirmation site's pages show beyond their messages: the holder, the listing of
+/// the holder's certificates, the documents (empty where the page is not there).
+const CONFIRMATION: &str = r##"(() => {
+  const text = (e) => (e === null ? "" : e.innerText.trim());
+  const holder = document.querySelector("#holder");
+  const lines = [];
+  if (holder !== null) {
+    lines.push(`証明書 (holder): ${text(holder.querySelector(".subject"))} シリアル ${text(holder.querySelector(".serial"))}`);
+  }
+  const heading = [...document.querySelectorAll("h2")].find((h) => h.innerText.includes("一覧"));
+  if (heading && heading.nextElementSibling) lines.push(text(heading.nextElementSibling));
+  for (const row of document.querySelectorAll("#certificates tr")) {
+    const cells = row.querySelectorAll("td");
+    if (cells.length >= 2) lines.push(`一覧 (listed): ${text(cells[0])} シリアル ${text(cells[1])}`);
+  }
+  for (const row of document.querySelectorAll("table#documents tr")) {
+    const cells = row.querySelectorAll("td");
+    if (cells.length >= 2) lines.push(`データ (document): ${text(cells[0])} — ${text(cells[1])}`);
+  }
+  const none = document.querySelector("#no-documents");
+  if (none !== null) lines.push(text(none));
+  return lines;
+})()"##;
 
 /// What a step that is not an enrollment answers: nothing.
 static NO_ENROLLMENT: std::sync::LazyLock<Enroll> = std::sync::LazyLock::new(Enroll::nothing);
@@ -462,9 +725,48 @@ struct Person<'p, 'b> {
     /// The messages recorded so far.
     seen: BTreeSet<Message>,
     shots: Vec<Screenshot>,
+    /// The PKCS#12 downloaded in this step.
+    downloaded: Option<PathBuf>,
+}
+
+impl<'b> Person<'static, 'b> {
+    /// A person at `page` for a step that is not an enrollment.
+    fn at(page: Page<'b>, number: usize) -> Self {
+        Self {
+            page,
+            enroll: &NO_ENROLLMENT,
+            scripts: true,
+            number,
+            output: Vec::new(),
+            title: String::new(),
+            seen: BTreeSet::new(),
+            shots: Vec::new(),
+            downloaded: None,
+        }
+    }
 }
 
 impl Person<'_, '_> {
+    /// The confirmation site's `url` opened: its title, messages and what it lists recorded,
+    /// photographed as `label`; the new messages.
+    async fn confirmation_site(
+        &mut self,
+        url: &str,
+        label: &str,
+    ) -> Result<Vec<Message>, RunError> {
+        self.page.open(url).await;
+        let seen = self.look().await?;
+        let new = self.record(&seen);
+        let lines: Vec<String> =
+            self.page.try_eval(CONFIRMATION).await.map_err(|e| {
+                RunError::SetUp(format!("step {}: reading the page: {e}", self.number))
+            })?;
+        self.output
+            .extend(lines.into_iter().map(|l| format!("  {l}")));
+        self.shot(label).await;
+        Ok(new)
+    }
+
     async fn enroll(
         &mut self,
         url: &str,
@@ -520,6 +822,7 @@ impl Person<'_, '_> {
                         .unwrap_or_default();
                     self.output
                         .push(format!("  PKCS#12 ファイルをダウンロードしました: {name}"));
+                    self.downloaded = Some(file);
                 }
                 "login" => {
                     self.shot("step-1").await;

@@ -39,14 +39,21 @@ pub fn cert_client_binary() -> Result<PathBuf, RunError> {
     FOUND
         .get_or_init(|| {
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-            if let Some(found) = beside(&exe) {
+            // A test (in `deps/`) never takes the binary as it finds it: it may be older than
+            // the code (`cargo test -p harness` builds the harness's binary, not the client's).
+            let in_a_test = exe
+                .parent()
+                .is_some_and(|d| d.file_name().is_some_and(|n| n == "deps"));
+            if !in_a_test && let Some(found) = beside(&exe) {
                 return Ok(found);
             }
             // A fresh clone's `cargo run -p harness -- run`: built the way every test builds the
             // workspace's binaries (same target directory, profile and triple).
-            eprintln!(
-                "harness: cert-client is not built beside the harness; building it with cargo"
-            );
+            if !in_a_test {
+                eprintln!(
+                    "harness: cert-client is not built beside the harness; building it with cargo"
+                );
+            }
             test_support::try_binary("cert-client").map_err(|e| {
                 format!("{e}: name a cert-client binary with `harness run --client PATH`")
             })
@@ -55,20 +62,8 @@ pub fn cert_client_binary() -> Result<PathBuf, RunError> {
         .map_err(RunError::SetUp)
 }
 
-/// `cert-client` in the directory of `exe`, or of its `deps/` parent (a test binary's).
+/// `cert-client` in the directory of `exe` (an installed or built harness's).
 fn beside(exe: &std::path::Path) -> Option<PathBuf> {
-    let mut dir = exe.parent();
-    while let Some(d) = dir {
-        let candidate = d.join("cert-client");
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        // From target/debug/deps/<test> look in target/debug.
-        if d.file_name().is_some_and(|n| n == "deps") {
-            dir = d.parent();
-        } else {
-            break;
-        }
-    }
-    None
+    let candidate = exe.parent()?.join("cert-client");
+    candidate.is_file().then_some(candidate)
 }

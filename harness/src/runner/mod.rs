@@ -98,6 +98,8 @@ pub struct Report {
     pub covers: Vec<String>,
     /// Its summary.
     pub summary: String,
+    /// Its summary in Japanese, for support.
+    pub summary_ja: String,
     /// The redacted transcript.
     pub transcript: String,
     /// Checks that failed.
@@ -207,6 +209,7 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         area: scenario.area.clone(),
         covers: scenario.covers.clone(),
         summary: scenario.summary.clone(),
+        summary_ja: scenario.summary_ja.clone(),
         transcript: redactor.redact(&out),
         failures,
         known_failure: scenario.known_failure().map(str::to_owned),
@@ -236,7 +239,7 @@ impl Run<'_> {
         };
         let mut session = browser
             .as_deref()
-            .map(|b| browser::Session::new(b, &scenario.name));
+            .map(|b| browser::Session::new(b, &scenario.name, self.temp.path().join("pcs")));
         self.set_up().await?;
         let stepped = self.steps(session.as_mut()).await;
         if let Some(session) = session {

@@ -18,12 +18,12 @@ pub(super) struct Shown {
     pub(super) message: Option<String>,
     /// The binary's exit code.
     pub(super) exit: Option<i32>,
-    /// The signal that killed the binary (an interrupt at a checkpoint).
+    /// The signal that killed the binary or the browser (an interrupt at a checkpoint).
     pub(super) killed: Option<i32>,
     /// What it printed (events, listing, stderr lines), what the pages showed, or what the site
     /// answered.
     pub(super) output: Vec<String>,
-    /// The checkpoint at which the browser's tab was closed.
+    /// The checkpoint at which the browser's tab was closed (or the browser killed: `killed`).
     pub(super) held: Option<client::enrollment::Checkpoint>,
     /// What the browser kept, counted (a browser step with store expectations).
     pub(super) kept: Option<super::browser::Kept>,
@@ -60,7 +60,21 @@ pub(super) fn record_step(out: &mut String, step: &Step, shown: &Shown) {
     if let Some(code) = shown.exit {
         let _ = writeln!(out, "exit: {code}");
     }
+    if let Some(kept) = shown.kept {
+        let _ = writeln!(
+            out,
+            "ブラウザに保存 (kept in the browser): 証明書 (certificates) {}, 鍵 (keys) {}, PKCS#12 未作成の鍵 (pending) {}, ルート (roots) {}",
+            kept.certificates, kept.keys, kept.pending, kept.roots
+        );
+    }
     match (&shown.id, &shown.message, shown.killed) {
+        (_, _, Some(signal)) if shown.held.is_some() => {
+            let _ = writeln!(
+                out,
+                "result: the browser killed (signal {signal}) at checkpoint {}",
+                shown.held.map_or("?", |point| point.name())
+            );
+        }
         _ if shown.held.is_some() => {
             let _ = writeln!(
                 out,
