@@ -839,6 +839,22 @@ fn a_missing_recording_a_file_that_is_not_a_har_or_a_bad_profile_exit_2() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("not visited"), "{}", text(&out));
 
+    // --write-profile into a directory that holds something: refused before anything is read.
+    let taken = dir.path().join("taken");
+    std::fs::create_dir(&taken).unwrap();
+    std::fs::write(taken.join("keep.txt"), "mine").unwrap();
+    let out = drift(&[
+        empty.to_str().unwrap(),
+        "--write-profile",
+        taken.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("is not empty"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(taken.join("keep.txt")).unwrap(),
+        "mine"
+    );
+
     let out = drift(&[]);
     assert_eq!(out.status.code(), Some(2), "usage: {}", text(&out));
 }

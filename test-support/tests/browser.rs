@@ -130,3 +130,145 @@ async fn screenshots_are_numbered_pngs_under_the_tests_name_in_the_target_direct
     let png = std::fs::read(&first).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }
+
+/// The bytes `/pixel.png` answers: not text, so a HAR carries them in base64.
+const PIXEL: &[u8] = &[
+    0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe,
+];
+
+/// A plain HTTP server on port 0: `/` a login form, `POST /login` a 303 to `/done`, `/done` a
+/// page, `/pixel.png` binary bytes; its URL.
+async fn form_site() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                let head_end = loop {
+                    if let Some(at) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&request[..head_end]).into_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                while request.len() < head_end + length {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                let (status, extra, content_type, body): (&str, &str, &str, Vec<u8>) = if line
+                    .starts_with("POST /login")
+                {
+                    (
+                        "303 See Other",
+                        "Location: /done\r\n",
+                        "text/plain",
+                        Vec::new(),
+                    )
+                } else if line.starts_with("GET /done") {
+                    (
+                        "200 OK",
+                        "",
+                        "text/html; charset=utf-8",
+                        "<!doctype html><title>done</title><h1>済み</h1>".into(),
+                    )
+                } else if line.starts_with("GET /pixel.png") {
+                    ("200 OK", "", "image/png", PIXEL.to_vec())
+                } else {
+                    ("200 OK", "", "text/html; charset=utf-8", "<!doctype html><title>login</title><form method=post action=/login><input id=password name=password><button id=go>go</button></form>".into())
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\n{extra}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_har_records_the_form_sent_the_redirect_and_a_binary_body_in_base64() {
+    use base64::Engine as _;
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    let site = form_site().await;
+    let page = browser.page().await;
+    let recording = page.record_har().await;
+    page.open(&format!("{site}/")).await;
+    page.type_into("#password", "s3cret word").await;
+    page.follow("#go").await;
+    page.wait_for_text("済み").await;
+    let fetched: usize = page
+        .eval("fetch('/pixel.png').then(r => r.arrayBuffer()).then(b => b.byteLength)")
+        .await;
+    assert_eq!(fetched, PIXEL.len());
+    let har = recording.finish().await;
+    let log = &har["log"];
+    assert_eq!(log["version"], "1.2");
+    let entries = log["entries"].as_array().unwrap();
+    let find = |method: &str, path: &str| {
+        entries
+            .iter()
+            .find(|e| {
+                e["request"]["method"] == method && e["request"]["url"] == format!("{site}{path}")
+            })
+            .unwrap_or_else(|| panic!("no {method} {path} in {entries:#?}"))
+    };
+    let login = find("POST", "/login");
+    assert_eq!(login["request"]["postData"]["text"], "password=s3cret+word");
+    assert_eq!(
+        login["request"]["postData"]["mimeType"],
+        "application/x-www-form-urlencoded"
+    );
+    assert_eq!(login["response"]["status"], 303);
+    assert_eq!(login["response"]["redirectURL"], "/done");
+    let done = find("GET", "/done");
+    assert_eq!(done["response"]["status"], 200);
+    assert!(
+        done["response"]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("済み")
+    );
+    assert_eq!(done["_resourceType"], "document");
+    let pixel = find("GET", "/pixel.png");
+    assert_eq!(pixel["response"]["content"]["encoding"], "base64");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(pixel["response"]["content"]["text"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(bytes, PIXEL);
+    assert_eq!(pixel["response"]["content"]["size"], PIXEL.len());
+    // The script's fetch belongs to the page it ran on; each document is a page of the log.
+    assert_eq!(pixel["_resourceType"], "fetch");
+    assert_eq!(pixel["pageref"], done["pageref"]);
+    let pages = log["pages"].as_array().unwrap();
+    assert!(
+        pages.iter().any(|p| p["id"] == done["pageref"]),
+        "{pages:#?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["timings"]["wait"].as_f64().unwrap() >= 0.0)
+    );
+}

@@ -215,6 +215,8 @@ pub struct Drift {
     pub looked_at: usize,
     /// Whether a password was found and taken out.
     pub password_removed: bool,
+    /// Whether any request had a body (a form, JSON): where a password could be.
+    pub forms_sent: bool,
     pub points: Vec<Point>,
     #[serde(skip)]
     pub edits: Vec<Edit>,
@@ -303,6 +305,10 @@ pub fn check(recording: &Recording, profile: &Profile) -> Drift {
         exchanges: recording.exchanges.len(),
         looked_at: looked.len(),
         password_removed: recording.secrets_removed > 0,
+        forms_sent: recording
+            .exchanges
+            .iter()
+            .any(|x| x.request_body.as_deref().is_some_and(|b| !b.is_empty())),
         points,
         edits: checker.edits,
     }

@@ -46,6 +46,13 @@ pub fn terminal(drift: &Drift, recording: &str) -> String {
             ""
         }
     );
+    if !drift.password_removed && drift.forms_sent {
+        let _ = writeln!(
+            out,
+            "  note: requests with a body, but no field named like a password (password, passwd, \
+             pwd, pass, pin): if the site's login field is named otherwise, its value was not taken out"
+        );
+    }
     for kind in [Kind::Screen, Kind::Page, Kind::Message, Kind::Policy] {
         let points: Vec<&Point> = drift.points.iter().filter(|p| p.kind == kind).collect();
         if points.is_empty() {
@@ -267,4 +274,20 @@ fn page_template(path: &str, main: &str) -> String {
         "{{# {path}: taken from a recording by `harness drift --write-profile`; review it. #}}\n\
          {{% extends \"base.html\" %}}\n{{% block body %}}\n{body}\n{{% endblock %}}\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recording_whose_login_field_is_not_named_like_a_password_is_said_so() {
+        let har = r#"{"log": {"entries": [{"request": {"method": "POST", "url": "https://a/login",
+            "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "id=taro&secret=xyzzy42"}},
+            "response": {"status": 200, "content": {"mimeType": "text/html", "text": "<h1>x</h1>"}}}]}}"#;
+        let recording = Recording::parse(har).unwrap();
+        let report = terminal(&check(&recording, &Profile::default()), "a.har");
+        assert!(report.contains("note: requests with a body"), "{report}");
+        assert!(!report.contains("taken out on reading"), "{report}");
+    }
 }
