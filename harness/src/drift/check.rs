@@ -13,6 +13,9 @@
 //!   `<title>`) and the texts that identify it; a JSON answer (the component's calls) by its
 //!   status only, its words being the component's.
 //! - texts of other ids (the repository's notice, the mails' subjects) found in any page.
+//! - the CSP and key length step 2 names [STEP2-CSP-KEYLEN] against `policy.csp` and
+//!   `policy.key_bits`: from the component's `data-` attributes where the page has them,
+//!   else looked for as words.
 //!
 //! Then each point of the profile is **same**, **changed** (with a word diff), **not visited**
 //! / **not seen** (the recording never reached it: not drift, nothing can be said), **gone**
@@ -190,6 +193,10 @@ pub enum Edit {
     Title { screen: String, title: String },
     /// The platforms the site lists as supported.
     Platforms(Vec<String>),
+    /// The CSP step 2 names.
+    Csp(String),
+    /// The key length step 2 names.
+    KeyBits(usize),
     /// A page the profile does not know: its path, title, the inside of its `<main>`, and the
     /// screens whose pages link to it.
     NewPage {
@@ -290,6 +297,7 @@ pub fn check(recording: &Recording, profile: &Profile) -> Drift {
         new_pages: BTreeMap::new(),
         new_messages: BTreeMap::new(),
         platforms: None,
+        key_spec: None,
         gone: BTreeMap::new(),
         seen_screens: BTreeMap::new(),
         edits: Vec::new(),
@@ -342,6 +350,8 @@ struct Checker<'p> {
     new_messages: BTreeMap<String, Seen>,
     /// The platforms a refusal listed, and where.
     platforms: Option<(Vec<String>, usize)>,
+    /// What step 2 named as the CSP and key length [STEP2-CSP-KEYLEN], and where.
+    key_spec: Option<(KeySpec, usize)>,
     /// Fixed paths the profile knows, answered 404/410: the exchange.
     gone: BTreeMap<String, usize>,
     /// The screens each exchange was matched to (for links to new pages).
@@ -563,6 +573,14 @@ impl Checker<'_> {
                 if !text::holds(&l.shown.text, wanted) {
                     details.push(Detail::texts("text", Some(wanted), None));
                 }
+            }
+            // Step 2 names the CSP and key length the site asks for [STEP2-CSP-KEYLEN]: a new
+            // guide version may well change them, and a page's words would not show it.
+            if screen.ids.iter().any(|id| id == "STEP2-CSP-KEYLEN")
+                && self.key_spec.is_none()
+                && let Some(html) = &l.exchange.text
+            {
+                self.key_spec = Some((KeySpec::read(html, &self.profile.policy), l.exchange.seq));
             }
             // The texts of the ids it shows that are not refusals (its notices).
             for id in &screen.ids {
@@ -919,7 +937,90 @@ impl Checker<'_> {
                 Some("as a refusal listed them".into()),
             ));
         }
+        if let Some((spec, seq)) = &self.key_spec {
+            let policy = &self.profile.policy;
+            let mut csp = Seen {
+                seen_in: vec![*seq],
+                ..Seen::default()
+            };
+            match &spec.csp {
+                Named::Read(seen) if *seen != policy.csp => {
+                    csp.differ(Detail::texts("csp", Some(&policy.csp), Some(seen)));
+                    self.edits.push(Edit::Csp(seen.clone()));
+                }
+                Named::Absent => csp.differ(Detail::texts("csp", Some(&policy.csp), None)),
+                _ => {}
+            }
+            points.push(point(
+                Kind::Policy,
+                "csp",
+                csp,
+                Some("as step 2 named it".into()),
+            ));
+            let mut bits = Seen {
+                seen_in: vec![*seq],
+                ..Seen::default()
+            };
+            let want = policy.key_bits.to_string();
+            match &spec.key_bits {
+                Named::Read(seen) if *seen != want => {
+                    bits.differ(Detail::texts("key length", Some(&want), Some(seen)));
+                    if let Ok(n) = seen.parse() {
+                        self.edits.push(Edit::KeyBits(n));
+                    }
+                }
+                Named::Absent => bits.differ(Detail::texts("key length", Some(&want), None)),
+                _ => {}
+            }
+            points.push(point(
+                Kind::Policy,
+                "key length",
+                bits,
+                Some("as step 2 named it".into()),
+            ));
+        }
         points
+    }
+}
+
+/// One value step 2 names: read from the page's markup, or only looked for in its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Named {
+    /// The page says it in a form this check reads (the component's `data-` attribute).
+    Read(String),
+    /// Not readable, but the profile's value is somewhere in the page.
+    Present,
+    /// Neither.
+    Absent,
+}
+
+/// The CSP and key length step 2 names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeySpec {
+    csp: Named,
+    key_bits: Named,
+}
+
+impl KeySpec {
+    /// From step 2's page: this site's component reads them from `data-csp` and
+    /// `data-key-length` (component.js's contract); on another site's page (the real one's
+    /// component takes them as its parameters) the profile's values are looked for instead.
+    fn read(html: &str, policy: &mock_ca::profile::PolicyRules) -> Self {
+        let attribute = |name: &str| {
+            let key = format!(" data-{name}=\"");
+            let start = html.find(&key)? + key.len();
+            let end = html[start..].find('"')?;
+            Some(text::decode_entities(&html[start..start + end]))
+        };
+        let or_present = |read: Option<String>, wanted: &str| match read {
+            Some(value) => Named::Read(value),
+            None if html.contains(wanted) => Named::Present,
+            None => Named::Absent,
+        };
+        Self {
+            csp: or_present(attribute("csp"), &policy.csp),
+            key_bits: or_present(attribute("key-length"), &policy.key_bits.to_string()),
+        }
     }
 }
 
@@ -1162,6 +1263,62 @@ mod tests {
             .iter()
             .find(|p| p.kind == kind && p.name == name)
             .unwrap_or_else(|| panic!("no {name}: {:#?}", drift.points))
+    }
+
+    /// Step 2 as this site's component reads it, or as another site's page says it in words.
+    fn step2(section: &str) -> Value {
+        let body = format!(
+            "<section id=\"component\"{section}><p>「CSP」及び「Key 長」の表示を確認し、発行 ボタンを押します</p></section>"
+        );
+        entry(
+            "POST",
+            "/apply/ap-0001/login",
+            200,
+            "text/html",
+            &page("証明書発行サイト【ステップ 2】", &body),
+        )
+    }
+
+    #[test]
+    fn a_csp_or_key_length_step_2_names_otherwise_is_drift_and_taken_into_the_profile() {
+        let profile = Profile::default();
+        let same = format!(
+            " data-csp=\"{}\" data-key-length=\"{}\"",
+            profile.policy.csp, profile.policy.key_bits
+        );
+        let found = check(&recording(vec![step2(&same)]), &profile);
+        assert_eq!(point(&found, Kind::Policy, "csp").status, Status::Same);
+        assert_eq!(
+            point(&found, Kind::Policy, "key length").status,
+            Status::Same
+        );
+
+        let other =
+            " data-csp=\"Microsoft Software Key Storage Provider\" data-key-length=\"3072\"";
+        let found = check(&recording(vec![step2(other)]), &profile);
+        let csp = point(&found, Kind::Policy, "csp");
+        assert_eq!(csp.status, Status::Changed, "{csp:#?}");
+        assert_eq!(
+            point(&found, Kind::Policy, "key length").status,
+            Status::Changed
+        );
+        assert!(found.has_drift());
+        let taken = crate::drift::profile_with_changes(&profile, &found);
+        assert_eq!(taken.policy.csp, "Microsoft Software Key Storage Provider");
+        assert_eq!(taken.policy.key_bits, 3072);
+
+        // Another site's step 2, its values in words: the profile's present is the same, absent
+        // is a change nothing can be taken from.
+        let words = format!("><p>CSP: {} / Key 長: 2048</p", profile.policy.csp);
+        let found = check(
+            &recording(vec![step2(&words.replace("><p>", " hidden><p>"))]),
+            &profile,
+        );
+        assert_eq!(point(&found, Kind::Policy, "csp").status, Status::Same);
+        let found = check(&recording(vec![step2("")]), &profile);
+        assert_eq!(point(&found, Kind::Policy, "csp").status, Status::Changed);
+        let taken = crate::drift::profile_with_changes(&profile, &found);
+        assert_eq!(taken.policy.csp, profile.policy.csp);
     }
 
     #[test]

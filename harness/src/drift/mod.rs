@@ -224,6 +224,8 @@ pub fn profile_with_changes(base: &Profile, drift: &Drift) -> Profile {
                     .platform_names
                     .retain(|p, _| platforms.iter().any(|q| q.eq_ignore_ascii_case(p)));
             }
+            Edit::Csp(csp) => profile.policy.csp.clone_from(csp),
+            Edit::KeyBits(bits) => profile.policy.key_bits = *bits,
             Edit::NewPage {
                 path,
                 title,

@@ -654,8 +654,7 @@ impl Run<'_> {
             format!(
                 "  PKCS#12 ファイルをブラウザの証明書ストアにインポートしました: pk12util -i {name}"
             ),
-            "  ブラウザを起動し直しました (the browser restarted, holding the certificate)"
-                .into(),
+            "  ブラウザを起動し直しました (the browser restarted, holding the certificate)".into(),
         ]))
     }
 }
