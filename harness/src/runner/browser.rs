@@ -872,6 +872,10 @@ impl Person<'_, '_> {
                     if sign == "issue" {
                         self.shot("step-2").await;
                     }
+                    // The offer a person finds on coming back (a closed tab, a new browser).
+                    if sign == "resume" {
+                        self.shot("resume").await;
+                    }
                     let label = self.page.text(css).await;
                     self.output.push(format!("  押す (press): {label}"));
                     self.page.click(css).await;
