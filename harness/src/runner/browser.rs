@@ -249,10 +249,36 @@ const KEPT: &str = r#"new Promise((resolve) => {
   };
 })"#;
 
+/// How many PBKDF2 iterations the PKCS#12 files made in a harness run get: the component's own
+/// count (100,000 for the key bag and as many for the MAC, in node-forge's JavaScript) costs about
+/// 1.7 s of a core per file, a third of a browser scenario's time, and more than a 20-second wait
+/// under load. The count is the file's protection against a guessed passphrase, which no scenario
+/// examines: the file is still PBES2/AES-256 with its MAC, checked when a browser imports it
+/// (`pk12util`), and mock-ca's browser tests check the component's own count with openssl.
+const PKCS12_ITERATIONS: u32 = 2048;
+
+/// Wraps node-forge's `pkcs12.toPkcs12Asn1` as `forge.min.js` defines it (`window.forge = ...`),
+/// so that the component's call gets [`PKCS12_ITERATIONS`] and everything else as it gave it.
+const FEWER_PKCS12_ITERATIONS: &str = concat!(
+    "  let forge;\n",
+    "  Object.defineProperty(window, \"forge\", { configurable: true, get: () => forge, set: (value) => {\n",
+    "    if (value && value.pkcs12 && value.pkcs12.toPkcs12Asn1) {\n",
+    "      const make = value.pkcs12.toPkcs12Asn1;\n",
+    "      value.pkcs12.toPkcs12Asn1 = (key, certificates, passphrase, options) =>\n",
+    "        make(key, certificates, passphrase, { ...options, count: HARNESS_PKCS12_ITERATIONS });\n",
+    "    }\n",
+    "    forge = value;\n",
+    "  } });\n",
+);
+
 /// The script run before the page's own: the checkpoint to hold at, and what this browser lacks.
 fn before_scripts(hold: Option<Checkpoint>, setting: BrowserSetting) -> String {
     let mut script = String::from(
         "(() => {\n  const held = (name) => {\n    document.documentElement.dataset.harnessHeld = name;\n    return new Promise(() => {});\n  };\n",
+    );
+    script.push_str(
+        &FEWER_PKCS12_ITERATIONS
+            .replace("HARNESS_PKCS12_ITERATIONS", &PKCS12_ITERATIONS.to_string()),
     );
     match hold {
         Some(Checkpoint::KeyGeneration) => script.push_str(
@@ -845,6 +871,10 @@ impl Person<'_, '_> {
                     };
                     if sign == "issue" {
                         self.shot("step-2").await;
+                    }
+                    // The offer a person finds on coming back (a closed tab, a new browser).
+                    if sign == "resume" {
+                        self.shot("resume").await;
                     }
                     let label = self.page.text(css).await;
                     self.output.push(format!("  押す (press): {label}"));
