@@ -368,14 +368,8 @@ async fn default_site() -> MockCa {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_recording_of_the_walk_is_a_valid_har_1_2_with_contents_and_holds_the_login_as_sent() {
-    let site = default_site().await;
-    let dir = tempfile::tempdir().unwrap();
-    let har = dir.path().join("walk.har");
-    if record_walk(&site, &har).await.is_none() {
-        return;
-    }
+/// The recording is a valid HAR 1.2 with contents, and holds the login as the form sent it.
+fn is_a_valid_har_1_2_with_contents_and_holds_the_login_as_sent(har: &Path) {
     let log: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
     let problems = har_1_2_problems(&log);
     assert!(problems.is_empty(), "not HAR 1.2: {problems:#?}");
@@ -479,15 +473,14 @@ fn line_for<'t>(report: &'t str, name: &str) -> &'t str {
         .unwrap_or_else(|| panic!("no line for {name} in:\n{report}"))
 }
 
-#[tokio::test]
-async fn the_default_profiles_own_recording_shows_no_drift_and_the_password_nowhere() {
-    let site = default_site().await;
-    let dir = tempfile::tempdir().unwrap();
-    let Some((har, passwords)) = recorded(&site, dir.path()).await else {
-        return;
-    };
-    let html = dir.path().join("drift.html");
-    let written = dir.path().join("written");
+/// Against the site's own (default) profile: no drift, and the password nowhere.
+fn shows_no_drift_against_the_default_profile_and_the_password_nowhere(
+    har: &Path,
+    passwords: &[String],
+    dir: &Path,
+) {
+    let html = dir.join("drift.html");
+    let written = dir.join("written");
     let out = drift(&[
         har.to_str().unwrap(),
         "--html",
@@ -540,7 +533,7 @@ async fn the_default_profiles_own_recording_shows_no_drift_and_the_password_nowh
         (html.clone(), page),
     ];
     outputs.extend(files_under(&written));
-    for password in &passwords {
+    for password in passwords {
         for (file, content) in &outputs {
             assert!(
                 !content.contains(password.as_str()),
@@ -558,14 +551,9 @@ async fn the_default_profiles_own_recording_shows_no_drift_and_the_password_nowh
     assert_eq!(reread.page, default.page);
 }
 
-#[tokio::test]
-async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
+/// Against a profile it differs from: each difference found, point by point.
+fn against_a_profile_it_differs_from_each_difference_is_found(har: &Path, dir: &Path) {
     use harness::drift::{Kind, Recording, Status, check};
-    let site = default_site().await;
-    let dir = tempfile::tempdir().unwrap();
-    let Some((har, _)) = recorded(&site, dir.path()).await else {
-        return;
-    };
     // A profile that says other words than the site: a message and a remedy reworded, a
     // screen retitled, a platform the site does not list, the repository elsewhere (so its page
     // is one the profile does not know), a page the recording never asks for.
@@ -627,9 +615,9 @@ async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
     // The binary says the same from the profile's directory, exits 1, and takes the changes in
     // (the repository where it is: a profile may not add a page on a path the site serves).
     profile.screen.get_mut("repository").unwrap().requests = vec!["GET /repository".into()];
-    let profile_dir = dir.path().join("changed");
+    let profile_dir = dir.join("changed");
     profile.export(&profile_dir).unwrap();
-    let written = dir.path().join("written");
+    let written = dir.join("written");
     let out = drift(&[
         har.to_str().unwrap(),
         "--profile",
@@ -673,6 +661,25 @@ async fn a_profile_the_recording_differs_from_is_found_point_by_point() {
         .filter(|p| p.status.is_drift())
         .collect();
     assert!(drifting.is_empty(), "{drifting:#?}");
+}
+
+/// One walk recorded in Chromium on the default site (the costly part: a browser through every
+/// page), then what each check says of it.
+#[tokio::test]
+async fn the_default_sites_recording_is_valid_har_shows_no_drift_and_a_differing_profile_point_by_point()
+ {
+    let site = default_site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let Some((har, passwords)) = recorded(&site, dir.path()).await else {
+        return;
+    };
+    is_a_valid_har_1_2_with_contents_and_holds_the_login_as_sent(&har);
+    let own = dir.path().join("own");
+    std::fs::create_dir(&own).unwrap();
+    shows_no_drift_against_the_default_profile_and_the_password_nowhere(&har, &passwords, &own);
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    against_a_profile_it_differs_from_each_difference_is_found(&har, &other);
 }
 
 #[tokio::test]
