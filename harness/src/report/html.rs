@@ -170,10 +170,14 @@ pub fn write(dir: &Path, reports: &[Report], catalogue: &[Entry]) -> std::io::Re
             .iter()
             .map(|id| Covered {
                 id: id.clone(),
-                message: catalogue
-                    .iter()
-                    .find(|e| e.id == *id)
-                    .and_then(|e| e.message.clone()),
+                // A step of the flow has no message of its own: what the guide says to do
+                // (its recovery), else where the guide describes it.
+                message: catalogue.iter().find(|e| e.id == *id).map(|e| {
+                    e.message
+                        .clone()
+                        .or_else(|| e.recovery.clone())
+                        .unwrap_or_else(|| format!("ガイド {}", e.guide))
+                }),
             })
             .collect();
         let mut screenshots = Vec::new();
