@@ -75,11 +75,16 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use tempfile::TempDir;
 
-/// How long a wait (for a page, a selector, a text, a download) may take before the test fails.
+/// How long a wait (for a page, a selector, a text) may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
 
 /// How often a wait looks again.
 const POLL: Duration = Duration::from_millis(50);
+
+/// How long a download may take: the component's PKCS#12 spends 2 × 100,000 PBKDF2 iterations in
+/// node-forge's JavaScript before the file exists, seconds of a core that stretch past [`WAIT`]
+/// when every core is busy (several browsers at once under `make test`).
+const DOWNLOAD_WAIT: Duration = Duration::from_secs(90);
 
 /// What a browser needs before it starts; [`Browser::builder`] makes one.
 #[derive(Default)]
@@ -553,7 +558,7 @@ impl<'b> Page<'b> {
 
     /// Waits until a download into `dir` is complete; the file's path.
     pub async fn wait_for_download(&self, dir: &Path) -> PathBuf {
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + DOWNLOAD_WAIT;
         loop {
             let names: Vec<PathBuf> = fs::read_dir(dir)
                 .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -566,7 +571,7 @@ impl<'b> Page<'b> {
             }
             if Instant::now() > deadline {
                 panic!(
-                    "no download arrived in {} within {WAIT:?} (page {})",
+                    "no download arrived in {} within {DOWNLOAD_WAIT:?} (page {})",
                     dir.display(),
                     self.url().await
                 );
