@@ -370,7 +370,7 @@ async fn default_site() -> MockCa {
 
 /// The recording is a valid HAR 1.2 with contents, and holds the login as the form sent it.
 fn is_a_valid_har_1_2_with_contents_and_holds_the_login_as_sent(har: &Path) {
-    let log: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(har).unwrap()).unwrap();
     let problems = har_1_2_problems(&log);
     assert!(problems.is_empty(), "not HAR 1.2: {problems:#?}");
     let entries = log["log"]["entries"].as_array().unwrap();
@@ -572,7 +572,7 @@ fn against_a_profile_it_differs_from_each_difference_is_found(har: &Path, dir: &
         linked_from: vec![],
         identify: vec![],
     });
-    let found = check(&Recording::read(&har).unwrap(), &profile);
+    let found = check(&Recording::read(har).unwrap(), &profile);
     let point = |kind: Kind, name: &str| {
         found
             .points
@@ -654,7 +654,7 @@ fn against_a_profile_it_differs_from_each_difference_is_found(har: &Path, dir: &
     assert_eq!(taken.page, profile.page, "the page not visited is kept");
     // And the recording against what was written: only what a recording cannot undo remains
     // (the page the recording never asked for).
-    let again = check(&Recording::read(&har).unwrap(), &taken);
+    let again = check(&Recording::read(har).unwrap(), &taken);
     let drifting: Vec<_> = again
         .points
         .iter()
