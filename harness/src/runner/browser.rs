@@ -549,17 +549,7 @@ impl Run<'_> {
         session: &mut Session<'_>,
     ) -> Result<Shown, RunError> {
         let page = session.tab("default").await;
-        let mut person = Person {
-            page,
-            enroll: &NO_ENROLLMENT,
-            scripts: true,
-            number,
-            output: Vec::new(),
-            title: String::new(),
-            seen: BTreeSet::new(),
-            shots: Vec::new(),
-            downloaded: None,
-        };
+        let mut person = Person::at(page, number);
         person.page.open(&format!("{}/", self.site.url)).await;
         let top = person.look().await?;
         person.record(&top);
