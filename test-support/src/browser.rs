@@ -786,26 +786,7 @@ impl Recorder {
         use futures_util::FutureExt;
         while let Some(Some(event)) = self.requests.next().now_or_never() {
             let request = &event.request;
-            let mut post_data = request.post_data_entries.as_ref().map(|entries| {
-                entries
-                    .iter()
-                    .filter_map(|e| e.bytes.as_ref())
-                    .flat_map(|b| {
-                        let encoded: &str = b.as_ref();
-                        base64::engine::general_purpose::STANDARD
-                            .decode(encoded)
-                            .unwrap_or_default()
-                    })
-                    .collect::<Vec<u8>>()
-            });
-            // A long body is left out of the event; Chromium gives it on request.
-            if post_data.is_none() && request.has_post_data == Some(true) {
-                post_data = cdp
-                    .execute(GetRequestPostDataParams::new(event.request_id.clone()))
-                    .await
-                    .ok()
-                    .map(|answer| answer.result.post_data.clone().into_bytes());
-            }
+            let post_data = request_body(cdp, &event).await;
             let request_headers = match serde_json::to_value(&request.headers) {
                 Ok(serde_json::Value::Object(map)) => map
                     .into_iter()
@@ -1004,4 +985,31 @@ pub fn pkcs12(key_pkcs8_der: &[u8], chain_der: &[Vec<u8>], passphrase: &str) -> 
         .writer(passphrase)
         .write()
         .expect("a PKCS#12 written")
+}
+
+/// The body a request sent, as bytes: from the event, else asked of Chromium, which leaves a
+/// long one out of the event.
+pub(crate) async fn request_body(
+    cdp: &chromiumoxide::Page,
+    event: &EventRequestWillBeSent,
+) -> Option<Vec<u8>> {
+    let from_event = event.request.post_data_entries.as_ref().map(|entries| {
+        entries
+            .iter()
+            .filter_map(|e| e.bytes.as_ref())
+            .flat_map(|b| {
+                let encoded: &str = b.as_ref();
+                base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<u8>>()
+    });
+    if from_event.is_some() || event.request.has_post_data != Some(true) {
+        return from_event;
+    }
+    cdp.execute(GetRequestPostDataParams::new(event.request_id.clone()))
+        .await
+        .ok()
+        .map(|answer| answer.result.post_data.clone().into_bytes())
 }

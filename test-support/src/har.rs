@@ -20,7 +20,7 @@ use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use chromiumoxide::cdp::browser_protocol::network::{
     EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
-    GetRequestPostDataParams, GetResponseBodyParams, Headers, Response,
+    GetResponseBodyParams, Headers, Response,
 };
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -176,28 +176,9 @@ impl Log {
                 "pageTimings": { "onContentLoad": -1, "onLoad": -1 },
             }));
         }
-        let mut post_data = event.request.post_data_entries.as_ref().map(|entries| {
-            let bytes: Vec<u8> = entries
-                .iter()
-                .filter_map(|e| e.bytes.as_ref())
-                .flat_map(|b| {
-                    use base64::Engine as _;
-                    let encoded: &str = b.as_ref();
-                    base64::engine::general_purpose::STANDARD
-                        .decode(encoded)
-                        .unwrap_or_default()
-                })
-                .collect();
-            String::from_utf8_lossy(&bytes).into_owned()
-        });
-        // A long body is left out of the event; Chromium gives it on request.
-        if post_data.is_none() && event.request.has_post_data == Some(true) {
-            post_data = cdp
-                .execute(GetRequestPostDataParams::new(event.request_id.clone()))
-                .await
-                .ok()
-                .map(|answer| answer.result.post_data.clone());
-        }
+        let post_data = crate::browser::request_body(cdp, event)
+            .await
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
         self.open.insert(id, self.entries.len());
         self.entries.push(Entry {
             pageref: self
