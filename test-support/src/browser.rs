@@ -62,14 +62,13 @@ use chromiumoxide::{
             emulation::SetScriptExecutionDisabledParams,
             input::InsertTextParams,
             network::{EventRequestWillBeSent, EventResponseReceived, GetRequestPostDataParams},
-            page::CaptureScreenshotFormat,
+            page::{CaptureScreenshotFormat, CaptureScreenshotParams, Viewport},
             storage::GetCookiesParams as StorageGetCookiesParams,
             target::CreateTargetParams,
         },
         js_protocol::runtime::EvaluateParams,
     },
     layout::Point,
-    page::ScreenshotParams,
 };
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -136,7 +135,12 @@ impl Launch {
             eprintln!("notice: browser test skipped: {why}");
             return None;
         }
-        let chromium = chromium()?;
+        // The shell where no client certificate is to be presented: it never presents one (its
+        // certificate selection answers "none"), and it is the lighter browser by far.
+        let (chromium, mode) = match headless_shell() {
+            Some(shell) if self.identities.is_empty() => (shell, Headless::Shell),
+            _ => (chromium()?, Headless::New),
+        };
         if !self.identities.is_empty() && !on_path("pk12util") {
             eprintln!(
                 "notice: browser test skipped: pk12util not found \
@@ -179,10 +183,14 @@ impl Launch {
         }
         write_auto_selection(profile.path(), &self.identities);
 
-        let config = BrowserConfig::builder()
+        let mut config = BrowserConfig::builder();
+        // The shell is headless by itself; chromiumoxide's default is its `--headless`.
+        if mode == Headless::New {
+            config = config.new_headless_mode();
+        }
+        let config = config
             .chrome_executable(&chromium)
             .disable_default_args()
-            .new_headless_mode()
             .no_sandbox()
             // Trust comes from the NSS database; a certificate error must fail the page.
             .respect_https_errors()
@@ -217,6 +225,15 @@ impl Launch {
             profile: Some(profile),
         })
     }
+}
+
+/// Which headless Chromium a launch starts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Headless {
+    /// `chromium-headless-shell`: the same engine without the browser's user interface.
+    Shell,
+    /// The full browser in its new headless mode: what can present a client certificate.
+    New,
 }
 
 /// One headless Chromium, killed and its directories removed on drop.
@@ -530,17 +547,49 @@ impl<'b> Page<'b> {
     }
 
     /// Writes a PNG of the whole page to `target/screenshots/<test>/<nn>-<step>.png`; its path.
+    ///
+    /// One capture of the page as laid out, beyond the window where it is longer, encoded for
+    /// speed (a larger file, the same pixels): chromiumoxide's `full_page` resizes the window to
+    /// the page and back around the capture, two layouts more, and the default encoding costs
+    /// Chromium more than the page's own work; both showed as a third of a browser scenario.
     pub async fn screenshot(&self, step: &str) -> PathBuf {
         let path = self.screenshots.join(format!(
             "{:02}-{step}.png",
             next_shot_number(&self.screenshots)
         ));
-        let params = ScreenshotParams::builder()
-            .format(CaptureScreenshotFormat::Png)
-            .full_page(true)
-            .build();
-        if let Err(e) = bounded("a screenshot", self.cdp.save_screenshot(params, &path)).await {
-            panic!("screenshot {}: {e}", path.display());
+        let capture = async {
+            let metrics = self.cdp.layout_metrics().await?;
+            let (width, height) = (
+                metrics.css_layout_viewport.client_width as f64,
+                metrics.css_layout_viewport.client_height as f64,
+            );
+            let content = metrics.css_content_size;
+            let mut params = CaptureScreenshotParams::builder()
+                .format(CaptureScreenshotFormat::Png)
+                .optimize_for_speed(true);
+            if content.height > height || content.width > width {
+                params = params.capture_beyond_viewport(true).clip(Viewport {
+                    x: 0.0,
+                    y: 0.0,
+                    width: content.width.max(width),
+                    height: content.height.max(height),
+                    scale: 1.0,
+                });
+            }
+            let shot = self.cdp.execute(params.build()).await?;
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(&shot.result.data)
+                .map_err(|e| chromiumoxide::error::CdpError::msg(e.to_string()))?;
+            Ok::<_, chromiumoxide::error::CdpError>(png)
+        };
+        match bounded("a screenshot", capture).await {
+            Ok(png) => {
+                if let Some(dir) = path.parent() {
+                    fs::create_dir_all(dir).expect("the screenshots' directory");
+                }
+                fs::write(&path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+            Err(e) => panic!("screenshot {}: {e}", path.display()),
         }
         path
     }
@@ -906,7 +955,7 @@ pub fn missing() -> Option<String> {
     None
 }
 
-/// `CHROMIUM` if set, else Debian's and others' usual paths.
+/// `CHROMIUM` if set, else Debian's and others' usual paths: the full browser.
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("CHROMIUM") {
         let path = PathBuf::from(path);
@@ -920,6 +969,18 @@ fn chromium() -> Option<PathBuf> {
     .into_iter()
     .map(PathBuf::from)
     .find(|p| p.exists())
+}
+
+/// Chromium's headless shell, where installed: `CHROMIUM_HEADLESS_SHELL` if set (empty: none),
+/// else Debian's `chromium-headless-shell`. Where `CHROMIUM` is set and this is not, none: a
+/// browser chosen by hand is the one every test gets.
+fn headless_shell() -> Option<PathBuf> {
+    match std::env::var_os("CHROMIUM_HEADLESS_SHELL") {
+        Some(path) if path.is_empty() => None,
+        Some(path) => Some(PathBuf::from(path)).filter(|p| p.exists()),
+        None if std::env::var_os("CHROMIUM").is_some() => None,
+        None => Some(PathBuf::from("/usr/bin/chromium-headless-shell")).filter(|p| p.exists()),
+    }
 }
 
 fn on_path(program: &str) -> bool {
