@@ -8,9 +8,10 @@
 
 use axum::{
     extract::Path,
-    http::header,
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use base64::Engine as _;
 
 use super::{Representation, SiteError};
 use crate::enrollment::refusal::Refusal;
@@ -43,7 +44,11 @@ pub(crate) const ASSETS: &[Asset] = &[
 const ASSETS_DIR: &str = "MOCK_CA_ASSETS_DIR";
 
 /// GET /assets/{name}
-pub(crate) async fn asset(representation: Representation, Path(name): Path<String>) -> Response {
+pub(crate) async fn asset(
+    representation: Representation,
+    Path(name): Path<String>,
+    request: HeaderMap,
+) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
         return SiteError::new(representation, Refusal::NotFound).into_response();
     };
@@ -57,13 +62,34 @@ pub(crate) async fn asset(representation: Representation, Path(name): Path<Strin
         },
         None => asset.bytes.to_vec(),
     };
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            // A new binary may serve a new script under the same name.
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        bytes,
+    // A validator, so that the browser's revalidation (`no-cache`) is answered 304 and it keeps
+    // what it compiled of the script: without one, each page load fetched and compiled the
+    // 290 kB library again.
+    let tag = etag(&bytes);
+    let cached = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == tag || t.trim() == "*");
+    let headers = [
+        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+        // A new binary may serve a new script under the same name.
+        (header::CACHE_CONTROL, "no-cache"),
+        (header::ETAG, tag.as_str()),
+    ];
+    if cached {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    (headers, bytes).into_response()
+}
+
+/// A strong entity tag for `bytes`: a SHA-256 prefix, quoted.
+fn etag(bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let prefix = &digest.as_ref()[..16];
+    format!(
+        "\"{}\"",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(prefix)
     )
-        .into_response()
 }

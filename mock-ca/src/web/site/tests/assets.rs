@@ -46,6 +46,36 @@ async fn every_asset_is_served_as_javascript_with_the_bytes_embedded_in_the_bina
 }
 
 #[tokio::test]
+async fn a_browser_revalidating_an_asset_with_its_entity_tag_is_answered_not_modified() {
+    let site = TestSite::new();
+    for asset in ASSETS {
+        let path = format!("/assets/{}", asset.name);
+        let first = site.get(&path, false).await;
+        let tag = first.headers[header::ETAG].to_str().unwrap().to_owned();
+        assert!(tag.starts_with('"') && tag.len() > 20, "{tag}");
+        assert_eq!(first.headers[header::CACHE_CONTROL], "no-cache");
+        let again = |tag: String| {
+            let path = path.clone();
+            let site = &site;
+            async move {
+                let request = Request::get(&path)
+                    .header(header::IF_NONE_MATCH, tag)
+                    .body(Body::empty())
+                    .unwrap();
+                site.send(request).await
+            }
+        };
+        let same = again(format!("W/\"x\", {tag}")).await;
+        assert_eq!(same.status, StatusCode::NOT_MODIFIED, "{}", asset.name);
+        assert!(same.body.is_empty());
+        assert_eq!(same.headers[header::ETAG].to_str().unwrap(), tag);
+        let other = again("\"another\"".to_owned()).await;
+        assert_eq!(other.status, StatusCode::OK, "{}", asset.name);
+        assert_eq!(other.body.as_ref(), asset.bytes, "{}", asset.name);
+    }
+}
+
+#[tokio::test]
 async fn an_unknown_asset_or_a_path_under_assets_answers_not_found_in_the_error_format() {
     let site = TestSite::new();
     for path in [
