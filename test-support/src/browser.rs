@@ -972,14 +972,18 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Chromium's headless shell, where installed: `CHROMIUM_HEADLESS_SHELL` if set (empty: none),
-/// else Debian's `chromium-headless-shell`. Where `CHROMIUM` is set and this is not, none: a
+/// else Debian's `chromium-headless-shell` (the program, not a script that starts it). Where `CHROMIUM` is set and this is not, none: a
 /// browser chosen by hand is the one every test gets.
 fn headless_shell() -> Option<PathBuf> {
     match std::env::var_os("CHROMIUM_HEADLESS_SHELL") {
         Some(path) if path.is_empty() => None,
         Some(path) => Some(PathBuf::from(path)).filter(|p| p.exists()),
         None if std::env::var_os("CHROMIUM").is_some() => None,
-        None => Some(PathBuf::from("/usr/bin/chromium-headless-shell")).filter(|p| p.exists()),
+        // The binary itself, not Debian's `/usr/bin` script, which runs it without `exec`: the
+        // process killed at the end would be the script's, and the browser would live on.
+        None => {
+            Some(PathBuf::from("/usr/lib/chromium/chromium-headless-shell")).filter(|p| p.exists())
+        }
     }
 }
 

@@ -129,6 +129,68 @@ async fn screenshots_are_numbered_pngs_under_the_tests_name_in_the_target_direct
     assert_eq!(second.file_name().unwrap(), "02-second.png");
     let png = std::fs::read(&first).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(
+        png_size(&png),
+        (1280, 1000),
+        "a page within the window: the window"
+    );
+
+    // A page longer than the window is photographed whole, not cut at the window's edge.
+    page.open("data:text/html,<body style='margin:0'><div style='height:2600px'>long</div>")
+        .await;
+    let long = std::fs::read(page.screenshot("long").await).unwrap();
+    assert_eq!(png_size(&long), (1280, 2600));
+}
+
+/// A PNG's width and height, from its header chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    let number = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!(&png[12..16], b"IHDR");
+    (number(16), number(20))
+}
+
+#[tokio::test]
+async fn a_dropped_browser_leaves_no_process_behind() {
+    let pc = tempfile::tempdir().unwrap();
+    let Some(browser) = Browser::builder().own_pc(pc.path()).launch().await else {
+        return;
+    };
+    let page = browser
+        .page_in_profile("a_dropped_browser_leaves_no_process_behind")
+        .await;
+    page.open(SCRIPTED).await;
+    let marker = pc.path().display().to_string();
+    assert!(
+        !processes_naming(&marker).is_empty(),
+        "the browser runs with its profile"
+    );
+    drop(page);
+    drop(browser);
+    // Its helpers may take a moment to see the browser gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut left = processes_naming(&marker);
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        left = processes_naming(&marker);
+    }
+    assert!(left.is_empty(), "left running: {left:#?}");
+}
+
+/// The command lines of the running processes that mention `text`.
+fn processes_naming(text: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .filter(|line| line.contains(text))
+        .collect()
 }
 
 /// The bytes `/pixel.png` answers: not text, so a HAR carries them in base64.
