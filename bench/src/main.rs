@@ -374,7 +374,7 @@ fn print_table(summary: &Value, throughput: Option<&throughput::Throughput>) {
         verdict(n("suite_wall_s").map(|x| x <= 5.0)),
     );
     println!(
-        "| (3) the whole suite with the browser scenarios (one shared Chromium), median of {} | {} | | | ≤ 15 s | {} |",
+        "| (3) the whole suite with the browser scenarios (one shared headless Chromium), median of {} | {} | | | ≤ 15 s | {} |",
         summary["suite_browser_runs"].as_array().map_or(0, Vec::len),
         show(n("suite_browser_wall_s"), " s"),
         verdict(n("suite_browser_wall_s").map(|x| x <= 15.0)),
