@@ -1,8 +1,10 @@
 //! Headless Chromium for tests, over the DevTools protocol (chromiumoxide, no chromedriver).
 //!
-//! [`Browser`] is one Chromium process with a home of its own: `$HOME/.pki/nssdb` is a fresh NSS
-//! database, which is where Chromium on Linux looks for trusted anchors and client certificates,
-//! and a fresh `--user-data-dir`. Both are temporary directories, removed when the browser is
+//! [`Browser`] is one Chromium process: Chromium's headless shell (the same engine without the
+//! browser's user interface, far cheaper to start and to run) unless it is to present a client
+//! certificate, which the shell never does; then the full Chromium. It has a home of its own:
+//! `$HOME/.pki/nssdb` is a fresh NSS database, which is where Chromium on Linux looks for trusted
+//! anchors and client certificates, and a fresh `--user-data-dir`. Both are temporary directories, removed when the browser is
 //! dropped (the process is killed first). [`Browser::launch`] answers `None`, after printing a
 //! notice naming what is missing, where Chromium or NSS's tools are absent: the test then skips.
 //!
@@ -972,8 +974,8 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Chromium's headless shell, where installed: `CHROMIUM_HEADLESS_SHELL` if set (empty: none),
-/// else Debian's `chromium-headless-shell` (the program, not a script that starts it). Where `CHROMIUM` is set and this is not, none: a
-/// browser chosen by hand is the one every test gets.
+/// else Debian's `chromium-headless-shell` (the program, not a script that starts it). Where
+/// `CHROMIUM` is set and this is not, none: a browser chosen by hand is the one every test gets.
 fn headless_shell() -> Option<PathBuf> {
     match std::env::var_os("CHROMIUM_HEADLESS_SHELL") {
         Some(path) if path.is_empty() => None,
