@@ -585,12 +585,8 @@ impl<'b> Page<'b> {
             Ok::<_, chromiumoxide::error::CdpError>(png)
         };
         match bounded("a screenshot", capture).await {
-            Ok(png) => {
-                if let Some(dir) = path.parent() {
-                    fs::create_dir_all(dir).expect("the screenshots' directory");
-                }
-                fs::write(&path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            }
+            // The directory was made with the page (`screenshot_dir`).
+            Ok(png) => fs::write(&path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
             Err(e) => panic!("screenshot {}: {e}", path.display()),
         }
         path
