@@ -334,3 +334,55 @@ async fn a_har_records_the_form_sent_the_redirect_and_a_binary_body_in_base64() 
             .all(|e| e["timings"]["wait"].as_f64().unwrap() >= 0.0)
     );
 }
+
+#[tokio::test]
+async fn a_wait_inside_the_page_answers_when_its_condition_holds_and_else_after_its_slice() {
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    let page = browser.page().await;
+    page.open(
+        "data:text/html,<p id=p>before</p>\
+         <script>setTimeout(()=>document.getElementById('p').textContent='after',300)</script>",
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let text: String = page
+        .poll_in_page(
+            "document.getElementById('p').textContent",
+            "value === 'after'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(text, "after");
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_millis(900), "{waited:?}");
+
+    // A condition that never holds: the last value, once the slice is over.
+    let started = std::time::Instant::now();
+    let text: String = page
+        .poll_in_page(
+            "document.getElementById('p').textContent",
+            "value === 'never'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(text, "after");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+
+    // With the page's scripts off, its timers still run the wait (the evaluation is DevTools').
+    let page = browser.page().await;
+    page.disable_scripts().await;
+    page.open("data:text/html,<p id=p>static</p>").await;
+    let started = std::time::Instant::now();
+    let text: String = page
+        .poll_in_page(
+            "document.getElementById('p').textContent",
+            "value === 'never'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(text, "static");
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_secs(5), "{waited:?}");
+}

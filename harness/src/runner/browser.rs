@@ -41,9 +41,6 @@ static SHARED: tokio::sync::Mutex<Option<Arc<Browser>>> = tokio::sync::Mutex::co
 /// How long a page may take to show something the harness knows.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// How often a page is looked at again.
-const POLL: Duration = Duration::from_millis(50);
-
 /// The signal [`Browser::kill`] sends.
 const SIGKILL: i32 = 9;
 
@@ -902,10 +899,18 @@ impl Person<'_, '_> {
         declined: &BTreeSet<String>,
     ) -> Result<Seen, RunError> {
         let look = LOOK.replace("SCRIPTS", if self.scripts { "true" } else { "false" });
+        // `next` as the page can tell it, so that the page waits for it by itself.
+        let json = |set: &BTreeSet<String>| serde_json::to_string(set).unwrap_or_default();
+        let actionable = format!(
+            "value !== null && value.signs.some((s) => !{acted}.includes(s) && !{declined}.includes(s) && (s !== 'login' || {fresh}))",
+            acted = json(acted),
+            declined = json(declined),
+            fresh = acted.is_empty(),
+        );
         let deadline = Instant::now() + PATIENCE;
         loop {
             // A page being replaced cannot be read: that is "not yet".
-            if let Ok(seen) = self.page.try_eval::<Seen>(&look).await
+            if let Ok(seen) = self.page.poll_in_page::<Seen>(&look, &actionable).await
                 && next(&seen.signs, acted, declined).is_some()
             {
                 return Ok(seen);
@@ -918,7 +923,6 @@ impl Person<'_, '_> {
                     self.page.url().await,
                 )));
             }
-            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -978,16 +982,15 @@ impl Person<'_, '_> {
         // The dialog goes before anything else is looked at.
         let deadline = Instant::now() + PATIENCE;
         while Instant::now() < deadline
-            && self
+            && !self
                 .page
-                .try_eval::<bool>(
-                    "document.querySelector('dialog#component-dialog[open]') !== null",
+                .poll_in_page::<bool>(
+                    "document.querySelector('dialog#component-dialog[open]') === null",
+                    "value",
                 )
                 .await
-                .unwrap_or(true)
-        {
-            tokio::time::sleep(POLL).await;
-        }
+                .unwrap_or(false)
+        {}
     }
 
     async fn shot(&mut self, label: &str) {
