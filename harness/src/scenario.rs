@@ -1045,6 +1045,24 @@ impl Scenario {
         self.steps.iter().any(|s| s.via() == Some(Via::Browser))
     }
 
+    /// Roughly how long the scenario keeps a core busy, in seconds of one core alone, for
+    /// ordering a run (the longest first). The weights are this machine's measured costs: an
+    /// enrollment through the browser ~0.8 s (its pages, key generation, screenshots), a browser
+    /// that imports a PKCS#12 ~4 s (a full Chromium of its own), a killed browser's new start
+    /// ~1 s, any other page ~0.5 s, a step of the library, the binary or the admin API ~0.1 s.
+    pub fn cost(&self) -> f64 {
+        self.steps
+            .iter()
+            .map(|step| match (step, step.via()) {
+                (Step::Install(_), Some(Via::Browser)) => 4.0,
+                (Step::Enroll(enroll), Some(Via::Browser)) if enroll.browser_killed => 1.8,
+                (Step::Enroll(_), Some(Via::Browser)) => 0.8,
+                (_, Some(Via::Browser)) => 0.5,
+                _ => 0.1,
+            })
+            .sum()
+    }
+
     /// The known-failure reason, if the scenario is marked as one.
     pub fn known_failure(&self) -> Option<&str> {
         self.expect
@@ -1170,6 +1188,29 @@ mod tests {
             (scenario.area.as_str(), scenario.name.as_str()),
             ("login", "example")
         );
+    }
+
+    #[test]
+    fn a_run_starts_with_the_costliest_scenario_a_browser_importing_its_certificate() {
+        let parse = |steps: &str| {
+            Scenario::parse(&format!("{HEAD}{steps}"), Path::new("browser/x.toml")).unwrap()
+        };
+        let binary = parse("[[step]]\naction = \"enroll\"\n");
+        let browser = parse("[[step]]\naction = \"enroll\"\nvia = \"browser\"\n");
+        let killed = parse(
+            "[[step]]\naction = \"enroll\"\nvia = \"browser\"\ninterrupt = \"csr-sent\"\nbrowser_killed = true\n",
+        );
+        let holder = parse(
+            "[[step]]\naction = \"enroll\"\nvia = \"browser\"\n\n[[step]]\naction = \"install\"\nvia = \"browser\"\n",
+        );
+        assert!(
+            binary.cost() < browser.cost(),
+            "{} {}",
+            binary.cost(),
+            browser.cost()
+        );
+        assert!(browser.cost() < killed.cost());
+        assert!(killed.cost() < holder.cost());
     }
 
     #[test]

@@ -57,10 +57,11 @@ pub async fn run(
     };
     let permits = Arc::new(Semaphore::new(jobs));
     let mut set = JoinSet::new();
-    // The browser scenarios, the longest, start first: the others fill the jobs around them
-    // instead of leaving them at the end of the run. Reports keep the selection's order.
+    // The longest start first (the browser scenarios, the longest of them first): the shorter
+    // fill the jobs around them instead of one long scenario running alone at the end of the
+    // run. Reports keep the selection's order.
     let mut order: Vec<(usize, Scenario)> = scenarios.into_iter().enumerate().collect();
-    order.sort_by_key(|(_, scenario)| !scenario.uses_browser());
+    order.sort_by(|(_, a), (_, b)| b.cost().total_cmp(&a.cost()));
     for (index, scenario) in order {
         let permits = permits.clone();
         let target = target.clone();
