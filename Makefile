@@ -48,5 +48,7 @@ bench: ## benchmarks (release): one enrollment and start-up vs Pebble+lego, suit
 	  { echo "installing pebble and lego (apt-get)"; \
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pebble lego >/dev/null; } || \
 	    echo "pebble/lego could not be installed: the comparisons will be skipped"; }
-	$(CARGO) build --release -p mock-ca -p cert-client -p harness -p bench --bins
+	@# --workspace: features unified as the bench's own on-demand build (test-support, `--workspace
+	@# --bin NAME`) unifies them, so that it finds these binaries fresh instead of building them again.
+	$(CARGO) build --release --workspace --bin mock-ca --bin cert-client --bin harness --bin bench
 	$(TARGET_DIR)/release/bench $(BENCH_ARGS)
