@@ -3,23 +3,42 @@
 //! the browser scenarios (`--no-browser`: `suite_wall_s`) and with them (`suite_browser_wall_s`:
 //! one headless Chromium shared by them, started within the time). A failing scenario does not
 //! stop the benchmark: its name is reported beside the time.
+//!
+//! Beside each wall time, the CPU seconds of every process the run started, Chromium's included
+//! (`suite_cpu_s`, `suite_browser_cpu_s`): the figure other tenants of a shared machine do not
+//! move, and the wall time's floor (the CPU over the cores) on a machine of one's own. A browser
+//! the harness kills leaves its renderers and GPU process to their grandparent, so the bench is
+//! their subreaper for the run and reaps them: their CPU is then in its children's account.
 
-use std::{path::Path, process::Stdio, time::Instant};
+use std::{
+    path::Path,
+    process::Stdio,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context as _;
 use tokio::process::Command;
 
-/// Wall times (s) of `runs` whole-suite runs (`browser`: with the browser scenarios), and the
-/// scenarios that failed in any of them.
+/// One run of the suite: its wall time and the CPU of all its processes, in seconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Run {
+    pub wall: f64,
+    pub cpu: f64,
+}
+
+/// `runs` whole-suite runs (`browser`: with the browser scenarios), and the scenarios that
+/// failed in any of them.
 pub async fn measure(
     bin: &Path,
     root: &Path,
     runs: usize,
     browser: bool,
-) -> anyhow::Result<(Vec<f64>, Vec<String>)> {
-    let mut walls = Vec::new();
+) -> anyhow::Result<(Vec<Run>, Vec<String>)> {
+    let mut measured = Vec::new();
     let mut failed: Vec<String> = Vec::new();
+    let _reaper = Subreaper::become_one()?;
     for _ in 0..runs {
+        let cpu_before = children_cpu()?;
         let started = Instant::now();
         let mut command = Command::new(bin.join("harness"));
         command.arg("run");
@@ -33,7 +52,11 @@ pub async fn measure(
             .output()
             .await
             .context("running harness")?;
-        let took = started.elapsed().as_secs_f64();
+        let wall = started.elapsed().as_secs_f64();
+        // What the run left (a killed browser's processes, exiting): reaped before counting, not
+        // within the wall time.
+        reap_orphans(Duration::from_secs(10)).await?;
+        let cpu = children_cpu()? - cpu_before;
         if !output.status.success() {
             let out = String::from_utf8_lossy(&output.stdout);
             for line in out.lines().filter(|l| l.starts_with("FAIL")) {
@@ -45,9 +68,67 @@ pub async fn measure(
                 failed.push(format!("harness run: {}", output.status));
             }
         }
-        walls.push(took);
+        measured.push(Run { wall, cpu });
         eprint!(".");
     }
     eprintln!();
-    Ok((walls, failed))
+    Ok((measured, failed))
+}
+
+/// This process as the subreaper of its descendants, until dropped.
+struct Subreaper;
+
+impl Subreaper {
+    fn become_one() -> anyhow::Result<Self> {
+        rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+            .context("prctl(PR_SET_CHILD_SUBREAPER)")?;
+        Ok(Self)
+    }
+}
+
+impl Drop for Subreaper {
+    fn drop(&mut self) {
+        // The other measurements' processes are theirs to wait for.
+        let _ = rustix::process::set_child_subreaper(None);
+    }
+}
+
+/// Waits, up to `patience`, for every child this process has left (none runs beside the suite),
+/// reaping each.
+async fn reap_orphans(patience: Duration) -> anyhow::Result<()> {
+    use rustix::{io::Errno, process::WaitOptions};
+    let deadline = Instant::now() + patience;
+    loop {
+        match rustix::process::wait(WaitOptions::NOHANG) {
+            // One reaped: there may be more.
+            Ok(Some(_)) => {}
+            // Some still running.
+            Ok(None) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok(None) => anyhow::bail!("processes of the suite still ran {patience:?} after it"),
+            Err(Errno::CHILD) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e).context("waiting for the suite's processes"),
+        }
+    }
+}
+
+/// User and system CPU seconds of every child this process has reaped so far, and of theirs
+/// (/proc/self/stat's cutime and cstime).
+fn children_cpu() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("unreadable /proc stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| -> anyhow::Result<f64> {
+        Ok(fields.get(i).context("short /proc stat")?.parse::<f64>()?)
+    };
+    // cutime and cstime are fields 16 and 17 of the line, 13 and 14 after the name; USER_HZ is
+    // 100 on Linux.
+    Ok((ticks(13)? + ticks(14)?) / 100.0)
 }
