@@ -2,6 +2,7 @@
 //! Prints a table and writes `target/bench/summary.json`. Run from the workspace root with the
 //! release binaries built beside this one (`make bench` does both).
 
+mod cpu;
 mod enroll;
 mod memory;
 mod peer;

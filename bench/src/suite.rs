@@ -19,6 +19,8 @@ use std::{
 use anyhow::Context as _;
 use tokio::process::Command;
 
+use crate::cpu;
+
 /// One run of the suite: its wall time and the CPU of all its processes, in seconds.
 #[derive(Clone, Copy, Debug)]
 pub struct Run {
@@ -38,7 +40,7 @@ pub async fn measure(
     let mut failed: Vec<String> = Vec::new();
     let _reaper = Subreaper::become_one()?;
     for _ in 0..runs {
-        let cpu_before = children_cpu()?;
+        let cpu_before = cpu::of_reaped_children()?;
         let started = Instant::now();
         let mut command = Command::new(bin.join("harness"));
         command.arg("run");
@@ -60,7 +62,7 @@ pub async fn measure(
                 "note: processes of the suite still ran 10 s after it: its CPU figure leaves them out"
             );
         }
-        let cpu = children_cpu()? - cpu_before;
+        let cpu = cpu::of_reaped_children()? - cpu_before;
         if !output.status.success() {
             let out = String::from_utf8_lossy(&output.stdout);
             for line in out.lines().filter(|l| l.starts_with("FAIL")) {
@@ -116,23 +118,4 @@ async fn reap_orphans(patience: Duration) -> anyhow::Result<bool> {
             Err(e) => return Err(e).context("waiting for the suite's processes"),
         }
     }
-}
-
-/// User and system CPU seconds of every child this process has reaped so far, and of theirs
-/// (/proc/self/stat's cutime and cstime).
-fn children_cpu() -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    // The command name may hold spaces; the fields after its closing parenthesis do not.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .context("unreadable /proc stat")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| -> anyhow::Result<f64> {
-        Ok(fields.get(i).context("short /proc stat")?.parse::<f64>()?)
-    };
-    // cutime and cstime are fields 16 and 17 of the line, 13 and 14 after the name; USER_HZ is
-    // 100 on Linux.
-    Ok((ticks(13)? + ticks(14)?) / 100.0)
 }

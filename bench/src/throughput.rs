@@ -18,6 +18,7 @@ use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
 use crate::{
+    cpu,
     site::{SUBJECT, Site, password_in},
     stats::ms,
 };
@@ -77,7 +78,7 @@ pub async fn measure(
         for _ in 0..clients {
             https.push(site.client()?);
         }
-        let cpu_before = (cpu_seconds(site.pid()?)?, cpu_seconds(std::process::id())?);
+        let cpu_before = (cpu::of(site.pid()?)?, cpu::of(std::process::id())?);
         let started = Instant::now();
         for (n, http) in https.into_iter().enumerate() {
             let ready = ready.clone();
@@ -106,8 +107,8 @@ pub async fn measure(
             clients,
             enrollments: latencies.len(),
             per_s: latencies.len() as f64 / wall,
-            site_cpu_ms: per(cpu_seconds(site.pid()?)? - cpu_before.0),
-            client_cpu_ms: per(cpu_seconds(std::process::id())? - cpu_before.1),
+            site_cpu_ms: per(cpu::of(site.pid()?)? - cpu_before.0),
+            client_cpu_ms: per(cpu::of(std::process::id())? - cpu_before.1),
             latencies,
         });
         eprint!(".");
@@ -118,24 +119,6 @@ pub async fn measure(
         sign_limit_per_s,
         sign_one_thread_per_s,
     })
-}
-
-/// User and system CPU seconds of process `pid`, all its threads (/proc/PID/stat).
-fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name may hold spaces; the fields after its closing parenthesis do not.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .context("unreadable /proc stat")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| -> anyhow::Result<f64> {
-        Ok(fields.get(i).context("short /proc stat")?.parse::<f64>()?)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; USER_HZ is
-    // 100 on Linux.
-    Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 /// `n` CSRs with the benchmark subject, each with its own RSA-2048 key.
