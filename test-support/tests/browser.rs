@@ -337,6 +337,16 @@ async fn a_har_records_the_form_sent_the_redirect_and_a_binary_body_in_base64() 
 
 #[tokio::test]
 async fn a_wait_inside_the_page_answers_when_its_condition_holds_and_else_after_its_slice() {
+    use std::time::{Duration, Instant};
+    /// The paragraph's text once `done` holds or the wait's slice is over, and how long it took.
+    async fn paragraph(page: &test_support::Page<'_>, done: &str) -> (String, Duration) {
+        let started = Instant::now();
+        let text = page
+            .poll_in_page("document.getElementById('p').textContent", done)
+            .await
+            .unwrap();
+        (text, started.elapsed())
+    }
     let Some(browser) = Browser::launch().await else {
         return;
     };
@@ -346,43 +356,20 @@ async fn a_wait_inside_the_page_answers_when_its_condition_holds_and_else_after_
          <script>setTimeout(()=>document.getElementById('p').textContent='after',300)</script>",
     )
     .await;
-    let started = std::time::Instant::now();
-    let text: String = page
-        .poll_in_page(
-            "document.getElementById('p').textContent",
-            "value === 'after'",
-        )
-        .await
-        .unwrap();
+    let (text, waited) = paragraph(&page, "value === 'after'").await;
     assert_eq!(text, "after");
-    let waited = started.elapsed();
-    assert!(waited < std::time::Duration::from_millis(900), "{waited:?}");
+    assert!(waited < Duration::from_millis(900), "{waited:?}");
 
     // A condition that never holds: the last value, once the slice is over.
-    let started = std::time::Instant::now();
-    let text: String = page
-        .poll_in_page(
-            "document.getElementById('p').textContent",
-            "value === 'never'",
-        )
-        .await
-        .unwrap();
+    let (text, waited) = paragraph(&page, "value === 'never'").await;
     assert_eq!(text, "after");
-    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    assert!(waited >= Duration::from_millis(900), "{waited:?}");
 
-    // With the page's scripts off, its timers still run the wait (the evaluation is DevTools').
+    // With the page's scripts off no timer of the page runs: one look, answered at once.
     let page = browser.page().await;
     page.disable_scripts().await;
     page.open("data:text/html,<p id=p>static</p>").await;
-    let started = std::time::Instant::now();
-    let text: String = page
-        .poll_in_page(
-            "document.getElementById('p').textContent",
-            "value === 'never'",
-        )
-        .await
-        .unwrap();
+    let (text, waited) = paragraph(&page, "value === 'never'").await;
     assert_eq!(text, "static");
-    let waited = started.elapsed();
-    assert!(waited < std::time::Duration::from_secs(5), "{waited:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
 }
