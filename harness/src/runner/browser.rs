@@ -90,6 +90,9 @@ pub(super) struct Session<'b> {
     /// Where the screenshots go: `screenshots/harness/<scenario>/`.
     name: String,
     tabs: BTreeMap<String, Page<'b>>,
+    /// The stores whose tab was opened anew when the last one was closed at its checkpoint, and
+    /// has shown nothing since: the next step takes it as it is.
+    fresh: BTreeSet<String>,
     /// The PKCS#12 each store's browser downloaded last.
     downloaded: BTreeMap<String, PathBuf>,
     /// The browsers that hold their PKCS#12 (an `install` step imported it): a Chromium each, as
@@ -110,6 +113,7 @@ impl<'b> Session<'b> {
             browser,
             name: format!("harness/{scenario}"),
             tabs: BTreeMap::new(),
+            fresh: BTreeSet::new(),
             downloaded: BTreeMap::new(),
             holders: BTreeMap::new(),
             own_pcs: BTreeMap::new(),
@@ -122,6 +126,7 @@ impl<'b> Session<'b> {
     /// mail's link again, with what the browser kept.
     async fn tab(&mut self, store: &str) -> Page<'b> {
         match self.tabs.remove(store) {
+            Some(page) if self.fresh.remove(store) => page,
             Some(page) => page.reopen().await,
             None => self.browser.page_named(&self.name).await,
         }
@@ -372,6 +377,7 @@ impl Run<'_> {
         }
         // A tab closed at its checkpoint: the next step's tab is a new one in the same context.
         let page = if shown.held.is_some() {
+            session.fresh.insert(store.clone());
             page.reopen().await
         } else {
             page
