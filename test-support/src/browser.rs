@@ -4,9 +4,10 @@
 //! browser's user interface, far cheaper to start and to run) unless it is to present a client
 //! certificate, which the shell never does; then the full Chromium. It has a home of its own:
 //! `$HOME/.pki/nssdb` is a fresh NSS database, which is where Chromium on Linux looks for trusted
-//! anchors and client certificates, and a fresh `--user-data-dir`. Both are temporary directories, removed when the browser is
-//! dropped (the process is killed first). [`Browser::launch`] answers `None`, after printing a
-//! notice naming what is missing, where Chromium or NSS's tools are absent: the test then skips.
+//! anchors and client certificates, and a fresh `--user-data-dir`. Both are temporary
+//! directories, removed when the browser is dropped (the process is killed first).
+//! [`Browser::launch`] answers `None`, after printing a notice naming what is missing, where
+//! Chromium or NSS's tools are absent: the test then skips.
 //!
 //! What must be known before Chromium starts is given to the [`Launch`] builder:
 //! - [`Launch::trust`] (or [`Browser::trust`] later): a site's TLS anchor becomes a trusted CA of
@@ -310,8 +311,20 @@ impl Browser {
         )
         .await
         .expect("a new browser context");
+        self.tab(Some(context), screenshot_dir(test)).await
+    }
+
+    /// A new tab in the profile itself (not a context of its own): what its pages keep is
+    /// written to the profile's directory, where a browser started again on the same
+    /// [`Launch::own_pc`] finds it. Screenshots go under `target/screenshots/<test>/`.
+    pub async fn page_in_profile(&self, test: &str) -> Page<'_> {
+        self.tab(None, screenshot_dir(test)).await
+    }
+
+    /// A new blank tab in `context` (`None`: the profile itself), its requests listened to.
+    async fn tab(&self, context: Option<BrowserContextId>, screenshots: PathBuf) -> Page<'_> {
         let mut target = CreateTargetParams::new("about:blank");
-        target.browser_context_id = Some(context.clone());
+        target.browser_context_id.clone_from(&context);
         let cdp = bounded("a new tab", self.cdp.new_page(target))
             .await
             .expect("a new tab");
@@ -319,29 +332,8 @@ impl Browser {
         Page {
             cdp,
             browser: self,
-            context: Some(context),
-            screenshots: screenshot_dir(test),
-            recorder,
-            scripts_off: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    /// A new tab in the profile itself (not a context of its own): what its pages keep is
-    /// written to the profile's directory, where a browser started again on the same
-    /// [`Launch::own_pc`] finds it. Screenshots go under `target/screenshots/<test>/`.
-    pub async fn page_in_profile(&self, test: &str) -> Page<'_> {
-        let cdp = bounded(
-            "a new tab",
-            self.cdp.new_page(CreateTargetParams::new("about:blank")),
-        )
-        .await
-        .expect("a new tab");
-        let recorder = tokio::sync::Mutex::new(Recorder::listen(&cdp).await);
-        Page {
-            cdp,
-            browser: self,
-            context: None,
-            screenshots: screenshot_dir(test),
+            context,
+            screenshots,
             recorder,
             scripts_off: std::sync::atomic::AtomicBool::new(false),
         }
@@ -707,20 +699,7 @@ impl<'b> Page<'b> {
     /// stays, whatever the closed tab's scripts were doing is gone.
     pub async fn reopen(self) -> Page<'b> {
         let _ = bounded("closing a tab", self.cdp.clone().close()).await;
-        let mut target = CreateTargetParams::new("about:blank");
-        target.browser_context_id.clone_from(&self.context);
-        let cdp = bounded("a new tab", self.browser.cdp.new_page(target))
-            .await
-            .expect("a new tab");
-        let recorder = tokio::sync::Mutex::new(Recorder::listen(&cdp).await);
-        Page {
-            cdp,
-            browser: self.browser,
-            context: self.context,
-            screenshots: self.screenshots,
-            recorder,
-            scripts_off: std::sync::atomic::AtomicBool::new(false),
-        }
+        self.browser.tab(self.context, self.screenshots).await
     }
 
     /// Closes the tab and disposes of its browser context, if it has one of its own.
@@ -777,14 +756,16 @@ impl<'b> Page<'b> {
         value: &str,
         done: &str,
     ) -> Result<T, String> {
+        // One look: the value, and whether `done` holds for it.
+        let look = format!(
+            "const look = () => {{ let value = null; try {{ value = ({value}); }} catch (_) {{}} \
+             let held = false; try {{ held = Boolean({done}); }} catch (_) {{}} \
+             return [value, held]; }};"
+        );
         if self.scripts_off.load(std::sync::atomic::Ordering::Relaxed) {
             // No timer runs in the page: one look, and the wait is this side's.
             let looked = self
-                .try_eval::<(T, bool)>(&format!(
-                    "(() => {{ let value = null; try {{ value = ({value}); }} catch (_) {{}} \
-                     let held = false; try {{ held = Boolean({done}); }} catch (_) {{}} \
-                     return [value, held]; }})()"
-                ))
+                .try_eval::<(T, bool)>(&format!("(() => {{ {look} return look(); }})()"))
                 .await;
             if !matches!(looked, Ok((_, true))) {
                 tokio::time::sleep(POLL).await;
@@ -793,15 +774,13 @@ impl<'b> Page<'b> {
         }
         let waiting = format!(
             r#"new Promise((resolve) => {{
+  {look}
   const until = Date.now() + {IN_PAGE_SLICE_MS};
-  const look = () => {{
-    let value = null;
-    try {{ value = ({value}); }} catch (_) {{ value = null; }}
-    let held = false;
-    try {{ held = Boolean({done}); }} catch (_) {{ held = false; }}
-    if (held || Date.now() >= until) resolve(value); else setTimeout(look, {IN_PAGE_POLL_MS});
+  const again = () => {{
+    const [value, held] = look();
+    if (held || Date.now() >= until) resolve(value); else setTimeout(again, {IN_PAGE_POLL_MS});
   }};
-  look();
+  again();
 }})"#
         );
         let answer = self.try_eval::<T>(&waiting).await;
