@@ -131,7 +131,7 @@ async fn screenshots_are_numbered_pngs_under_the_tests_name_in_the_target_direct
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(
         png_size(&png),
-        (1280, 1000),
+        test_support::browser::WINDOW,
         "a page within the window: the window"
     );
 
@@ -139,7 +139,10 @@ async fn screenshots_are_numbered_pngs_under_the_tests_name_in_the_target_direct
     page.open("data:text/html,<body style='margin:0'><div style='height:2600px'>long</div>")
         .await;
     let long = std::fs::read(page.screenshot("long").await).unwrap();
-    assert_eq!(png_size(&long), (1280, 2600));
+    assert_eq!(png_size(&long), (test_support::browser::WINDOW.0, 2600));
+    // The window alone, as a person sees it with a modal dialog over the page: not the rest.
+    let window = std::fs::read(page.screenshot_window("window").await).unwrap();
+    assert_eq!(png_size(&window), test_support::browser::WINDOW);
 }
 
 /// A PNG's width and height, from its header chunk.

@@ -978,7 +978,7 @@ impl Person<'_, '_> {
             _ => None,
         }
         .unwrap_or(false);
-        self.shot(&format!("dialog-{name}")).await;
+        self.shot_window(&format!("dialog-{name}")).await;
         let said = if yes { "はい" } else { "いいえ" };
         self.output
             .push(format!("  ? {name} → {said}   (ダイアログ: {title})"));
@@ -1001,6 +1001,16 @@ impl Person<'_, '_> {
 
     async fn shot(&mut self, label: &str) {
         let path: PathBuf = self.page.screenshot(label).await;
+        self.keep_shot(label, path);
+    }
+
+    /// A screenshot of the window only, as the person sees it with a modal dialog open.
+    async fn shot_window(&mut self, label: &str) {
+        let path: PathBuf = self.page.screenshot_window(label).await;
+        self.keep_shot(label, path);
+    }
+
+    fn keep_shot(&mut self, label: &str, path: PathBuf) {
         self.shots.push(Screenshot {
             step: self.number,
             caption: if self.title.is_empty() {
