@@ -58,10 +58,6 @@ use chromiumoxide::{
     cdp::{
         browser_protocol::{
             browser::{BrowserContextId, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams},
-            dom::{
-                GetBoxModelParams, GetDocumentParams, NodeId, QuerySelectorParams,
-                ScrollIntoViewIfNeededParams,
-            },
             emulation::SetScriptExecutionDisabledParams,
             input::InsertTextParams,
             network::{EventRequestWillBeSent, EventResponseReceived, GetRequestPostDataParams},
@@ -473,26 +469,34 @@ impl<'b> Page<'b> {
 
     /// Clicks the element `css` with the mouse (it is waited for, and scrolled into view).
     pub async fn click(&self, css: &str) -> &Self {
-        let node = self.node(css).await;
-        // The DOM domain, not the page's JavaScript: clicks work with scripts off too.
-        let scroll = ScrollIntoViewIfNeededParams {
-            node_id: Some(node),
-            ..Default::default()
+        let selector = js_string(css);
+        // One look in the page finds the element, scrolls it into view where it is not (as
+        // DevTools' DOM.scrollIntoViewIfNeeded does) and measures it: one round trip where the
+        // DOM domain took four (document, query, scroll, box), and no DOM domain, whose node
+        // tracking then reported every later change of the page to this side. DevTools
+        // evaluates with the page's scripts off too.
+        let centre = format!(
+            "(() => {{ const e = document.querySelector({selector}); if (e === null) return null; \
+             e.scrollIntoViewIfNeeded(true); const r = e.getBoundingClientRect(); \
+             return [r.left + r.width / 2, r.top + r.height / 2]; }})()"
+        );
+        let deadline = Instant::now() + WAIT;
+        let (x, y) = loop {
+            if let Ok(Some(point)) = self
+                .poll_in_page::<Option<(f64, f64)>>(&centre, "value !== null")
+                .await
+            {
+                break point;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "waited {WAIT:?} for an element {css} to click on {}",
+                    self.url().await
+                );
+            }
         };
-        let model = GetBoxModelParams {
-            node_id: Some(node),
-            ..Default::default()
-        };
-        let clicked = async {
-            self.cdp.execute(scroll).await?;
-            let quad = self.cdp.execute(model).await?.result.model.content;
-            let corners = quad.inner();
-            // Four corners (x, y): the centre is their mean.
-            let centre = |axis: usize| corners.iter().skip(axis).step_by(2).sum::<f64>() / 4.0;
-            self.cdp.click(Point::new(centre(0), centre(1))).await?;
-            Ok::<_, chromiumoxide::error::CdpError>(())
-        };
-        if let Err(e) = bounded(&format!("click {css}"), clicked).await {
+        // The mouse as a person moves it: onto the element, pressed, released.
+        if let Err(e) = bounded(&format!("click {css}"), self.cdp.click(Point::new(x, y))).await {
             panic!("click {css} on {}: {e}", self.url().await);
         }
         self
@@ -730,24 +734,6 @@ impl<'b> Page<'b> {
         let _ = self.cdp.clone().close().await;
         if let Some(context) = self.context {
             let _ = self.browser.cdp.dispose_browser_context(context).await;
-        }
-    }
-
-    /// The first node matching `css` (waited for), found through the DOM domain.
-    async fn node(&self, css: &str) -> NodeId {
-        self.wait_for(css).await;
-        let found = async {
-            let document = self.cdp.execute(GetDocumentParams::default()).await?;
-            let root = document.result.root.node_id;
-            let node = self
-                .cdp
-                .execute(QuerySelectorParams::new(root, css))
-                .await?;
-            Ok::<_, chromiumoxide::error::CdpError>(node.result.node_id)
-        };
-        match bounded(&format!("find {css}"), found).await {
-            Ok(node) => node,
-            Err(e) => panic!("find {css} on {}: {e}", self.url().await),
         }
     }
 
