@@ -1,9 +1,10 @@
 /*
  * mock-ca's enrollment component for the browser: the guide's ActiveX component (証明書発行
  * コンポーネント) as a modern browser can do it. Plain ES2020, no build step; it uses the vendored
- * node-forge (/assets/forge.min.js, loaded before it) for the PKCS#10 request's structure and the
- * PKCS#12 file, and the browser's WebCrypto for the key, the request's signature, SHA-1 / SHA-256
- * and IndexedDB for keeping the key.
+ * node-forge (forge.min.js, beside this file) for the PKCS#10 request's structure and the PKCS#12
+ * file, and the browser's WebCrypto for the key, the request's signature, SHA-1 / SHA-256 and
+ * IndexedDB for keeping the key. node-forge is loaded when first needed (発行, the PKCS#12, a kept
+ * certificate's check), not with every page: 290 kB of JavaScript most pages never use.
  * It follows docs/protocol.md, as cert-client does; the two share no code.
  *
  * THE CONTRACT WITH THE PAGES (the server renders it; keep both sides in step):
@@ -13,7 +14,7 @@
  *     ... the step's own markup (below) ...
  *     <div id="component-status" aria-live="polite"></div>   where every message goes
  *   </section>
- *   <script src="/assets/forge.min.js" defer></script><script src="/assets/component.js" defer></script>
+ *   <script src="/assets/component.js" defer></script>
  *
  *   data-step="2" (step 2) also: data-csp, data-key-algorithm ("RSA"), data-key-length ("2048"),
  *     data-issue ("/apply/{id}/issue"); inside: <code id="csp" class="component-fill">,
@@ -98,6 +99,11 @@
       remedy: "お使いの PC はインターネット接続できますか？ もしアクセスできない場合は、インターネット通信環境の問題ですので、貴社内のシステム管理者にご相談ください",
     },
   };
+
+  // node-forge's URL, beside this script's (read while it runs: `currentScript` is gone after).
+  const FORGE = document.currentScript
+    ? new URL("forge.min.js", document.currentScript.src).href
+    : new URL("/assets/forge.min.js", location.href).href;
 
   const section = document.getElementById("component");
   if (!section) return;
@@ -260,7 +266,6 @@
     const missing = [];
     if (!(window.crypto && window.crypto.subtle)) missing.push("Web Crypto API");
     if (!window.indexedDB) missing.push("IndexedDB");
-    if (!window.forge) missing.push("node-forge (/assets/forge.min.js)");
     if (typeof HTMLDialogElement !== "function") missing.push("<dialog>");
     return missing;
   }
@@ -377,6 +382,35 @@
   }
 
   const same = (a, b) => typeof a === "string" && typeof b === "string" && a.toUpperCase() === b.toUpperCase();
+
+  let forgeLoading = null;
+
+  /** node-forge, loaded on the first call (a <script> beside this one): a site that cannot serve
+   * it is a site the component cannot reach (NETWORK), and a later call tries again. */
+  function needForge() {
+    if (window.forge) return Promise.resolve();
+    if (!forgeLoading) {
+      forgeLoading = new Promise((resolve, reject) => {
+        const script = el("script", { src: FORGE });
+        script.addEventListener("load", () =>
+          window.forge ? resolve() : reject(new Failed("NETWORK", `GET ${FORGE}: no node-forge in what was served`))
+        );
+        script.addEventListener("error", () => reject(new Failed("NETWORK", `GET ${FORGE}: not loaded`)));
+        document.head.append(script);
+      }).catch((error) => {
+        forgeLoading = null;
+        throw error;
+      });
+    }
+    return forgeLoading;
+  }
+
+  /** needForge() begun now, awaited later: a failure is the awaiting code's, not unhandled. */
+  function startForge() {
+    const loading = needForge();
+    loading.catch(() => {});
+    return loading;
+  }
 
   function forgeKey(pkcs8) {
     return forge.pki.privateKeyFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(toBinary(pkcs8))));
@@ -647,11 +681,16 @@
   }
 
   /** The key (kept first), the CSR, the certificate (kept first), then the install. */
+  // What a person is told when the site could not be reached after the key was kept.
+  const KEY_KEPT = "鍵はこのブラウザに保存されています。再度、証明書発行サイトにログインを行ってください。";
+
   async function enroll(ctx) {
     const length = ctx.key.length;
     if (!supportedKey(ctx.key.algorithm, length)) {
       throw new Failed("KEY-UNSUPPORTED", `the site asks for ${ctx.key.algorithm} ${length}`);
     }
+    // Fetched while the key is made.
+    const forgeReady = startForge();
     // A resumed login reuses a key this browser kept whose certificate never came.
     let entry = (await kept(ctx.root.sha256)).find((e) => !e.certificate && e.keyLength === length);
     if (entry) {
@@ -678,6 +717,12 @@
       await keep(entry);
     }
     entry.subject = ctx.subject;
+    try {
+      await forgeReady;
+    } catch (error) {
+      if (error instanceof Failed) error.options.more = KEY_KEPT;
+      throw error;
+    }
     const key = forgeKey(entry.keyPkcs8);
     const csr = forge.pki.createCertificationRequest();
     csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
@@ -693,7 +738,7 @@
       issued = await call("POST", ctx.csr, { csr: entry.csr });
     } catch (error) {
       if (error instanceof Failed && error.id === "NETWORK") {
-        error.options.more = "鍵はこのブラウザに保存されています。再度、証明書発行サイトにログインを行ってください。";
+        error.options.more = KEY_KEPT;
       }
       throw error;
     }
@@ -765,7 +810,7 @@
       pressed(button, async () => {
         progressInline(shown, "PKCS#12 ファイルを作成しています…");
         // Let the page paint before forge's PBKDF2 takes the thread.
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await Promise.all([needForge(), new Promise((resolve) => setTimeout(resolve, 50))]);
         const bytes = pkcs12(entry, passphrase.value);
         passphrase.value = "";
         again.value = "";
@@ -994,7 +1039,9 @@
   /** A certificate that arrived before the tab closed: checked against the published root,
    * then installed as at step 3 (without complete: the site answers STEP3-ONE-WAY). */
   async function finishKept(entry) {
+    const forgeReady = startForge();
     const root = await verifiedRoot(null, "/repository");
+    await forgeReady;
     const rootCertificate = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(toBinary(root.der))));
     const certificate = forge.pki.certificateFromPem(entry.certificate);
     let issuedHere = false;

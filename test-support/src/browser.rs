@@ -60,7 +60,10 @@ use chromiumoxide::{
             browser::{BrowserContextId, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams},
             emulation::SetScriptExecutionDisabledParams,
             input::InsertTextParams,
-            network::{EventRequestWillBeSent, EventResponseReceived, GetRequestPostDataParams},
+            network::{
+                BlockPattern, EventRequestWillBeSent, EventResponseReceived,
+                GetRequestPostDataParams, SetBlockedUrLsParams,
+            },
             page::{CaptureScreenshotFormat, CaptureScreenshotParams, Viewport},
             storage::GetCookiesParams as StorageGetCookiesParams,
             target::CreateTargetParams,
@@ -704,6 +707,19 @@ impl<'b> Page<'b> {
         )
         .await
         .expect("the script is registered");
+        self
+    }
+
+    /// Blocks this page's requests to URLs matching any of `patterns` (URLPattern syntax, absolute,
+    /// e.g. `*://*:*/assets/forge.min.js`): the browser fails them as a site that cannot serve
+    /// them. An empty list lifts the block.
+    pub async fn block(&self, patterns: &[&str]) -> &Self {
+        let params = SetBlockedUrLsParams::builder()
+            .url_patterns(patterns.iter().map(|p| BlockPattern::new(*p, true)))
+            .build();
+        if let Err(e) = self.cdp.execute(params).await {
+            panic!("block {patterns:?}: {e}");
+        }
         self
     }
 

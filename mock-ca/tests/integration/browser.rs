@@ -405,6 +405,92 @@ async fn no_at_each_dialog_ends_as_the_guide_says_and_a_new_login_goes_on() {
 }
 
 #[tokio::test]
+async fn node_forge_is_loaded_only_when_needed_and_a_site_that_cannot_serve_it_loses_no_key() {
+    let Some(Approved {
+        site: _running,
+        browser,
+        admin,
+        id,
+        password,
+        step_one,
+    }) = Approved::in_a_browser().await
+    else {
+        return;
+    };
+    let state = || async {
+        admin.get(&format!("/applications/{id}")).await.unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let forge_loaded = "typeof window.forge !== 'undefined'";
+    let page = browser.page().await;
+    page.block(&["*://*:*/assets/forge.min.js"]).await;
+
+    // Step 1 and step 2 until 発行 do without it: the component runs, the CSP is filled in.
+    page.open(&step_one).await;
+    page.wait_for("#component[data-ready=\"true\"]").await;
+    assert!(!page.eval::<bool>(forge_loaded).await);
+    page.type_into("#password", &password).await;
+    page.follow("#login").await;
+    page.wait_for("#issue:not([hidden])").await;
+    assert!(!page.text("#csp").await.is_empty());
+    assert!(!page.eval::<bool>(forge_loaded).await);
+
+    // 発行 needs it for the request: the site cannot serve it, so the component says it cannot
+    // reach the site, and the key it made is kept; no CSR left, the application is issuing.
+    page.click("#issue").await;
+    answer(&page, "issue", true).await;
+    page.click("#root-install").await;
+    answer(&page, "install-root", true).await;
+    page.click("#client-install").await;
+    answer(&page, "web-access", true).await;
+    assert_eq!(
+        component_message(&page, "NETWORK").await,
+        "サイトに接続できません (ページを表示できません)"
+    );
+    assert!(
+        page.text("#component-status")
+            .await
+            .contains("鍵はこのブラウザに保存されています"),
+        "the person is told the key is kept"
+    );
+    page.screenshot("forge-not-served").await;
+    // What this browser keeps: (a key, a CSR) for each entry.
+    let kept = || async {
+        page.eval::<Vec<(bool, bool)>>(
+            "new Promise((resolve) => { const open = indexedDB.open('mock-ca-enrollment'); \
+             open.onsuccess = () => { const all = open.result.transaction('pending').objectStore('pending').getAll(); \
+             all.onsuccess = () => resolve(all.result.map((e) => [e.keyPkcs8 !== undefined, e.csr !== undefined])); }; })",
+        )
+        .await
+    };
+    assert_eq!(
+        kept().await,
+        vec![(true, false)],
+        "one key kept, no CSR made"
+    );
+    assert_eq!(state().await, "issuing");
+
+    // Served again: a new login reuses the kept key and the install goes on.
+    page.block(&[]).await;
+    log_in(&page, &step_one, &password).await;
+    page.wait_for("#resumed").await;
+    page.click("#root-install").await;
+    answer(&page, "install-root", true).await;
+    page.click("#client-install").await;
+    answer(&page, "web-access", true).await;
+    page.wait_for("#p12-form").await;
+    assert!(page.eval::<bool>(forge_loaded).await);
+    assert_eq!(
+        kept().await,
+        vec![(true, true)],
+        "the same key, now with its CSR"
+    );
+    assert_eq!(state().await, "issued");
+}
+
+#[tokio::test]
 async fn a_browser_without_webcrypto_or_on_windows_8_1_is_told_so_and_offered_no_key() {
     let Some(Approved {
         site: _running,
