@@ -61,8 +61,8 @@ use chromiumoxide::{
             emulation::SetScriptExecutionDisabledParams,
             input::InsertTextParams,
             network::{
-                BlockPattern, EventRequestWillBeSent, EventResponseReceived,
-                GetRequestPostDataParams, SetBlockedUrLsParams,
+                BlockPattern, DisableParams, EnableParams, EventRequestWillBeSent,
+                EventResponseReceived, GetRequestPostDataParams, SetBlockedUrLsParams,
             },
             page::{CaptureScreenshotFormat, CaptureScreenshotParams, Viewport},
             storage::GetCookiesParams as StorageGetCookiesParams,
@@ -331,14 +331,20 @@ impl Browser {
         self.tab(None, screenshot_dir(test)).await
     }
 
-    /// A new blank tab in `context` (`None`: the profile itself), its requests listened to.
+    /// A new blank tab in `context` (`None`: the profile itself), its network events off.
     async fn tab(&self, context: Option<BrowserContextId>, screenshots: PathBuf) -> Page<'_> {
         let mut target = CreateTargetParams::new("about:blank");
         target.browser_context_id.clone_from(&context);
         let cdp = bounded("a new tab", self.cdp.new_page(target))
             .await
             .expect("a new tab");
-        let recorder = tokio::sync::Mutex::new(Recorder::listen(&cdp).await);
+        // chromiumoxide enables the Network domain on every tab; its events (five or so a request,
+        // with headers) cost Chromium ~5 ms of a core a page load. A page that wants them asks
+        // (`record_requests`, `record_har`).
+        if let Err(e) = bounded("network events off", cdp.execute(DisableParams::default())).await {
+            panic!("a new tab: network events off: {e}");
+        }
+        let recorder = tokio::sync::Mutex::new(None);
         Page {
             cdp,
             browser: self,
@@ -413,7 +419,8 @@ pub struct Page<'b> {
     /// The tab's own browser context; `None`: the profile itself.
     context: Option<BrowserContextId>,
     screenshots: PathBuf,
-    recorder: tokio::sync::Mutex<Recorder>,
+    /// The requests seen since [`Page::record_requests`], if it was called.
+    recorder: tokio::sync::Mutex<Option<Recorder>>,
     /// Whether [`Page::disable_scripts`] was called: the page's timers, which a wait inside the
     /// page runs on, are then stopped too.
     scripts_off: std::sync::atomic::AtomicBool,
@@ -668,11 +675,31 @@ impl<'b> Page<'b> {
         crate::har::HarRecorder::start(&self.cdp).await
     }
 
-    /// Every request the page has made so far, in order, with its body and answer's status.
+    /// Records this tab's requests from now on, for [`Page::exchanges`].
+    pub async fn record_requests(&self) -> &Self {
+        let mut recorder = self.recorder.lock().await;
+        if recorder.is_none() {
+            // The listeners first, so that no event of the enabled domain is missed.
+            let listening = Recorder::listen(&self.cdp).await;
+            if let Err(e) = self.cdp.execute(EnableParams::default()).await {
+                panic!("record requests: {e}");
+            }
+            *recorder = Some(listening);
+        }
+        self
+    }
+
+    /// Every request the page has made since [`Page::record_requests`], in order, with its body
+    /// and answer's status.
     pub async fn exchanges(&self) -> Vec<Exchange> {
         // A round trip to Chromium: every event sent before its answer is then in the streams.
         let _ = self.document_id().await;
         let mut recorder = self.recorder.lock().await;
+        let Some(recorder) = recorder.as_mut() else {
+            panic!(
+                "exchanges() of a page whose requests are not recorded: call record_requests() first"
+            );
+        };
         recorder.drain(&self.cdp).await;
         recorder.seen.clone()
     }
@@ -717,7 +744,12 @@ impl<'b> Page<'b> {
         let params = SetBlockedUrLsParams::builder()
             .url_patterns(patterns.iter().map(|p| BlockPattern::new(*p, true)))
             .build();
-        if let Err(e) = self.cdp.execute(params).await {
+        // Blocking is the Network domain's: on for this page from here (tabs start with it off).
+        let blocked = async {
+            self.cdp.execute(EnableParams::default()).await?;
+            self.cdp.execute(params).await
+        };
+        if let Err(e) = blocked.await {
             panic!("block {patterns:?}: {e}");
         }
         self

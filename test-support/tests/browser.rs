@@ -75,6 +75,7 @@ async fn pages_of_one_browser_keep_their_storage_apart() {
     };
     let url = one_page_site().await;
     let first = browser.page().await;
+    first.record_requests().await;
     let second = browser.page().await;
     first.open(&url).await;
     second.open(&url).await;

@@ -149,6 +149,7 @@ async fn the_whole_flow_in_chromium_from_the_mailbox_to_the_confirmation_site() 
     let id = approved(&admin).await;
     let downloads = tempfile::tempdir().unwrap();
     let page = browser.page().await;
+    page.record_requests().await;
     page.capture_downloads(downloads.path()).await;
 
     // The mailbox: the password from the second mail, the URL from the first.
@@ -672,6 +673,7 @@ async fn the_password_leaves_the_browser_only_in_the_login_form_of_its_applicati
         return;
     };
     let page = browser.page().await;
+    page.record_requests().await;
     log_in(&page, &step_one, &password).await;
     assert_eq!(page.text("h1").await, "証明書発行サイト【ステップ 2】");
 
@@ -810,6 +812,7 @@ async fn a_browser_holding_another_cas_certificate_gets_confirm_forbidden_on_the
         return;
     };
     let page = browser.page().await;
+    page.record_requests().await;
     for (url, step) in [
         (confirm_url(&site), "confirm"),
         (documents_url(&site), "documents"),
