@@ -8,7 +8,7 @@ use std::{path::Path, sync::Arc};
 use mock_ca::{Profile, ProfileError};
 
 use crate::{
-    runner::{Report, RunError},
+    runner::{Report, RunError, Shots},
     scenario::Scenario,
     site::Target,
     suite,
@@ -128,7 +128,7 @@ pub async fn compare(
     let mut runs = Vec::with_capacity(2);
     for side in sides {
         let target = Target::Profiled(side.profile.clone());
-        runs.push(suite::run(scenarios.clone(), &target, jobs, None).await?);
+        runs.push(suite::run(scenarios.clone(), &target, jobs, None, Shots::Steps).await?);
     }
     let b_reports = runs.pop().unwrap_or_default();
     let a_reports = runs.pop().unwrap_or_default();

@@ -17,7 +17,7 @@ pub mod snapshot;
 pub mod staging;
 pub mod suite;
 
-pub use runner::{Report, RunError, Verdict, run};
+pub use runner::{Report, RunError, Shots, Verdict, run};
 pub use scenario::Scenario;
 pub use site::Target;
 

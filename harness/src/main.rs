@@ -4,7 +4,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use harness::{Scenario, Target, Verdict, catalogue, fixtures_dir, report, suite};
+use harness::{Scenario, Shots, Target, Verdict, catalogue, fixtures_dir, report, suite};
 
 #[derive(Parser)]
 #[command(
@@ -81,6 +81,10 @@ struct RunArgs {
     /// the screenshots of the browser scenarios) into this directory.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// The browser steps' screenshots: what each step ended on (`steps`), or every page and
+    /// dialog on the way too (`pages`; the default with --html).
+    #[arg(long, value_enum, value_name = "WHICH")]
+    screenshots: Option<Shots>,
     /// Scenarios run at once (in-process only).
     #[arg(long, short, default_value_t = 4)]
     jobs: usize,
@@ -282,11 +286,18 @@ async fn run(args: RunArgs, scenarios: Vec<Scenario>) -> anyhow::Result<ExitCode
     }
     let target = args.target.target()?;
     let snapshots = fixtures_dir().join("snapshots");
+    // The report shows support every page the customer saw; a run's artifacts are the steps' ends.
+    let shots = args.screenshots.unwrap_or(if args.html.is_some() {
+        Shots::Pages
+    } else {
+        Shots::Steps
+    });
     let reports = suite::run(
         chosen,
         &target,
         args.jobs,
         (!args.no_snapshots).then_some(snapshots.as_path()),
+        shots,
     )
     .await?;
     let mut unexpected = 0;
@@ -451,7 +462,8 @@ async fn reproduce(
         .or_else(|| scenarios.iter().find(|s| s.covers.iter().any(|c| c == id)))
         .with_context(|| format!("no scenario covers {id} yet"))?;
     let target_kind = target.target()?;
-    let report = harness::run(scenario, &target_kind).await;
+    // What the customer saw, page by page.
+    let report = harness::run(scenario, &target_kind, Shots::Pages).await;
     // A browser scenario's Chromium, closed rather than left behind the process.
     harness::runner::browser::close_shared().await;
     let report = report?;

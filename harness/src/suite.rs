@@ -6,7 +6,7 @@ use std::{path::Path, sync::Arc};
 use tokio::{sync::Semaphore, task::JoinSet};
 
 use crate::{
-    runner::{self, Report, RunError},
+    runner::{self, Report, RunError, Shots},
     scenario::Scenario,
     site::Target,
     snapshot,
@@ -49,6 +49,7 @@ pub async fn run(
     target: &Target,
     jobs: usize,
     snapshots: Option<&Path>,
+    shots: Shots,
 ) -> Result<Vec<Report>, RunError> {
     let jobs = match target {
         Target::InProcess | Target::Profiled(_) => jobs.max(1),
@@ -68,7 +69,7 @@ pub async fn run(
         set.spawn(async move {
             // The semaphore is never closed, so acquiring cannot fail.
             let _permit = permits.acquire_owned().await.expect("semaphore open");
-            (index, runner::run(&scenario, &target).await)
+            (index, runner::run(&scenario, &target, shots).await)
         });
     }
     let collected = collect(set).await;

@@ -40,9 +40,15 @@ async fn a_known_failure_that_fails_is_expected_and_one_that_passes_fails_the_ru
             "summary = \"s\"\nsummary_ja = \"s\"\ncovers = []\nexpect = \"fail: was broken\"\n{WRONG_PASSWORD}expect = {{ error = \"AUTH-FAILED\" }}\n"
         ),
     );
-    let reports = suite::run(vec![still_broken, fixed], &Target::InProcess, 2, None)
-        .await
-        .unwrap();
+    let reports = suite::run(
+        vec![still_broken, fixed],
+        &Target::InProcess,
+        2,
+        None,
+        harness::Shots::Steps,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         reports[0].verdict(),
         Verdict::KnownFailure,

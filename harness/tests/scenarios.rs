@@ -101,7 +101,7 @@ fn main() -> ExitCode {
 async fn ends_as_expected_and_matches_its_snapshot(
     scenario: Scenario,
 ) -> Result<Completion, Failed> {
-    let report = match harness::run(&scenario, &Target::InProcess).await {
+    let report = match harness::run(&scenario, &Target::InProcess, harness::Shots::Steps).await {
         Ok(report) => report,
         // Skipped with a notice where no browser can run: neither passed nor failed.
         Err(harness::RunError::NoBrowser(why)) => {

@@ -6,8 +6,9 @@
 //! One Chromium serves every browser scenario of the process ([`shared`]), each scenario in
 //! browser contexts of its own (one per `store`: another PC's browser), so they run in parallel
 //! with the rest. What the pages showed is recorded as text (the title, each message with its
-//! catalogue id, message and remedy); a screenshot of each page and dialog is an artifact under
-//! `target/screenshots/harness/<scenario>/`, never snapshot material.
+//! catalogue id, message and remedy); screenshots are artifacts under
+//! `target/screenshots/harness/<scenario>/`, never snapshot material: what each step ended on, or
+//! every page and dialog on the way too ([`Shots`]).
 //!
 //! Interruptions are those of the binary, at the same checkpoints: a script run before the page's
 //! own holds the component there (`key-generation`: WebCrypto's key generation never returns;
@@ -32,7 +33,7 @@ use client::enrollment::Checkpoint;
 use serde::Deserialize;
 use test_support::{Browser, Page};
 
-use super::{Run, RunError, Screenshot, transcript::Shown};
+use super::{Run, RunError, Screenshot, Shots, transcript::Shown};
 use crate::scenario::{BrowserSetting, Enroll, ReportedPlatform, Step};
 
 /// The process's Chromium, started by the first browser scenario.
@@ -105,10 +106,12 @@ pub(super) struct Session<'b> {
     pcs: PathBuf,
     /// The screenshots taken so far.
     pub(super) shots: Vec<Screenshot>,
+    /// Whether every page and dialog is photographed, or only what each step ended on.
+    every_page: bool,
 }
 
 impl<'b> Session<'b> {
-    pub(super) fn new(browser: &'b Browser, scenario: &str, pcs: PathBuf) -> Self {
+    pub(super) fn new(browser: &'b Browser, scenario: &str, pcs: PathBuf, shots: Shots) -> Self {
         Self {
             browser,
             name: format!("harness/{scenario}"),
@@ -119,6 +122,7 @@ impl<'b> Session<'b> {
             own_pcs: BTreeMap::new(),
             pcs,
             shots: Vec::new(),
+            every_page: shots == Shots::Pages,
         }
     }
 
@@ -422,7 +426,7 @@ impl Run<'_> {
             return Err(RunError::NoBrowser("Chromium could not be started".into()));
         };
         let page = browser.page_in_profile(&session.name).await;
-        let shots = &mut session.shots;
+        let shots = (&mut session.shots, session.every_page);
         let downloaded = &mut session.downloaded;
         let (page, outcome) = drive_into(
             page,
@@ -486,7 +490,7 @@ async fn drive<'x>(
         number,
         credentials,
         downloads,
-        &mut session.shots,
+        (&mut session.shots, session.every_page),
         &mut session.downloaded,
         &store,
     )
@@ -504,7 +508,7 @@ async fn drive_into<'x>(
     number: usize,
     (url, password): (&str, &str),
     downloads: &std::path::Path,
-    shots: &mut Vec<Screenshot>,
+    (shots, every_page): (&mut Vec<Screenshot>, bool),
     downloaded: &mut BTreeMap<String, PathBuf>,
     store: &str,
 ) -> (Page<'x>, Result<(Shown, Vec<String>), RunError>) {
@@ -526,6 +530,7 @@ async fn drive_into<'x>(
         title: String::new(),
         seen: BTreeSet::new(),
         shots: Vec::new(),
+        every_page,
         downloaded: None,
     };
     let outcome = person.enroll(url, password, downloads).await;
@@ -552,13 +557,13 @@ impl Run<'_> {
         session: &mut Session<'_>,
     ) -> Result<Shown, RunError> {
         let page = session.tab("default").await;
-        let mut person = Person::at(page, number);
+        let mut person = Person::at(page, number, session.every_page);
         person.page.open(&format!("{}/", self.site.url)).await;
         let top = person.look().await?;
         person.record(&top);
         let status = person.page.text("#status").await;
         person.output.push(format!("  {status}"));
-        person.shot("top").await;
+        person.shot_on_the_way("top").await;
         person.page.follow("#repository").await;
         let repository = person.look().await?;
         person.record(&repository);
@@ -608,7 +613,7 @@ impl Run<'_> {
         };
         if let Some(holder) = session.holders.get(&store) {
             let page = holder.page_named(&session.name).await;
-            let mut person = Person::at(page, number);
+            let mut person = Person::at(page, number, session.every_page);
             person.output.push(if store == "default" {
                 "  証明書をインポートしたブラウザで開きます".to_owned()
             } else {
@@ -626,7 +631,7 @@ impl Run<'_> {
             return outcome.map(|new| Shown::from_page(output, new));
         }
         let page = session.tab(&store).await;
-        let mut person = Person::at(page, number);
+        let mut person = Person::at(page, number, session.every_page);
         let outcome = person.confirmation_site(&url, label).await;
         let Person {
             page,
@@ -743,13 +748,15 @@ struct Person<'p, 'b> {
     /// The messages recorded so far.
     seen: BTreeSet<Message>,
     shots: Vec<Screenshot>,
+    /// Whether the pages and dialogs on the way are photographed too ([`Shots::Pages`]).
+    every_page: bool,
     /// The PKCS#12 downloaded in this step.
     downloaded: Option<PathBuf>,
 }
 
 impl<'b> Person<'static, 'b> {
     /// A person at `page` for a step that is not an enrollment.
-    fn at(page: Page<'b>, number: usize) -> Self {
+    fn at(page: Page<'b>, number: usize, every_page: bool) -> Self {
         Self {
             page,
             enroll: &NO_ENROLLMENT,
@@ -759,6 +766,7 @@ impl<'b> Person<'static, 'b> {
             title: String::new(),
             seen: BTreeSet::new(),
             shots: Vec::new(),
+            every_page,
             downloaded: None,
         }
     }
@@ -827,7 +835,7 @@ impl Person<'_, '_> {
                     });
                 }
                 "p12" => {
-                    self.shot("passphrase").await;
+                    self.shot_on_the_way("passphrase").await;
                     self.page.type_into("#p12-passphrase", PASSPHRASE).await;
                     self.page
                         .type_into("#p12-passphrase-again", PASSPHRASE)
@@ -843,7 +851,7 @@ impl Person<'_, '_> {
                     self.downloaded = Some(file);
                 }
                 "login" => {
-                    self.shot("step-1").await;
+                    self.shot_on_the_way("step-1").await;
                     self.page.type_into("#password", password).await;
                     self.page.follow("#login").await;
                 }
@@ -863,11 +871,11 @@ impl Person<'_, '_> {
                         _ => "#issue",
                     };
                     if sign == "issue" {
-                        self.shot("step-2").await;
+                        self.shot_on_the_way("step-2").await;
                     }
                     // The offer a person finds on coming back (a closed tab, a new browser).
                     if sign == "resume" {
-                        self.shot("resume").await;
+                        self.shot_on_the_way("resume").await;
                     }
                     let label = self.page.text(css).await;
                     self.output.push(format!("  押す (press): {label}"));
@@ -978,7 +986,9 @@ impl Person<'_, '_> {
             _ => None,
         }
         .unwrap_or(false);
-        self.shot_window(&format!("dialog-{name}")).await;
+        if self.every_page {
+            self.shot_window(&format!("dialog-{name}")).await;
+        }
         let said = if yes { "はい" } else { "いいえ" };
         self.output
             .push(format!("  ? {name} → {said}   (ダイアログ: {title})"));
@@ -997,6 +1007,13 @@ impl Person<'_, '_> {
                 .await
                 .unwrap_or(false)
         {}
+    }
+
+    /// A page on the way, not what the step ended on: photographed with [`Shots::Pages`].
+    async fn shot_on_the_way(&mut self, label: &str) {
+        if self.every_page {
+            self.shot(label).await;
+        }
     }
 
     async fn shot(&mut self, label: &str) {

@@ -67,6 +67,19 @@ pub struct Screenshot {
     pub path: std::path::PathBuf,
 }
 
+/// Which screenshots a browser step takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Shots {
+    /// What each step ended on: a run's artifacts (JUnit attaches them). A screenshot costs
+    /// Chromium a frame drawn and a PNG encoded, ~30 ms of a core, twice that for a page
+    /// longer than the window; the pages on the way would be three quarters of them.
+    #[default]
+    Steps,
+    /// Every page and dialog the person saw on the way too, in order: what the report shows
+    /// support (`--html`) and `reproduce` writes.
+    Pages,
+}
+
 /// How a scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -149,10 +162,11 @@ struct Run<'a> {
     out: String,
     failures: Vec<String>,
     screenshots: Vec<Screenshot>,
+    shots: Shots,
 }
 
-/// Runs `scenario` against `target`.
-pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunError> {
+/// Runs `scenario` against `target`, its browser steps photographed as `shots` says.
+pub async fn run(scenario: &Scenario, target: &Target, shots: Shots) -> Result<Report, RunError> {
     let started = Instant::now();
     let temp = tempfile::Builder::new()
         .prefix("harness-")
@@ -179,6 +193,7 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Result<Report, RunErro
         out: String::new(),
         failures: Vec::new(),
         screenshots: Vec::new(),
+        shots,
     };
     let outcome = run.perform().await;
     let Run {
@@ -237,9 +252,9 @@ impl Run<'_> {
         } else {
             None
         };
-        let mut session = browser
-            .as_deref()
-            .map(|b| browser::Session::new(b, &scenario.name, self.temp.path().join("pcs")));
+        let mut session = browser.as_deref().map(|b| {
+            browser::Session::new(b, &scenario.name, self.temp.path().join("pcs"), self.shots)
+        });
         self.set_up().await?;
         let stepped = self.steps(session.as_mut()).await;
         if let Some(session) = session {
