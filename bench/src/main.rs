@@ -155,18 +155,31 @@ async fn main() -> anyhow::Result<()> {
     }
     let (mut suite_runs, mut suite_failed) = (Vec::new(), Vec::new());
     let (mut browser_runs, mut browser_failed) = (Vec::new(), Vec::new());
+    let (mut pages_runs, mut pages_failed) = (Vec::new(), Vec::new());
     if cli.runs(Measurement::Suite) {
         eprint!(
             "(3) the scenario suite without the browser scenarios, {} runs ",
             cli.suite_runs
         );
-        (suite_runs, suite_failed) = suite::measure(&bin, &root, cli.suite_runs, false).await?;
+        (suite_runs, suite_failed) =
+            suite::measure(&bin, &root, cli.suite_runs, suite::Suite::NoBrowser).await?;
         eprint!(
             "(3) the whole scenario suite, browser scenarios included, {} runs ",
             cli.suite_runs
         );
-        (browser_runs, browser_failed) = suite::measure(&bin, &root, cli.suite_runs, true).await?;
-        for failure in suite_failed.iter().chain(&browser_failed) {
+        (browser_runs, browser_failed) =
+            suite::measure(&bin, &root, cli.suite_runs, suite::Suite::Browser).await?;
+        eprint!(
+            "(3) the whole suite, every page and dialog photographed (as for the report), {} runs ",
+            cli.suite_runs
+        );
+        (pages_runs, pages_failed) =
+            suite::measure(&bin, &root, cli.suite_runs, suite::Suite::EveryPage).await?;
+        for failure in suite_failed
+            .iter()
+            .chain(&browser_failed)
+            .chain(&pages_failed)
+        {
             println!("note: the suite had a failure (timed all the same): {failure}");
         }
     }
@@ -218,7 +231,11 @@ async fn main() -> anyhow::Result<()> {
         cores,
         &enrollment,
         (&start_ours, &start_peer),
-        (&suite_runs, &suite_failed, &browser_runs, &browser_failed),
+        [
+            (&suite_runs, &suite_failed),
+            (&browser_runs, &browser_failed),
+            (&pages_runs, &pages_failed),
+        ],
         throughput.as_ref(),
         memory.as_ref(),
     );
@@ -249,13 +266,12 @@ fn summarize(
     cores: usize,
     enrollment: &enroll::Enrollment,
     (start_ours, start_peer): (&[f64], &[f64]),
-    // Without the browser scenarios, then with them.
-    (suite_runs, suite_failed, browser_runs, browser_failed): (
-        &[suite::Run],
-        &[String],
-        &[suite::Run],
-        &[String],
-    ),
+    // Without the browser scenarios, with them, and with every page photographed.
+    [
+        (suite_runs, suite_failed),
+        (browser_runs, browser_failed),
+        (pages_runs, pages_failed),
+    ]: [(&[suite::Run], &[String]); 3],
     throughput: Option<&throughput::Throughput>,
     memory: Option<&memory::Memory>,
 ) -> Value {
@@ -280,7 +296,8 @@ fn summarize(
     let t64 = at(64).map(|l| l.per_s);
     let walls = |runs: &[suite::Run]| runs.iter().map(|r| r.wall).collect::<Vec<_>>();
     let cpus = |runs: &[suite::Run]| runs.iter().map(|r| r.cpu).collect::<Vec<_>>();
-    let (suite_walls, browser_walls) = (walls(suite_runs), walls(browser_runs));
+    let (suite_walls, browser_walls, pages_walls) =
+        (walls(suite_runs), walls(browser_runs), walls(pages_runs));
     json!({
         "enroll_ms_ours": r(ours, 1),
         "enroll_ms_pebble_lego": r(pebble_lego, 1),
@@ -300,6 +317,10 @@ fn summarize(
         "suite_browser_cpu_s": r(median(&cpus(browser_runs)), 1),
         "suite_browser_runs": browser_walls.iter().map(|s| round(*s, 2)).collect::<Vec<_>>(),
         "suite_browser_failures": browser_failed,
+        "suite_pages_wall_s": r(median(&pages_walls), 2),
+        "suite_pages_cpu_s": r(median(&cpus(pages_runs)), 1),
+        "suite_pages_runs": pages_walls.iter().map(|s| round(*s, 2)).collect::<Vec<_>>(),
+        "suite_pages_failures": pages_failed,
         "throughput_1": level(1),
         "throughput_8": level(8),
         "throughput_64": level(64),
@@ -386,6 +407,12 @@ fn print_table(summary: &Value, throughput: Option<&throughput::Throughput>) {
         show(n("suite_browser_cpu_s"), " s"),
         show(n("suite_browser_wall_s"), " s"),
         verdict(n("suite_browser_wall_s").map(|x| x <= 15.0)),
+    );
+    println!(
+        "| (3) the same, every page and dialog photographed (`--screenshots pages`, as the report is made), median of {} (CPU: {}) | {} | | | | |",
+        summary["suite_pages_runs"].as_array().map_or(0, Vec::len),
+        show(n("suite_pages_cpu_s"), " s"),
+        show(n("suite_pages_wall_s"), " s"),
     );
     for level in throughput.iter().flat_map(|t| &t.levels) {
         println!(

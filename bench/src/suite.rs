@@ -1,8 +1,10 @@
 //! (3) The whole scenario suite, warm build: the wall time of `harness run` (the release binary
 //! beside this one, its default four jobs, snapshots compared), from the workspace root, without
 //! the browser scenarios (`--no-browser`: `suite_wall_s`) and with them (`suite_browser_wall_s`:
-//! one headless Chromium shared by them, started within the time). A failing scenario does not
-//! stop the benchmark: its name is reported beside the time.
+//! one headless Chromium shared by them, started within the time), and with them photographing
+//! every page and dialog on the way (`suite_pages_wall_s`: `--screenshots pages`, as the report
+//! is made; a plain run photographs what each step ended on). A failing scenario does not stop
+//! the benchmark: its name is reported beside the time.
 //!
 //! Beside each wall time, the CPU seconds of every process the run started, Chromium's included
 //! (`suite_cpu_s`, `suite_browser_cpu_s`): a figure other tenants of a shared machine move far
@@ -30,13 +32,23 @@ pub struct Run {
     pub cpu: f64,
 }
 
-/// `runs` whole-suite runs (`browser`: with the browser scenarios), and the scenarios that
-/// failed in any of them.
+/// Which suite is run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suite {
+    /// `--no-browser`.
+    NoBrowser,
+    /// All of it, as CI runs it.
+    Browser,
+    /// All of it, every page and dialog photographed (`--screenshots pages`), as the report is.
+    EveryPage,
+}
+
+/// `runs` whole-suite runs of `suite`, and the scenarios that failed in any of them.
 pub async fn measure(
     bin: &Path,
     root: &Path,
     runs: usize,
-    browser: bool,
+    suite: Suite,
 ) -> anyhow::Result<(Vec<Run>, Vec<String>)> {
     let mut measured = Vec::new();
     let mut failed: Vec<String> = Vec::new();
@@ -46,9 +58,11 @@ pub async fn measure(
         let started = Instant::now();
         let mut command = Command::new(bin.join("harness"));
         command.arg("run");
-        if !browser {
-            command.arg("--no-browser");
-        }
+        match suite {
+            Suite::NoBrowser => command.arg("--no-browser"),
+            Suite::Browser => &mut command,
+            Suite::EveryPage => command.args(["--screenshots", "pages"]),
+        };
         let output = command
             .current_dir(root)
             .stdout(Stdio::piped())
