@@ -111,6 +111,61 @@ fn junit_has_one_valid_testcase_per_scenario_run() {
     );
 }
 
+/// The screenshots JUnit attaches to `windows-8-1` in a run with `extra` arguments: the labels
+/// (`01-step-1.png` → `step-1`), in order.
+fn screenshots_of_windows_8_1(extra: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let out = harness()
+        .args(["run", "windows-8-1", "--junit"])
+        .arg(&junit)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    xml.lines()
+        .filter_map(|l| l.trim().strip_prefix("[[ATTACHMENT|")?.strip_suffix("]]"))
+        .map(|path| {
+            assert!(std::path::Path::new(path).is_file(), "{path}");
+            let name = path.rsplit('/').next().unwrap().trim_end_matches(".png");
+            name.split_once('-').unwrap().1.to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_photographs_what_each_step_ended_on_and_the_report_every_page_on_the_way() {
+    if test_support::browser::missing().is_some() {
+        eprintln!("notice: skipped: no Chromium");
+        return;
+    }
+    // Windows 8.1 refused at 発行: the step ends on the error.
+    assert_eq!(screenshots_of_windows_8_1(&[]), ["error"]);
+    // The person's way there, page by page and dialog by dialog, as the report shows support.
+    let every_page = ["step-1", "step-2", "dialog-issue", "error"];
+    assert_eq!(
+        screenshots_of_windows_8_1(&["--screenshots", "pages"]),
+        every_page
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report");
+    assert_eq!(
+        screenshots_of_windows_8_1(&["--html", html.to_str().unwrap()]),
+        every_page,
+        "--html photographs every page unless told otherwise"
+    );
+    assert_eq!(
+        screenshots_of_windows_8_1(&["--html", html.to_str().unwrap(), "--screenshots", "steps"]),
+        ["error"]
+    );
+}
+
 #[test]
 fn reproduce_auth_failed_shows_what_the_user_saw_and_the_remedy() {
     let out = harness()
