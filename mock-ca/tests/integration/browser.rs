@@ -84,6 +84,23 @@ async fn answer(page: &Page<'_>, dialog: &str, yes: bool) {
         .await;
 }
 
+/// Step 3's two installs, each dialog answered はい: the root, then the client certificate (the
+/// key made, the request sent).
+async fn install_root_and_client(page: &Page<'_>) {
+    page.click("#root-install").await;
+    answer(page, "install-root", true).await;
+    page.click("#client-install").await;
+    answer(page, "web-access", true).await;
+}
+
+/// The application's state, as the admin API tells it.
+async fn state_of(admin: &Admin, id: &str) -> String {
+    admin.get(&format!("/applications/{id}")).await.unwrap()["state"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// The component's message for catalogue id `id`: its `.message` text.
 async fn component_message(page: &Page<'_>, id: &str) -> String {
     page.text(&format!(
@@ -357,12 +374,7 @@ async fn no_at_each_dialog_ends_as_the_guide_says_and_a_new_login_goes_on() {
     else {
         return;
     };
-    let state = || async {
-        admin.get(&format!("/applications/{id}")).await.unwrap()["state"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let state = || state_of(&admin, &id);
     let page = browser.page().await;
 
     // 発行's dialog answered いいえ: CSR-GENERATION-FAILED, nothing moved.
@@ -397,10 +409,7 @@ async fn no_at_each_dialog_ends_as_the_guide_says_and_a_new_login_goes_on() {
     // A new login resumes at step 3 (CANCEL-RESUME) and installs.
     log_in(&page, &step_one, &password).await;
     page.wait_for("#resumed").await;
-    page.click("#root-install").await;
-    answer(&page, "install-root", true).await;
-    page.click("#client-install").await;
-    answer(&page, "web-access", true).await;
+    install_root_and_client(&page).await;
     page.wait_for("#p12-form").await;
     assert_eq!(state().await, "issued");
 }
@@ -418,12 +427,7 @@ async fn node_forge_is_loaded_only_when_needed_and_a_site_that_cannot_serve_it_l
     else {
         return;
     };
-    let state = || async {
-        admin.get(&format!("/applications/{id}")).await.unwrap()["state"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let state = || state_of(&admin, &id);
     let forge_loaded = "typeof window.forge !== 'undefined'";
     let page = browser.page().await;
     page.block(&["*://*:*/assets/forge.min.js"]).await;
@@ -442,10 +446,7 @@ async fn node_forge_is_loaded_only_when_needed_and_a_site_that_cannot_serve_it_l
     // reach the site, and the key it made is kept; no CSR left, the application is issuing.
     page.click("#issue").await;
     answer(&page, "issue", true).await;
-    page.click("#root-install").await;
-    answer(&page, "install-root", true).await;
-    page.click("#client-install").await;
-    answer(&page, "web-access", true).await;
+    install_root_and_client(&page).await;
     assert_eq!(
         component_message(&page, "NETWORK").await,
         "サイトに接続できません (ページを表示できません)"
@@ -477,10 +478,7 @@ async fn node_forge_is_loaded_only_when_needed_and_a_site_that_cannot_serve_it_l
     page.block(&[]).await;
     log_in(&page, &step_one, &password).await;
     page.wait_for("#resumed").await;
-    page.click("#root-install").await;
-    answer(&page, "install-root", true).await;
-    page.click("#client-install").await;
-    answer(&page, "web-access", true).await;
+    install_root_and_client(&page).await;
     page.wait_for("#p12-form").await;
     assert!(page.eval::<bool>(forge_loaded).await);
     assert_eq!(
@@ -559,10 +557,7 @@ async fn a_tab_closed_after_the_certificate_arrived_is_installed_from_the_next_v
     log_in(&page, &step_one, &password).await;
     page.click("#issue").await;
     answer(&page, "issue", true).await;
-    page.click("#root-install").await;
-    answer(&page, "install-root", true).await;
-    page.click("#client-install").await;
-    answer(&page, "web-access", true).await;
+    install_root_and_client(&page).await;
     page.wait_for("#p12-form").await;
 
     // The tab is closed with the certificate received but not installed; the same browser
