@@ -7,7 +7,7 @@
 //! the benchmark: its name is reported beside the time.
 //!
 //! Beside each wall time, the CPU seconds of every process the run started, Chromium's included
-//! (`suite_cpu_s`, `suite_browser_cpu_s`): a figure other tenants of a shared machine move far
+//! (`suite_cpu_s`, `suite_browser_cpu_s`, `suite_pages_cpu_s`): a figure other tenants of a shared machine move far
 //! less than the wall time, and the wall time's floor (the CPU over the cores) on a machine of
 //! one's own. A browser
 //! the harness kills leaves its renderers and GPU process orphans, which no parent of theirs then

@@ -3,8 +3,9 @@
  * コンポーネント) as a modern browser can do it. Plain ES2020, no build step; it uses the vendored
  * node-forge (forge.min.js, beside this file) for the PKCS#10 request's structure and the PKCS#12
  * file, and the browser's WebCrypto for the key, the request's signature, SHA-1 / SHA-256 and
- * IndexedDB for keeping the key. node-forge is loaded when first needed (発行, the PKCS#12, a kept
- * certificate's check), not with every page: 290 kB of JavaScript most pages never use.
+ * IndexedDB for keeping the key. node-forge is loaded when first needed (the CSR, made at the
+ * client certificate's install; the PKCS#12; a kept certificate's check), not with every page:
+ * 290 kB of JavaScript most pages never use.
  * It follows docs/protocol.md, as cert-client does; the two share no code.
  *
  * THE CONTRACT WITH THE PAGES (the server renders it; keep both sides in step):
@@ -100,10 +101,10 @@
     },
   };
 
-  // node-forge's URL, beside this script's (read while it runs: `currentScript` is gone after).
-  const FORGE = document.currentScript
-    ? new URL("forge.min.js", document.currentScript.src).href
-    : new URL("/assets/forge.min.js", location.href).href;
+  // node-forge's URL, beside this script's (read while it runs: `currentScript` is gone after;
+  // an inline copy of the script has no URL of its own).
+  const ownUrl = document.currentScript && document.currentScript.src;
+  const FORGE = ownUrl ? new URL("forge.min.js", ownUrl).href : new URL("/assets/forge.min.js", location.href).href;
 
   const section = document.getElementById("component");
   if (!section) return;
@@ -680,10 +681,10 @@
     csr.signature = toBinary(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, info));
   }
 
-  /** The key (kept first), the CSR, the certificate (kept first), then the install. */
   // What a person is told when the site could not be reached after the key was kept.
   const KEY_KEPT = "鍵はこのブラウザに保存されています。再度、証明書発行サイトにログインを行ってください。";
 
+  /** The key (kept first), the CSR, the certificate (kept first), then the install. */
   async function enroll(ctx) {
     const length = ctx.key.length;
     if (!supportedKey(ctx.key.algorithm, length)) {

@@ -37,7 +37,8 @@
 //!
 //! [`Page`] is what a test does as a person would (open, click, type, wait for a text) and what
 //! it reads back (visible text, attributes, screenshots under `target/screenshots/<test>/`,
-//! downloads, every request the page made with its body). Waits are bounded ([`WAIT`]) and poll
+//! downloads, and once asked ([`Page::record_requests`]) every request the page made with its
+//! body). Waits are bounded ([`WAIT`]) and poll
 //! for a condition; a wait that times out panics with the URL and the page's text.
 
 use std::{
@@ -480,15 +481,23 @@ impl<'b> Page<'b> {
     /// Clicks the element `css` with the mouse (it is waited for, and scrolled into view).
     pub async fn click(&self, css: &str) -> &Self {
         let selector = js_string(css);
-        // One look in the page finds the element, scrolls it into view where it is not (as
-        // DevTools' DOM.scrollIntoViewIfNeeded does) and measures it: one round trip where the
-        // DOM domain took four (document, query, scroll, box), and no DOM domain, whose node
-        // tracking then reported every later change of the page to this side. DevTools
-        // evaluates with the page's scripts off too.
+        // One look in the page finds the element, scrolls it to the window's centre where it is
+        // not wholly in view (at once, whatever the page's `scroll-behavior`) and measures it:
+        // one round trip where the DOM domain took four (document, query, scroll, box), and no
+        // DOM domain, whose node tracking then reported every later change of the page to this
+        // side. DevTools evaluates with the page's scripts off too. Not yet where the element
+        // is not rendered (`hidden`, `display: none`: no box), nor where something else (an
+        // overlay, a modal dialog's backdrop) would take the click at its centre.
         let centre = format!(
-            "(() => {{ const e = document.querySelector({selector}); if (e === null) return null; \
-             e.scrollIntoViewIfNeeded(true); const r = e.getBoundingClientRect(); \
-             return [r.left + r.width / 2, r.top + r.height / 2]; }})()"
+            "(() => {{ const e = document.querySelector({selector}); \
+             if (e === null || e.getClientRects().length === 0) return null; \
+             let r = e.getBoundingClientRect(); \
+             if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {{ \
+               e.scrollIntoView({{ block: 'center', inline: 'center', behavior: 'instant' }}); \
+               r = e.getBoundingClientRect(); }} \
+             const x = r.left + r.width / 2, y = r.top + r.height / 2; \
+             const hit = document.elementFromPoint(x, y); \
+             return hit !== null && (hit === e || e.contains(hit)) ? [x, y] : null; }})()"
         );
         let deadline = Instant::now() + WAIT;
         let (x, y) = loop {
@@ -594,8 +603,20 @@ impl<'b> Page<'b> {
         self.capture(step, false).await
     }
 
+    /// As [`Page::screenshot`], but says why there is none instead of panicking: for a picture
+    /// of where something already went wrong, which must not hide that with a panic of its own.
+    pub async fn try_screenshot(&self, step: &str) -> Result<PathBuf, String> {
+        self.try_capture(step, true).await
+    }
+
     /// A screenshot of the whole page (`whole`) or of the window.
     async fn capture(&self, step: &str, whole: bool) -> PathBuf {
+        self.try_capture(step, whole)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn try_capture(&self, step: &str, whole: bool) -> Result<PathBuf, String> {
         let path = self.screenshots.join(format!(
             "{:02}-{step}.png",
             next_shot_number(&self.screenshots)
@@ -627,10 +648,10 @@ impl<'b> Page<'b> {
         };
         match bounded("a screenshot", capture).await {
             // The directory was made with the page (`screenshot_dir`).
-            Ok(png) => fs::write(&path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-            Err(e) => panic!("screenshot {}: {e}", path.display()),
+            Ok(png) => fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?,
+            Err(e) => return Err(format!("screenshot {}: {e}", path.display())),
         }
-        path
+        Ok(path)
     }
 
     /// Saves what the page downloads into `dir` under the names the site gives.
@@ -771,7 +792,8 @@ impl<'b> Page<'b> {
 
     /// Closes this tab and opens a new one in the same browser context, as a person who closed the
     /// tab and came back later: what the site's pages kept in the browser (IndexedDB, cookies)
-    /// stays, whatever the closed tab's scripts were doing is gone.
+    /// stays, whatever the closed tab's scripts were doing is gone, and so is what was asked of
+    /// the closed tab itself (`record_requests`, `block`, scripts off).
     pub async fn reopen(self) -> Page<'b> {
         let _ = bounded("closing a tab", self.cdp.clone().close()).await;
         self.browser.tab(self.context, self.screenshots).await

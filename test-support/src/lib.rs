@@ -11,8 +11,8 @@
 //! - `browser` (feature `browser`, on by default; the workspace takes test-support without it
 //!   unless a crate asks): headless Chromium driven over the DevTools protocol (chromiumoxide), with its
 //!   own NSS database (a site's TLS anchor trusted, a PKCS#12 imported and presented to one
-//!   origin without a prompt), screenshots under `target/screenshots/`, downloads and the
-//!   network requests a page made; [`har`] records a tab's traffic as a HAR 1.2 with contents, as
+//!   origin without a prompt), screenshots under `target/screenshots/`, downloads and, once
+//!   asked, the network requests a page made; [`har`] records a tab's traffic as a HAR 1.2 with contents, as
 //!   DevTools' "Save all as HAR with content" does (what `harness drift` reads).
 //!
 //! The browser helpers are for tests: a step that cannot be done panics with what it was doing,

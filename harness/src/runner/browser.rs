@@ -534,6 +534,9 @@ async fn drive_into<'x>(
         downloaded: None,
     };
     let outcome = person.enroll(url, password, downloads).await;
+    if outcome.is_err() {
+        person.shot_of_failure().await;
+    }
     let Person {
         page,
         output,
@@ -550,7 +553,8 @@ async fn drive_into<'x>(
 
 impl Run<'_> {
     /// `check-site` in a browser: the site's top page, then its link to the repository (the
-    /// root's thumbprints as published), each recorded and photographed.
+    /// root's thumbprints as published), each recorded; the repository photographed, and the
+    /// top page with [`Shots::Pages`].
     async fn browse_top(
         &mut self,
         number: usize,
@@ -620,6 +624,9 @@ impl Run<'_> {
                 format!("  証明書をインポートしたブラウザ ({store}) で開きます")
             });
             let outcome = person.confirmation_site(&url, label).await;
+            if outcome.is_err() {
+                person.shot_of_failure().await;
+            }
             let Person {
                 page,
                 output,
@@ -633,6 +640,9 @@ impl Run<'_> {
         let page = session.tab(&store).await;
         let mut person = Person::at(page, number, session.every_page);
         let outcome = person.confirmation_site(&url, label).await;
+        if outcome.is_err() {
+            person.shot_of_failure().await;
+        }
         let Person {
             page,
             output,
@@ -1007,6 +1017,14 @@ impl Person<'_, '_> {
                 .await
                 .unwrap_or(false)
         {}
+    }
+
+    /// What the page showed when the step could not go on, whatever [`Shots`] says: a run's
+    /// picture of where it stopped. A capture that fails as well is left out, not a second error.
+    async fn shot_of_failure(&mut self) {
+        if let Ok(path) = self.page.try_screenshot("failed").await {
+            self.keep_shot("failed", path);
+        }
     }
 
     /// A page on the way, not what the step ended on: photographed with [`Shots::Pages`].

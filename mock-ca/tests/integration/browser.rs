@@ -430,23 +430,39 @@ async fn node_forge_is_loaded_only_when_needed_and_a_site_that_cannot_serve_it_l
     let state = || state_of(&admin, &id);
     let forge_loaded = "typeof window.forge !== 'undefined'";
     let page = browser.page().await;
+    page.record_requests().await;
     page.block(&["*://*:*/assets/forge.min.js"]).await;
+    // Whether the page asked for node-forge so far: a request (blocked or not), or a script of it.
+    let forge_asked = || async {
+        page.exchanges()
+            .await
+            .iter()
+            .any(|x| x.url.ends_with("/assets/forge.min.js"))
+            || page
+                .eval::<bool>("document.querySelector('script[src*=\"forge.min.js\"]') !== null")
+                .await
+    };
 
-    // Step 1 and step 2 until 発行 do without it: the component runs, the CSP is filled in.
+    // Step 1, step 2 and step 3's root do without it: the component runs, the CSP is filled in.
     page.open(&step_one).await;
     page.wait_for("#component[data-ready=\"true\"]").await;
-    assert!(!page.eval::<bool>(forge_loaded).await);
+    assert!(!forge_asked().await, "step 1 asked for node-forge");
     page.type_into("#password", &password).await;
     page.follow("#login").await;
     page.wait_for("#issue:not([hidden])").await;
     assert!(!page.text("#csp").await.is_empty());
-    assert!(!page.eval::<bool>(forge_loaded).await);
-
-    // 発行 needs it for the request: the site cannot serve it, so the component says it cannot
-    // reach the site, and the key it made is kept; no CSR left, the application is issuing.
+    assert!(!forge_asked().await, "step 2 asked for node-forge");
     page.click("#issue").await;
     answer(&page, "issue", true).await;
-    install_root_and_client(&page).await;
+    page.click("#root-install").await;
+    answer(&page, "install-root", true).await;
+    assert!(!forge_asked().await, "step 3's root asked for node-forge");
+
+    // The client certificate's install needs it for the request: the site cannot serve it, so
+    // the component says it cannot reach the site, and the key it made is kept; no CSR left,
+    // the application is issuing.
+    page.click("#client-install").await;
+    answer(&page, "web-access", true).await;
     assert_eq!(
         component_message(&page, "NETWORK").await,
         "サイトに接続できません (ページを表示できません)"
@@ -457,6 +473,8 @@ async fn node_forge_is_loaded_only_when_needed_and_a_site_that_cannot_serve_it_l
             .contains("鍵はこのブラウザに保存されています"),
         "the person is told the key is kept"
     );
+    assert!(forge_asked().await);
+    assert!(!page.eval::<bool>(forge_loaded).await);
     page.screenshot("forge-not-served").await;
     // What this browser keeps: (a key, a CSR) for each entry.
     let kept = || async {
