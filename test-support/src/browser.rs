@@ -499,21 +499,9 @@ impl<'b> Page<'b> {
              const hit = document.elementFromPoint(x, y); \
              return hit !== null && (hit === e || e.contains(hit)) ? [x, y] : null; }})()"
         );
-        let deadline = Instant::now() + WAIT;
-        let (x, y) = loop {
-            if let Ok(Some(point)) = self
-                .poll_in_page::<Option<(f64, f64)>>(&centre, "value !== null")
-                .await
-            {
-                break point;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "waited {WAIT:?} for an element {css} to click on {}",
-                    self.url().await
-                );
-            }
-        };
+        let (x, y) = self
+            .wait_for_value::<(f64, f64)>(&format!("an element {css} to click"), &centre)
+            .await;
         // The mouse as a person moves it: onto the element, pressed, released.
         if let Err(e) = bounded(&format!("click {css}"), self.cdp.click(Point::new(x, y))).await {
             panic!("click {css} on {}: {e}", self.url().await);
@@ -871,11 +859,17 @@ impl<'b> Page<'b> {
     }
 
     async fn wait_until(&self, what: &str, condition: &str) {
+        self.wait_for_value::<bool>(what, &format!("({condition}) || null"))
+            .await;
+    }
+
+    /// Waits until `value` (a JavaScript expression) is not null or undefined; what it then is.
+    async fn wait_for_value<T: DeserializeOwned>(&self, what: &str, value: &str) -> T {
         let deadline = Instant::now() + WAIT;
         loop {
             // A page being replaced has no context to evaluate in: that is "not yet".
-            if let Ok(true) = self.poll_in_page::<bool>(condition, "value").await {
-                return;
+            if let Ok(Some(found)) = self.poll_in_page::<Option<T>>(value, "value != null").await {
+                return found;
             }
             if Instant::now() > deadline {
                 let text = self.try_eval::<String>("document.body.innerText").await;
