@@ -7,12 +7,11 @@
 //! the benchmark: its name is reported beside the time.
 //!
 //! Beside each wall time, the CPU seconds of every process the run started, Chromium's included
-//! (`suite_cpu_s`, `suite_browser_cpu_s`, `suite_pages_cpu_s`): a figure other tenants of a shared machine move far
-//! less than the wall time, and the wall time's floor (the CPU over the cores) on a machine of
-//! one's own. A browser
-//! the harness kills leaves its renderers and GPU process orphans, which no parent of theirs then
-//! waits for: the bench is their subreaper for the run and reaps them, so that their CPU is in
-//! its children's account.
+//! (`suite_cpu_s`, `suite_browser_cpu_s`, `suite_pages_cpu_s`): a figure other tenants of a
+//! shared machine move far less than the wall time, and the wall time's floor (the CPU over the
+//! cores) on a machine of one's own. A browser the harness kills leaves its renderers and GPU
+//! process orphans, which no parent of theirs then waits for: the bench is their subreaper for
+//! the run and reaps them, so that their CPU is in its children's account.
 
 use std::{
     path::Path,

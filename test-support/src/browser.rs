@@ -690,9 +690,7 @@ impl<'b> Page<'b> {
         if recorder.is_none() {
             // The listeners first, so that no event of the enabled domain is missed.
             let listening = Recorder::listen(&self.cdp).await;
-            if let Err(e) = self.cdp.execute(EnableParams::default()).await {
-                panic!("record requests: {e}");
-            }
+            network_events_on(&self.cdp, "record requests").await;
             *recorder = Some(listening);
         }
         self
@@ -753,12 +751,9 @@ impl<'b> Page<'b> {
         let params = SetBlockedUrLsParams::builder()
             .url_patterns(patterns.iter().map(|p| BlockPattern::new(*p, true)))
             .build();
-        // Blocking is the Network domain's: on for this page from here (tabs start with it off).
-        let blocked = async {
-            self.cdp.execute(EnableParams::default()).await?;
-            self.cdp.execute(params).await
-        };
-        if let Err(e) = blocked.await {
+        // Blocking is the Network domain's: on for this page from here.
+        network_events_on(&self.cdp, "block").await;
+        if let Err(e) = self.cdp.execute(params).await {
             panic!("block {patterns:?}: {e}");
         }
         self
@@ -1131,6 +1126,14 @@ fn next_shot_number(dir: &Path) -> usize {
     let n = shots.entry(dir.to_path_buf()).or_insert(0);
     *n += 1;
     *n
+}
+
+/// Turns `cdp`'s network events on, which tabs start without ([`Browser`]'s `tab`): for `what`,
+/// which needs them (recording requests, a HAR, blocking URLs).
+pub(crate) async fn network_events_on(cdp: &chromiumoxide::Page, what: &str) {
+    if let Err(e) = cdp.execute(EnableParams::default()).await {
+        panic!("{what}: network events on: {e}");
+    }
 }
 
 /// Cargo's target directory the test runs from (so any `CARGO_TARGET_DIR` works).

@@ -80,13 +80,8 @@ impl HarRecorder {
             .event_listener::<EventLoadingFailed>()
             .await
             .expect("a listener for failed loads");
-        // Tabs start with network events off (`Browser::tab`): on, now that they are listened to.
-        if let Err(e) = cdp
-            .execute(chromiumoxide::cdp::browser_protocol::network::EnableParams::default())
-            .await
-        {
-            panic!("record a HAR: network events on: {e}");
-        }
+        // On, now that they are listened to.
+        crate::browser::network_events_on(cdp, "record a HAR").await;
         let log = Arc::new(Mutex::new(Log::default()));
         let (stop, mut stopped) = oneshot::channel();
         let task = {

@@ -71,9 +71,9 @@ pub struct Screenshot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Shots {
     /// What each step ended on, or where it stopped on an error: a run's artifacts (JUnit
-    /// attaches them). A screenshot costs
-    /// Chromium a frame drawn and a PNG encoded, ~30 ms of a core, twice that for a page
-    /// longer than the window; the pages on the way would be three quarters of them.
+    /// attaches them). A screenshot costs Chromium a frame drawn and a PNG encoded, ~30 ms of
+    /// a core, twice that for a page longer than the window; the pages on the way would be
+    /// three quarters of them.
     #[default]
     Steps,
     /// Every page and dialog the person saw on the way too, in order: what the report shows
