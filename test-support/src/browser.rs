@@ -60,7 +60,10 @@ use chromiumoxide::{
         browser_protocol::{
             browser::{BrowserContextId, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams},
             emulation::SetScriptExecutionDisabledParams,
-            input::InsertTextParams,
+            headless_experimental::BeginFrameParams,
+            input::{
+                DispatchMouseEventParams, DispatchMouseEventType, InsertTextParams, MouseButton,
+            },
             network::{
                 BlockPattern, DisableParams, EnableParams, EventRequestWillBeSent,
                 EventResponseReceived, GetRequestPostDataParams, SetBlockedUrLsParams,
@@ -85,6 +88,13 @@ pub const WAIT: Duration = Duration::from_secs(20);
 /// browser ~40 % less CPU than at 1280×1000 (it follows the pixels drawn and encoded; a hundred
 /// screenshots a harness run).
 pub const WINDOW: (u32, u32) = (1024, 768);
+
+/// How long a screenshot asks for frames until one has a picture: the first frame of a new
+/// document often has none (its renderer's first frame not yet in the browser's).
+const FRAME_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The pause between two frames that drew no picture.
+const FRAME_AGAIN: Duration = Duration::from_millis(10);
 
 /// How often a wait looks again from outside the page (a new document, a download).
 const POLL: Duration = Duration::from_millis(50);
@@ -229,6 +239,9 @@ impl Launch {
             // renderers of their own: ~1 CPU-second a start, for a popup that never opens here.
             // The shell has no such UI; the flag is harmless there.
             .arg("disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup")
+            // The shell's tabs make a frame only when asked (`HeadlessExperimental.beginFrame`,
+            // which needs this switch): see [`Browser::tab`].
+            .args((mode == Headless::Shell).then_some("run-all-compositor-stages-before-draw"))
             .launch_timeout(Duration::from_secs(60))
             .request_timeout(WAIT)
             .build()
@@ -241,6 +254,7 @@ impl Launch {
         Some(Browser {
             cdp,
             handler,
+            frames_on_demand: mode == Headless::Shell,
             anchors: AtomicUsize::new(earlier_anchors + self.anchors.len()),
             home: Some(home),
             profile: Some(profile),
@@ -261,6 +275,8 @@ enum Headless {
 pub struct Browser {
     cdp: chromiumoxide::Browser,
     handler: tokio::task::JoinHandle<()>,
+    /// Whether its tabs draw a frame only when one is asked for (the shell; see [`Browser::tab`]).
+    frames_on_demand: bool,
     /// Anchors added so far: each gets its own nickname in the NSS database.
     anchors: AtomicUsize,
     home: Option<Dir>,
@@ -336,6 +352,12 @@ impl Browser {
     async fn tab(&self, context: Option<BrowserContextId>, screenshots: PathBuf) -> Page<'_> {
         let mut target = CreateTargetParams::new("about:blank");
         target.browser_context_id.clone_from(&context);
+        // The shell's tab draws its page only for a screenshot (`Page::frame_shot`): nobody looks
+        // at the window in between. A frame otherwise follows every change of the page (its
+        // layers painted, rastered, and composited by the GPU process in software): ~4 of the
+        // ~29 CPU-seconds of a harness run. Script, layout, input and loading do not wait for
+        // frames; `requestAnimationFrame` callbacks and a mouse move alone do (`mouse_click`).
+        target.enable_begin_frame_control = Some(self.frames_on_demand);
         let cdp = bounded("a new tab", self.cdp.new_page(target))
             .await
             .expect("a new tab");
@@ -353,6 +375,7 @@ impl Browser {
             screenshots,
             recorder,
             scripts_off: std::sync::atomic::AtomicBool::new(false),
+            frames_on_demand: self.frames_on_demand,
         }
     }
 
@@ -425,6 +448,8 @@ pub struct Page<'b> {
     /// Whether [`Page::disable_scripts`] was called: the page's timers, which a wait inside the
     /// page runs on, are then stopped too.
     scripts_off: std::sync::atomic::AtomicBool,
+    /// Whether the tab draws a frame only when asked ([`Browser::tab`]).
+    frames_on_demand: bool,
 }
 
 /// One request the page made, and the status of its answer once it came.
@@ -503,10 +528,46 @@ impl<'b> Page<'b> {
             .wait_for_value::<(f64, f64)>(&format!("an element {css} to click"), &centre)
             .await;
         // The mouse as a person moves it: onto the element, pressed, released.
-        if let Err(e) = bounded(&format!("click {css}"), self.cdp.click(Point::new(x, y))).await {
+        if let Err(e) = bounded(&format!("click {css}"), self.mouse_click(x, y)).await {
             panic!("click {css} on {}: {e}", self.url().await);
         }
         self
+    }
+
+    /// The mouse moved to (`x`, `y`), pressed and released there. A move reaches the page with its
+    /// next frame, or before the next press or key (rAF-aligned input): where frames are made on
+    /// demand, the press is sent with it.
+    async fn mouse_click(&self, x: f64, y: f64) -> Result<(), chromiumoxide::error::CdpError> {
+        if !self.frames_on_demand {
+            return self.cdp.click(Point::new(x, y)).await.map(drop);
+        }
+        let event = |kind| {
+            let (button, clicks) = match kind {
+                DispatchMouseEventType::MouseMoved => (MouseButton::None, 0),
+                _ => (MouseButton::Left, 1),
+            };
+            DispatchMouseEventParams::builder()
+                .r#type(kind)
+                .x(x)
+                .y(y)
+                .button(button)
+                .click_count(clicks)
+                .build()
+                .expect("a mouse event has its type, x and y")
+        };
+        // Sent together: the press hands the waiting move to the page first, in order (over,
+        // move, down), where the move alone would wait for a frame that is not asked for.
+        let moved = self.cdp.execute(event(DispatchMouseEventType::MouseMoved));
+        let pressed = self
+            .cdp
+            .execute(event(DispatchMouseEventType::MousePressed));
+        let (moved, pressed) = futures_util::join!(moved, pressed);
+        moved?;
+        pressed?;
+        self.cdp
+            .execute(event(DispatchMouseEventType::MouseReleased))
+            .await?;
+        Ok(())
     }
 
     /// Clicks `css` (a link, a submit button) and waits for the document it leads to.
@@ -616,21 +677,27 @@ impl<'b> Page<'b> {
                 metrics.css_layout_viewport.client_height as f64,
             );
             let content = metrics.css_content_size;
-            let mut params = CaptureScreenshotParams::builder()
-                .format(CaptureScreenshotFormat::Png)
-                .optimize_for_speed(true);
-            if whole && (content.height > height || content.width > width) {
-                params = params.capture_beyond_viewport(true).clip(Viewport {
-                    x: 0.0,
-                    y: 0.0,
-                    width: content.width.max(width),
-                    height: content.height.max(height),
-                    scale: 1.0,
-                });
-            }
-            let shot = self.cdp.execute(params.build()).await?;
+            let beyond = whole && (content.height > height || content.width > width);
+            let (width, height) = (content.width.max(width), content.height.max(height));
+            let data = if self.frames_on_demand {
+                self.frame_shot(beyond.then_some((width, height))).await?
+            } else {
+                let mut params = CaptureScreenshotParams::builder()
+                    .format(CaptureScreenshotFormat::Png)
+                    .optimize_for_speed(true);
+                if beyond {
+                    params = params.capture_beyond_viewport(true).clip(Viewport {
+                        x: 0.0,
+                        y: 0.0,
+                        width,
+                        height,
+                        scale: 1.0,
+                    });
+                }
+                String::from(self.cdp.execute(params.build()).await?.result.data)
+            };
             let png = base64::engine::general_purpose::STANDARD
-                .decode(&shot.result.data)
+                .decode(&data)
                 .map_err(|e| chromiumoxide::error::CdpError::msg(e.to_string()))?;
             Ok::<_, chromiumoxide::error::CdpError>(png)
         };
@@ -640,6 +707,64 @@ impl<'b> Page<'b> {
             Err(e) => return Err(format!("screenshot {}: {e}", path.display())),
         }
         Ok(path)
+    }
+
+    /// A frame drawn now and captured (base64 PNG): the window, or with `whole` (its size) the
+    /// whole page, in a view made that size for the frame.
+    async fn frame_shot(
+        &self,
+        whole: Option<(f64, f64)>,
+    ) -> Result<String, chromiumoxide::error::CdpError> {
+        use chromiumoxide::cdp::browser_protocol::emulation::{
+            ClearDeviceMetricsOverrideParams, SetDeviceMetricsOverrideParams,
+        };
+        if let Some((width, height)) = whole {
+            self.cdp
+                .execute(SetDeviceMetricsOverrideParams::new(
+                    width.ceil() as i64,
+                    height.ceil() as i64,
+                    1.0,
+                    false,
+                ))
+                .await?;
+        }
+        let drawn = self.first_picture().await;
+        if whole.is_some() {
+            // The window's own size again, whatever the frames gave.
+            self.cdp
+                .execute(ClearDeviceMetricsOverrideParams::default())
+                .await?;
+        }
+        drawn
+    }
+
+    /// Frames drawn until one has a picture (base64 PNG), for [`FRAME_PATIENCE`] at most.
+    async fn first_picture(&self) -> Result<String, chromiumoxide::error::CdpError> {
+        use chromiumoxide::cdp::browser_protocol::headless_experimental::{
+            ScreenshotParams, ScreenshotParamsFormat,
+        };
+        let deadline = Instant::now() + FRAME_PATIENCE;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let frame = BeginFrameParams::builder()
+                .screenshot(
+                    ScreenshotParams::builder()
+                        .format(ScreenshotParamsFormat::Png)
+                        .optimize_for_speed(true)
+                        .build(),
+                )
+                .build();
+            if let Some(picture) = self.cdp.execute(frame).await?.result.screenshot_data {
+                return Ok(picture.into());
+            }
+            if Instant::now() >= deadline {
+                return Err(chromiumoxide::error::CdpError::msg(format!(
+                    "{tries} frames in {FRAME_PATIENCE:?} drew no picture"
+                )));
+            }
+            tokio::time::sleep(FRAME_AGAIN).await;
+        }
     }
 
     /// Saves what the page downloads into `dir` under the names the site gives.

@@ -146,6 +146,34 @@ async fn screenshots_are_numbered_pngs_under_the_tests_name_in_the_target_direct
     assert_eq!(png_size(&window), test_support::browser::WINDOW);
 }
 
+#[tokio::test]
+async fn a_click_is_the_whole_mouse_sequence_and_a_screenshot_shows_the_page_as_it_is_now() {
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    let page = browser.page().await;
+    page.open(
+        "data:text/html;charset=utf-8,<body style='margin:0;background:white'>\
+         <button id=b style='margin:300px'>暗くする</button><script>window.seen = [];\
+         for (const kind of ['mouseover', 'mousemove', 'mousedown', 'mouseup', 'click'])\
+           b.addEventListener(kind, () => seen.push(kind));\
+         b.addEventListener('click', () => document.body.style.background = 'black');</script>",
+    )
+    .await;
+    let before = std::fs::read(page.screenshot("before").await).unwrap();
+    page.click("#b").await;
+    // What a person's click gives the page, in order, although its tab draws no frame for the
+    // move (the press takes it along).
+    assert_eq!(
+        page.eval::<Vec<String>>("seen").await,
+        ["mouseover", "mousemove", "mousedown", "mouseup", "click"]
+    );
+    // The picture is of a frame drawn for it, after the click: not one drawn before.
+    let after = std::fs::read(page.screenshot("after").await).unwrap();
+    assert_ne!(before, after, "the page went dark after the click");
+    assert_eq!(png_size(&after), test_support::browser::WINDOW);
+}
+
 /// A PNG's width and height, from its header chunk.
 fn png_size(png: &[u8]) -> (u32, u32) {
     let number = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
