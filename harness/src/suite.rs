@@ -12,8 +12,9 @@ use crate::{
     snapshot,
 };
 
-/// The scenarios that `selectors` name: a scenario's name, its file, or a catalogue id it covers.
-/// No selectors means all of them.
+/// The scenarios that `selectors` name: a scenario's name (alone or after its area, as a run
+/// prints it), its file (its name, or its path), or a catalogue id it covers. No selectors means
+/// all of them.
 pub fn select(all: Vec<Scenario>, selectors: &[String]) -> Result<Vec<Scenario>, String> {
     if selectors.is_empty() {
         return Ok(all);
@@ -23,7 +24,13 @@ pub fn select(all: Vec<Scenario>, selectors: &[String]) -> Result<Vec<Scenario>,
         let matched: Vec<&Scenario> = all
             .iter()
             .filter(|s| {
+                // A run of a `clients = [...]` file is `<file>.<client>`, printed with its area;
+                // the file's own name (with or without its area) names all its runs.
+                let file = s.path.file_stem().and_then(|stem| stem.to_str());
                 s.name == *selector
+                    || format!("{}/{}", s.area, s.name) == *selector
+                    || file == Some(selector)
+                    || file.is_some_and(|file| format!("{}/{file}", s.area) == *selector)
                     || s.covers.iter().any(|id| id == selector)
                     || s.path.ends_with(selector)
                     || Path::new(selector).canonicalize().ok() == s.path.canonicalize().ok()
@@ -117,4 +124,53 @@ async fn collect(
         }
     }
     Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures_dir;
+
+    fn chosen(selector: &str) -> Result<Vec<String>, String> {
+        let all = Scenario::discover(&fixtures_dir().join("scenarios")).expect("the scenarios");
+        select(all, &[selector.to_owned()]).map(|chosen| {
+            chosen
+                .into_iter()
+                .map(|s| format!("{}/{}", s.area, s.name))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_scenario_is_chosen_by_its_name_as_printed_its_file_or_an_id_it_covers() {
+        let every_client = [
+            "enrollment/every-client.library",
+            "enrollment/every-client.binary",
+            "enrollment/every-client.browser",
+        ];
+        for selector in [
+            "every-client",
+            "enrollment/every-client",
+            "fixtures/scenarios/enrollment/every-client.toml",
+        ] {
+            assert_eq!(chosen(selector).unwrap(), every_client, "{selector}");
+        }
+        for selector in ["every-client.browser", "enrollment/every-client.browser"] {
+            assert_eq!(
+                chosen(selector).unwrap(),
+                ["enrollment/every-client.browser"],
+                "{selector}"
+            );
+        }
+        assert_eq!(chosen("login/auth-failed").unwrap(), ["login/auth-failed"]);
+        assert!(
+            chosen("STEP3-ONE-WAY")
+                .unwrap()
+                .contains(&"site/step3-one-way".to_owned())
+        );
+        assert_eq!(
+            chosen("every-client.nobody").unwrap_err(),
+            "no scenario is named, or covers, \"every-client.nobody\""
+        );
+    }
 }

@@ -255,6 +255,7 @@ impl Launch {
             cdp,
             handler,
             frames_on_demand: mode == Headless::Shell,
+            frames: tokio::sync::Mutex::new(()),
             anchors: AtomicUsize::new(earlier_anchors + self.anchors.len()),
             home: Some(home),
             profile: Some(profile),
@@ -277,6 +278,8 @@ pub struct Browser {
     handler: tokio::task::JoinHandle<()>,
     /// Whether its tabs draw a frame only when one is asked for (the shell; see [`Browser::tab`]).
     frames_on_demand: bool,
+    /// Held while a tab's frame is asked for ([`Page::frame_shot`]).
+    frames: tokio::sync::Mutex<()>,
     /// Anchors added so far: each gets its own nickname in the NSS database.
     anchors: AtomicUsize,
     home: Option<Dir>,
@@ -755,7 +758,14 @@ impl<'b> Page<'b> {
                         .build(),
                 )
                 .build();
-            if let Some(picture) = self.cdp.execute(frame).await?.result.screenshot_data {
+            // One frame at a time in the whole browser: frames of two tabs at once crash the
+            // shell's GPU process ("Got overlapping IssueExternalBeginFrame"), and after the
+            // third crash the browser ("GPU process isn't usable").
+            let drawn = {
+                let _one_at_a_time = self.browser.frames.lock().await;
+                self.cdp.execute(frame).await?.result
+            };
+            if let Some(picture) = drawn.screenshot_data {
                 return Ok(picture.into());
             }
             if Instant::now() >= deadline {
