@@ -96,6 +96,9 @@ const FRAME_PATIENCE: Duration = Duration::from_secs(10);
 /// The pause between two frames that drew no picture.
 const FRAME_AGAIN: Duration = Duration::from_millis(10);
 
+/// How often a browser's process is looked at, to notice its end ([`Launch::launch`]).
+const EXIT_WATCH: Duration = Duration::from_millis(250);
+
 /// How often a wait looks again from outside the page (a new document, a download).
 const POLL: Duration = Duration::from_millis(50);
 
@@ -246,11 +249,26 @@ impl Launch {
             .request_timeout(WAIT)
             .build()
             .expect("a valid Chromium configuration");
-        let (cdp, mut handler) = chromiumoxide::Browser::launch(config)
+        let (mut cdp, mut handler) = chromiumoxide::Browser::launch(config)
             .await
             .unwrap_or_else(|e| panic!("Chromium ({}) did not start: {e}", chromium.display()));
         // The DevTools connection is served by this task for as long as the browser lives.
-        let handler = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        // chromiumoxide does not notice a connection that ended: were Chromium to crash, every
+        // command would wait out its time and `close` for ever. Its end is watched here instead,
+        // and ends the connection's task, which fails what waits for an answer, at once.
+        let pid = cdp.get_mut_child().and_then(|child| child.inner.id());
+        let handler = tokio::spawn(async move {
+            let mut watch = tokio::time::interval(EXIT_WATCH);
+            loop {
+                tokio::select! {
+                    served = handler.next() => if served.is_none() { break },
+                    _ = watch.tick() => if let Some(pid) = pid.filter(|&pid| exited(pid)) {
+                        eprintln!("Chromium (pid {pid}) ended: the pages it showed are gone");
+                        break;
+                    },
+                }
+            }
+        });
         Some(Browser {
             cdp,
             handler,
@@ -402,9 +420,11 @@ impl Browser {
     }
 
     /// Closes Chromium and waits for it to exit (dropping the browser kills it instead).
+    /// Bounded: a browser that does not close within [`WAIT`] is killed when dropped.
     pub async fn close(mut self) {
-        let _ = self.cdp.close().await;
-        let _ = self.cdp.wait().await;
+        if tokio::time::timeout(WAIT, self.cdp.close()).await.is_ok() {
+            let _ = tokio::time::timeout(WAIT, self.cdp.wait()).await;
+        }
     }
 }
 
@@ -704,10 +724,17 @@ impl<'b> Page<'b> {
                 .map_err(|e| chromiumoxide::error::CdpError::msg(e.to_string()))?;
             Ok::<_, chromiumoxide::error::CdpError>(png)
         };
-        match bounded("a screenshot", capture).await {
+        // Not `bounded`, which panics: this says why there is no picture.
+        match tokio::time::timeout(WAIT, capture).await {
             // The directory was made with the page (`screenshot_dir`).
-            Ok(png) => fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?,
-            Err(e) => return Err(format!("screenshot {}: {e}", path.display())),
+            Ok(Ok(png)) => fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?,
+            Ok(Err(e)) => return Err(format!("screenshot {}: {e}", path.display())),
+            Err(_) => {
+                return Err(format!(
+                    "screenshot {}: no answer from Chromium within {WAIT:?}",
+                    path.display()
+                ));
+            }
         }
         Ok(path)
     }
@@ -1116,6 +1143,15 @@ async fn bounded<T>(what: &str, work: impl Future<Output = T>) -> T {
         Ok(done) => done,
         Err(_) => panic!("{what}: no answer from Chromium within {WAIT:?}"),
     }
+}
+
+/// Whether the process `pid` (a child of this one) has ended: gone, or a zombie not yet reaped.
+fn exited(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        // The state follows the command's name, which is in parentheses and may hold any byte.
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+    })
 }
 
 /// Adds `anchor_pem` to the NSS database under `home` as a CA trusted for TLS servers.

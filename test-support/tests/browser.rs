@@ -208,8 +208,43 @@ async fn a_dropped_browser_leaves_no_process_behind() {
     assert!(left.is_empty(), "left running: {left:#?}");
 }
 
+#[tokio::test]
+async fn a_browser_that_dies_fails_what_waits_on_it_at_once_and_closes() {
+    let pc = tempfile::tempdir().unwrap();
+    let Some(browser) = Browser::builder().own_pc(pc.path()).launch().await else {
+        return;
+    };
+    let page = browser
+        .page_in_profile("a_browser_that_dies_fails_what_waits_on_it_at_once_and_closes")
+        .await;
+    page.open(SCRIPTED).await;
+    // Chromium's own process (not a helper's: those have a --type), ended as a crash ends it.
+    let marker = pc.path().display().to_string();
+    let main: Vec<String> = processes(&marker)
+        .into_iter()
+        .filter(|(_, line)| !line.contains("--type="))
+        .map(|(pid, _)| pid)
+        .collect();
+    assert_eq!(main.len(), 1, "one browser process: {main:?}");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &main[0]])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // A screenshot fails because the connection is gone, not after waiting for an answer.
+    let failed = page.try_screenshot("after").await.unwrap_err();
+    assert!(!failed.contains("no answer"), "{failed}");
+    drop(page);
+    browser.close().await;
+}
+
 /// The command lines of the running processes that mention `text`.
 fn processes_naming(text: &str) -> Vec<String> {
+    processes(text).into_iter().map(|(_, line)| line).collect()
+}
+
+/// The ids and command lines of the running processes that mention `text`.
+fn processes(text: &str) -> Vec<(String, String)> {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(Result::ok)
@@ -219,9 +254,12 @@ fn processes_naming(text: &str) -> Vec<String> {
                 .bytes()
                 .all(|b| b.is_ascii_digit())
         })
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
-        .filter(|line| line.contains(text))
+        .filter_map(|e| {
+            let raw = std::fs::read(e.path().join("cmdline")).ok()?;
+            let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+            Some((e.file_name().to_string_lossy().into_owned(), line))
+        })
+        .filter(|(_, line)| line.contains(text))
         .collect()
 }
 
