@@ -40,6 +40,13 @@
 //! downloads, and once asked ([`Page::record_requests`]) every request the page made with its
 //! body). Waits are bounded ([`WAIT`]) and poll
 //! for a condition; a wait that times out panics with the URL and the page's text.
+//!
+//! The shell's tabs make frames on demand (`Target.createTarget`'s `enableBeginFrameControl`,
+//! with `--run-all-compositor-stages-before-draw`): a page is painted, rastered and composited
+//! only for a screenshot, which is that frame's picture (`HeadlessExperimental.beginFrame`),
+//! one frame at a time in the browser. Nothing else here waits for a frame; a click's mouse move,
+//! which would, is sent with its press. The full browser has no such control and draws as usual.
+//! A browser whose process ends (a crash, a kill) fails every command waiting on it at once.
 
 use std::{
     collections::BTreeMap,
@@ -973,7 +980,7 @@ impl<'b> Page<'b> {
     /// `done` (a JavaScript expression over the value, named `value`) holds or a second has passed;
     /// the last value. A look from outside crosses the DevTools connection, the browser process
     /// and the renderer each time: this is one round trip per second of waiting instead of twenty,
-    /// and the wait ends within milliseconds of the change instead of up to [`POLL`] after it.
+    /// and the wait ends within milliseconds of the change instead of up to 50 ms after it.
     /// An error where the page could not be read (a page being replaced has no context).
     pub async fn poll_in_page<T: DeserializeOwned>(
         &self,
