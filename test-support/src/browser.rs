@@ -439,13 +439,14 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // Bounded: the directories go once Chromium and its children no longer write in them.
         let deadline = Instant::now() + Duration::from_secs(5);
+        // First, so that its watch does not take the kill for a crash.
+        self.handler.abort();
         if let Some(child) = self.cdp.get_mut_child() {
             let _ = child.inner.start_kill();
             while matches!(child.inner.try_wait(), Ok(None)) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
-        self.handler.abort();
         // Chromium's helper processes outlive the browser process by a moment, and may still
         // create files while the directories are removed: try again until both are gone.
         let temporary = [self.home.take(), self.profile.take()]
