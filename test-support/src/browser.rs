@@ -403,7 +403,6 @@ impl Browser {
             screenshots,
             recorder,
             scripts_off: std::sync::atomic::AtomicBool::new(false),
-            frames_on_demand: self.frames_on_demand,
         }
     }
 
@@ -479,8 +478,6 @@ pub struct Page<'b> {
     /// Whether [`Page::disable_scripts`] was called: the page's timers, which a wait inside the
     /// page runs on, are then stopped too.
     scripts_off: std::sync::atomic::AtomicBool,
-    /// Whether the tab draws a frame only when asked ([`Browser::tab`]).
-    frames_on_demand: bool,
 }
 
 /// One request the page made, and the status of its answer once it came.
@@ -569,7 +566,7 @@ impl<'b> Page<'b> {
     /// next frame, or before the next press or key (rAF-aligned input): where frames are made on
     /// demand, the press is sent with it.
     async fn mouse_click(&self, x: f64, y: f64) -> Result<(), chromiumoxide::error::CdpError> {
-        if !self.frames_on_demand {
+        if !self.browser.frames_on_demand {
             return self.cdp.click(Point::new(x, y)).await.map(drop);
         }
         let event = |kind| {
@@ -710,7 +707,7 @@ impl<'b> Page<'b> {
             let content = metrics.css_content_size;
             let beyond = whole && (content.height > height || content.width > width);
             let (width, height) = (content.width.max(width), content.height.max(height));
-            let data = if self.frames_on_demand {
+            let data = if self.browser.frames_on_demand {
                 self.frame_shot(beyond.then_some((width, height))).await?
             } else {
                 let mut params = CaptureScreenshotParams::builder()
